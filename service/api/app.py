@@ -1,0 +1,73 @@
+"""The aiohttp application factory: one cleanup context per resource, tests override any."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiohttp import web
+
+from service.api import admin_keys, health
+from service.api.appkeys import (
+    ENDPOINTS,
+    KEY_CACHE,
+    METRICS,
+    OPENAPI,
+    POOL,
+    SETTINGS,
+    SHUTTING_DOWN,
+)
+from service.api.auth import KeyCache, auth_middleware
+from service.api.observe import body_limit_middleware, observe_middleware
+from service.api.problems import problems_middleware
+from service.observability import Metrics
+from service.settings import Settings
+from stores.db import create_pool, resolve_database_url
+
+ROUTERS = (health.router, admin_keys.router)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    pool: asyncpg.Pool | None = None,
+    metrics: Metrics | None = None,
+) -> web.Application:
+    """Build the app. A given ``pool`` is used as is (and not closed); else one is opened."""
+    app = web.Application(
+        middlewares=[observe_middleware, problems_middleware, body_limit_middleware,
+                     auth_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = metrics or Metrics()
+    app[ENDPOINTS] = {}
+    app[KEY_CACHE] = KeyCache(settings.auth_cache_s)
+    app[SHUTTING_DOWN] = [False]
+    app[OPENAPI] = []
+    for router in ROUTERS:
+        router.install(app)
+    app.cleanup_ctx.append(_pool_ctx(settings, pool))
+    app.on_shutdown.append(_mark_shutting_down)
+    return app
+
+
+def _pool_ctx(settings: Settings, given: asyncpg.Pool | None):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if given is not None:
+            app[POOL] = given
+            yield
+            return
+        dsn = resolve_database_url(settings.database_url, settings.data_dir)
+        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        app[POOL] = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return ctx
+
+
+async def _mark_shutting_down(app: web.Application) -> None:
+    app[SHUTTING_DOWN][0] = True

@@ -1,0 +1,23 @@
+"""Typed keys of everything the aiohttp application holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from aiohttp import web
+
+from service.observability import Metrics
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.api.auth import KeyCache
+    from service.api.routing import Endpoint
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+METRICS = web.AppKey("metrics", Metrics)
+ENDPOINTS = web.AppKey("endpoints", dict[str, "Endpoint"])
+KEY_CACHE = web.AppKey("key_cache", "KeyCache")
+SHUTTING_DOWN = web.AppKey("shutting_down", list[bool])
+OPENAPI = web.AppKey("openapi", list[dict[str, Any]])  # the generated document, built once on first use

@@ -1,0 +1,90 @@
+"""Bearer API key authentication and role checks, driven by each endpoint's declared roles."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from service.api.appkeys import KEY_CACHE, POOL
+from service.api.routing import Handler, endpoint_of
+from service.domain.apikeys import Principal
+from service.errors import AppError, Forbidden
+from service.usecases.keys import authenticate
+
+PRINCIPAL = "principal"
+
+
+class Unauthorized(AppError):
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+
+class KeyCache:
+    """Verified keys for a few seconds, so a hot path does not hit PostgreSQL on every call."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, key: str) -> tuple[bool, Principal | None]:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, key: str, principal: Principal | None) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl_s, principal)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _bearer(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <key>'")
+    return token.strip()
+
+
+async def _principal(request: web.Request, key: str) -> Principal | None:
+    cache = request.app[KEY_CACHE]
+    found, principal = cache.get(key)
+    if not found:
+        principal = await authenticate(request.app[POOL], key)
+        cache.put(key, principal)
+    return principal
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    endpoint = endpoint_of(request)
+    if endpoint is None or endpoint.public:
+        return await handler(request)
+    principal = await _principal(request, _bearer(request))
+    if principal is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    if principal.role not in endpoint.roles:
+        allowed = ", ".join(sorted(endpoint.roles))
+        raise Forbidden(f"role {principal.role!r} may not call this endpoint (allowed: {allowed})")
+    request[PRINCIPAL] = principal
+    return await handler(request)
+
+
+def principal_of(request: web.Request) -> Principal:
+    principal: Principal = request[PRINCIPAL]
+    return principal
+
+
+def require_store_access(request: web.Request, store_id: str) -> None:
+    """403 when a staff key is bound to other stores."""
+    if not principal_of(request).may_act_on_store(store_id):
+        raise Forbidden(f"this key may not act on store {store_id!r}")

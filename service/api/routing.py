@@ -1,0 +1,145 @@
+"""Declared endpoints: one place says path, method, roles and models of a route.
+
+The same declarations drive routing, the auth middleware (who may call) and the OpenAPI document,
+so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from service.api.appkeys import ENDPOINTS
+from service.domain.apikeys import Role
+from service.errors import BadRequest, InvalidInput
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
+
+PUBLIC: frozenset[Role] = frozenset()
+ANY_ROLE: frozenset[Role] = frozenset({"storefront", "staff", "admin"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    name: str
+    handler: Handler
+    summary: str
+    tags: tuple[str, ...]
+    roles: frozenset[Role]  # empty: public
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
+    problems: tuple[int, ...] = ()
+    content_type: str = "application/json"
+    idempotent_key: bool = False  # accepts an Idempotency-Key header
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+
+class Router:
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        name: str,
+        summary: str,
+        tags: Iterable[str] = (),
+        roles: Iterable[Role] = (),
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        responses: dict[int, type[BaseModel] | None] | None = None,
+        problems: Iterable[int] = (),
+        content_type: str = "application/json",
+        idempotent_key: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.endpoints.append(
+                Endpoint(
+                    method=method.upper(),
+                    path=path,
+                    name=name,
+                    handler=handler,
+                    summary=summary,
+                    tags=tuple(tags),
+                    roles=frozenset(roles),
+                    body=body,
+                    query=query,
+                    responses=responses or {200: None},
+                    problems=tuple(problems),
+                    content_type=content_type,
+                    idempotent_key=idempotent_key,
+                )
+            )
+            return handler
+
+        return register
+
+    def install(self, app: web.Application) -> None:
+        registry = app[ENDPOINTS]
+        for ep in self.endpoints:
+            if ep.name in registry:
+                raise ValueError(f"route name {ep.name!r} declared twice")
+            registry[ep.name] = ep
+            app.router.add_route(ep.method, ep.path, ep.handler, name=ep.name)
+
+
+def endpoint_of(request: web.Request) -> Endpoint | None:
+    name = request.match_info.route.name
+    return request.app[ENDPOINTS].get(name) if name else None
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in exc.errors()
+    ]
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    """Read and validate a JSON body: 415 wrong type, 400 not JSON, 422 wrong content."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
+    raw = await request.read()
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("the request body is invalid", _field_errors(exc)) from None
+
+
+def parse_query(request: web.Request, model: type[M], *, lists: Iterable[str] = ()) -> M:
+    """Validate query parameters; names in ``lists`` may repeat and arrive as lists."""
+    data: dict[str, Any] = {}
+    many = set(lists)
+    for key in request.query:
+        values = request.query.getall(key)
+        data[key] = values if key in many else values[-1]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("the query parameters are invalid", _field_errors(exc)) from None
+
+
+def json_response(model: BaseModel, status: int = 200, **headers: str) -> web.Response:
+    return web.Response(
+        body=model.model_dump_json(by_alias=True).encode(),
+        status=status,
+        content_type="application/json",
+        headers=headers or None,
+    )
