@@ -1,0 +1,250 @@
+"""The ERP port: what omnistock needs from an ERP, in omnistock's own words.
+
+Adapters (``service.erp.cegid``) map these calls onto Cegid Retail Y2 SOAP services. Nothing in
+here knows about SOAP, zeep or XML. All values are plain frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal, Protocol
+
+
+# --------------------------------------------------------------------------- errors
+class ErpError(Exception):
+    """Base class of every error an ERP adapter raises."""
+
+
+class ErpUnavailable(ErpError):
+    """Transport failure, timeout, HTTP 5xx, open circuit: worth retrying later."""
+
+
+class ErpAuthError(ErpError):
+    """The ERP refused our credentials (HTTP 401/403)."""
+
+
+class ErpBusinessError(ErpError):
+    """A SOAP fault the ERP raised on purpose (bad data, unknown item...): permanent.
+
+    ``code`` is the fault code (e.g. ``CBR_001_0003``), ``message`` the innermost message of the
+    ``CbpExceptionDetail`` chain, ``tracking_id`` the ERP's tracking GUID when given.
+    """
+
+    def __init__(self, message: str, *, code: str = "", tracking_id: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.tracking_id = tracking_id
+
+
+class ErpProtocolError(ErpError):
+    """The reply could not be understood (malformed XML, forbidden DTD/entity, wrong shape)."""
+
+
+# --------------------------------------------------------------------------- values
+@dataclass(frozen=True, slots=True)
+class StockLine:
+    """Available quantity of one SKU in one store, as the ERP reports it."""
+
+    store_id: str
+    sku: str  # trimmed Cegid item id (the sellable variant)
+    available: int
+    store_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StockPage:
+    lines: tuple[StockLine, ...]
+    page_index: int  # 1-based
+    last_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    sku: str
+    barcode: str  # EAN-13 (may be empty when the ERP has none)
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    items: tuple[Item, ...]
+    page_index: int
+    last_page: bool
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StorePrice:
+    """Price of one barcode in one store: ``current < base`` means a markdown."""
+
+    store_id: str
+    barcode: str
+    sku: str
+    currency: str
+    base: Decimal
+    current: Decimal
+    discount_percent: Decimal
+    markdown_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    customer_id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    usual_store_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyCard:
+    card_id: str
+    customer_id: str
+    program_id: str
+    program_label: str
+    active: bool
+    available_points: Decimal
+    expires_on: date | None = None
+    store_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLine:
+    sku: str
+    barcode: str
+    quantity: int
+    unit_price: Decimal | None = None
+    label: str = ""
+
+
+PickupKind = Literal["reservation", "order"]
+
+
+@dataclass(frozen=True, slots=True)
+class PickupDocument:
+    """A click-and-collect order or an e-reservation, as omnistock posts it to the ERP.
+
+    ``reference`` is omnistock's pickup id: it becomes the document's InternalReference (and
+    ExternalReference), which is what makes a re-post detectable (CBR00009) and findable.
+    """
+
+    kind: PickupKind
+    reference: str
+    store_id: str  # pickup store (DeliveryStoreId)
+    web_store_id: str  # the e-commerce store that sells (Header.StoreId for orders)
+    customer_id: str
+    lines: tuple[DocumentLine, ...]
+    currency: str = "EUR"
+    created_at: datetime | None = None
+    expires_at: datetime | None = None  # reservation ExpirationDate
+    external_reference: str = ""  # PrestaShop order reference for orders
+    paid: bool = False
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentKey:
+    """Cegid SaleDocumentKey."""
+
+    number: int
+    stump: str
+    type: str
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.stump}:{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    key: DocumentKey
+    internal_reference: str
+    store_id: str
+    follow_up_status: str = ""
+    cancel_status: str = ""
+    active: bool = True
+    lines: tuple[DocumentLine, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateResult:
+    key: DocumentKey
+    already_existed: bool  # True when the ERP answered CBR00009 and we looked the document up
+
+
+# Follow-up statuses omnistock sets on a document (Cegid OmniChannel.FollowUpStatus values).
+FollowUpStatus = Literal[
+    "ToBeProcessed", "Validated", "BookedInStore", "AvailableInStore", "PickedUpInStore", "Closed"
+]
+
+
+# --------------------------------------------------------------------------- the port
+class ErpPort(Protocol):
+    """Everything omnistock asks of the ERP. Every method may raise an ``ErpError``."""
+
+    async def hello(self, text: str = "omnistock") -> str: ...
+
+    # stock
+    async def stock_page(
+        self,
+        page_index: int,
+        page_size: int,
+        *,
+        store_ids: Sequence[str] | None = None,
+        barcodes: Sequence[str] | None = None,
+    ) -> StockPage:
+        """One page of per-store available stock (all items, or only ``barcodes``)."""
+        ...
+
+    async def stock_for_items(
+        self, barcodes: Sequence[str], store_ids: Sequence[str] | None = None
+    ) -> list[StockLine]:
+        """Current stock of the given items (EANs) in the given stores (all when None)."""
+        ...
+
+    async def available_qty(self, barcode: str, store_id: str) -> int: ...
+
+    # reference data
+    async def items_page(self, page_index: int, page_size: int) -> ItemPage: ...
+
+    async def store_prices(
+        self, store_id: str, barcodes: Sequence[str], on: date | None = None
+    ) -> list[StorePrice]: ...
+
+    # customers and loyalty
+    async def find_customers_by_email(self, email: str, limit: int = 5) -> list[str]: ...
+
+    async def customer(self, customer_id: str) -> Customer | None: ...
+
+    async def loyalty_cards(self, customer_id: str) -> list[LoyaltyCard]: ...
+
+    async def customer_points(self, customer_id: str) -> Decimal: ...
+
+    async def update_points(
+        self,
+        card_id: str,
+        program_id: str,
+        points: Decimal,
+        *,
+        store_id: str,
+        comment: str,
+        when: datetime,
+    ) -> None: ...
+
+    # sale documents
+    async def create_pickup_document(self, doc: PickupDocument) -> CreateResult:
+        """Create the order/reservation; an already-existing reference is looked up, not an
+        error (``CreateResult.already_existed``)."""
+        ...
+
+    async def find_document(self, reference: str) -> DocumentInfo | None: ...
+
+    async def set_follow_up_status(self, key: DocumentKey, status: FollowUpStatus) -> None: ...
+
+    async def cancel_document(self, key: DocumentKey, reason_id: str = "") -> None: ...
+
+    async def aclose(self) -> None: ...
