@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import asyncpg
 from aiohttp import web
 
 from service.settings import Settings, load_settings
@@ -24,7 +25,7 @@ def _settings() -> Settings:
     return settings
 
 
-async def _pool(settings: Settings):  # type: ignore[no-untyped-def]
+async def _pool(settings: Settings) -> asyncpg.Pool:
     from stores.db import create_pool, resolve_database_url
 
     dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
@@ -86,13 +87,18 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
         if args.keys_cmd == "create":
             key, record = await keys.create_key(pool, args.role, args.store, args.label)
             print(key)
-            print(f"id={record.id} role={record.role} stores={','.join(record.stores) or '-'}"
-                  " (the key is shown once; only its hash is stored)", file=sys.stderr)
+            print(
+                f"id={record.id} role={record.role} stores={','.join(record.stores) or '-'}"
+                " (the key is shown once; only its hash is stored)",
+                file=sys.stderr,
+            )
         elif args.keys_cmd == "list":
             for r in await keys.list_keys(pool, include_revoked=args.all):
                 state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
-                print(f"{r.id}  {r.prefix}…  {r.role:<10} {','.join(r.stores) or '-':<12} "
-                      f"{state:<18} {r.label}")
+                print(
+                    f"{r.id}  {r.prefix}…  {r.role:<10} {','.join(r.stores) or '-':<12} "
+                    f"{state:<18} {r.label}"
+                )
         else:
             record = await keys.revoke_key(pool, args.key_id)
             print(f"revoked {record.id} ({record.prefix}…)")
@@ -150,8 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_cmd", required=True)
     create = keys_sub.add_parser("create", help="create a key; prints it once")
     create.add_argument("--role", required=True, choices=["storefront", "staff", "admin"])
-    create.add_argument("--store", action="append", default=[],
-                        help="store code a staff key may act on (repeatable)")
+    create.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        help="store code a staff key may act on (repeatable)",
+    )
     create.add_argument("--label", default="", help="a note to recognise the key by")
     listing = keys_sub.add_parser("list", help="list keys (never the keys themselves)")
     listing.add_argument("--all", action="store_true", help="include revoked keys")

@@ -38,8 +38,11 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             )
             for role in ("storefront", "staff", "admin")
         }
-        runner = web.AppRunner(create_app(settings, pool=pool), access_log=None,
-                               shutdown_timeout=settings.shutdown_timeout_s)
+        runner = web.AppRunner(
+            create_app(settings, pool=pool),
+            access_log=None,
+            shutdown_timeout=settings.shutdown_timeout_s,
+        )
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()

@@ -11,7 +11,6 @@ import asyncpg
 from stores.embedded import embedded_dsn
 
 Pool = asyncpg.Pool
-Connection = asyncpg.Connection
 
 
 def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
@@ -21,12 +20,14 @@ def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
     return embedded_dsn(data_dir)
 
 
-async def _init_connection(conn: Connection) -> None:
+async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, **kwargs: Any) -> Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, **kwargs: Any
+) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,

@@ -19,8 +19,9 @@ ADMIN: list[Role] = ["admin"]
 
 class KeyCreate(BaseModel):
     role: Role
-    stores: list[str] = Field(default_factory=list, max_length=500,
-                              description="Store codes a staff key may act on.")
+    stores: list[str] = Field(
+        default_factory=list, max_length=500, description="Store codes a staff key may act on."
+    )
     label: str = Field(default="", max_length=200)
 
 
@@ -35,8 +36,15 @@ class KeyOut(BaseModel):
 
     @classmethod
     def of(cls, r: ApiKeyRecord) -> KeyOut:
-        return cls(id=r.id, prefix=r.prefix, role=r.role, stores=list(r.stores), label=r.label,
-                   created_at=r.created_at, revoked_at=r.revoked_at)
+        return cls(
+            id=r.id,
+            prefix=r.prefix,
+            role=r.role,
+            stores=list(r.stores),
+            label=r.label,
+            created_at=r.created_at,
+            revoked_at=r.revoked_at,
+        )
 
 
 class KeyCreated(KeyOut):
@@ -51,25 +59,48 @@ class KeyListQuery(BaseModel):
     include_revoked: bool = False
 
 
-@router.route("POST", "/v1/admin/keys", name="create_key", summary="Create an API key",
-              tags=["admin"], roles=ADMIN, body=KeyCreate, responses={201: KeyCreated})
+@router.route(
+    "POST",
+    "/v1/admin/keys",
+    name="create_key",
+    summary="Create an API key",
+    tags=["admin"],
+    roles=ADMIN,
+    body=KeyCreate,
+    responses={201: KeyCreated},
+)
 async def create_key(request: web.Request) -> web.Response:
     body = await parse_body(request, KeyCreate)
     key, record = await keys.create_key(request.app[POOL], body.role, body.stores, body.label)
     return json_response(KeyCreated(key=key, **KeyOut.of(record).model_dump()), 201)
 
 
-@router.route("GET", "/v1/admin/keys", name="list_keys", summary="List API keys",
-              tags=["admin"], roles=ADMIN, query=KeyListQuery, responses={200: KeyList})
+@router.route(
+    "GET",
+    "/v1/admin/keys",
+    name="list_keys",
+    summary="List API keys",
+    tags=["admin"],
+    roles=ADMIN,
+    query=KeyListQuery,
+    responses={200: KeyList},
+)
 async def list_keys(request: web.Request) -> web.Response:
     query = parse_query(request, KeyListQuery)
     records = await keys.list_keys(request.app[POOL], include_revoked=query.include_revoked)
     return json_response(KeyList(items=[KeyOut.of(r) for r in records]))
 
 
-@router.route("POST", "/v1/admin/keys/{key_id}/revoke", name="revoke_key",
-              summary="Revoke an API key", tags=["admin"], roles=ADMIN,
-              responses={200: KeyOut}, problems=[404])
+@router.route(
+    "POST",
+    "/v1/admin/keys/{key_id}/revoke",
+    name="revoke_key",
+    summary="Revoke an API key",
+    tags=["admin"],
+    roles=ADMIN,
+    responses={200: KeyOut},
+    problems=[404],
+)
 async def revoke_key(request: web.Request) -> web.Response:
     record = await keys.revoke_key(request.app[POOL], request.match_info["key_id"])
     request.app[KEY_CACHE].clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 from aiohttp import web
@@ -17,7 +17,8 @@ from service.api.appkeys import (
     SETTINGS,
     SHUTTING_DOWN,
 )
-from service.api.auth import KeyCache, auth_middleware
+from service.api.auth import auth_middleware
+from service.api.keycache import KeyCache
 from service.api.observe import body_limit_middleware, observe_middleware
 from service.api.problems import problems_middleware
 from service.observability import Metrics
@@ -35,8 +36,12 @@ def create_app(
 ) -> web.Application:
     """Build the app. A given ``pool`` is used as is (and not closed); else one is opened."""
     app = web.Application(
-        middlewares=[observe_middleware, problems_middleware, body_limit_middleware,
-                     auth_middleware],
+        middlewares=[
+            observe_middleware,
+            problems_middleware,
+            body_limit_middleware,
+            auth_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -52,7 +57,9 @@ def create_app(
     return app
 
 
-def _pool_ctx(settings: Settings, given: asyncpg.Pool | None):  # type: ignore[no-untyped-def]
+def _pool_ctx(
+    settings: Settings, given: asyncpg.Pool | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if given is not None:
             app[POOL] = given

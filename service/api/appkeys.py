@@ -7,17 +7,22 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from aiohttp import web
 
+from service.api.keycache import KeyCache
+from service.domain.apikeys import Principal
 from service.observability import Metrics
 from service.settings import Settings
 
 if TYPE_CHECKING:
-    from service.api.auth import KeyCache
     from service.api.routing import Endpoint
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 METRICS = web.AppKey("metrics", Metrics)
 ENDPOINTS = web.AppKey("endpoints", dict[str, "Endpoint"])
-KEY_CACHE = web.AppKey("key_cache", "KeyCache")
+KEY_CACHE = web.AppKey("key_cache", KeyCache)
 SHUTTING_DOWN = web.AppKey("shutting_down", list[bool])
-OPENAPI = web.AppKey("openapi", list[dict[str, Any]])  # the generated document, built once on first use
+REQUEST_ID = web.RequestKey("request_id", str)
+PRINCIPAL = web.RequestKey("principal", Principal)
+OPENAPI = web.AppKey(
+    "openapi", list[dict[str, Any]]
+)  # the generated document, built once on first use

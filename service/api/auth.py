@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
-from service.api.appkeys import KEY_CACHE, POOL
+from service.api.appkeys import KEY_CACHE, POOL, PRINCIPAL
 from service.api.routing import Handler, endpoint_of
 from service.domain.apikeys import Principal
 from service.errors import AppError, Forbidden
 from service.usecases.keys import authenticate
-
-PRINCIPAL = "principal"
 
 
 class Unauthorized(AppError):
     status = 401
     slug = "unauthorized"
     title = "Unauthorized"
-
-
-class KeyCache:
-    """Verified keys for a few seconds, so a hot path does not hit PostgreSQL on every call."""
-
-    def __init__(self, ttl_s: float) -> None:
-        self.ttl_s = ttl_s
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
-
-    def get(self, key: str) -> tuple[bool, Principal | None]:
-        hit = self._entries.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return False, None
-        return True, hit[1]
-
-    def put(self, key: str, principal: Principal | None) -> None:
-        if self.ttl_s <= 0:
-            return
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.ttl_s, principal)
-
-    def clear(self) -> None:
-        self._entries.clear()
 
 
 def _bearer(request: web.Request) -> str:
@@ -80,8 +52,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def principal_of(request: web.Request) -> Principal:
-    principal: Principal = request[PRINCIPAL]
-    return principal
+    return request[PRINCIPAL]
 
 
 def require_store_access(request: web.Request, store_id: str) -> None:

@@ -30,8 +30,9 @@ class Readiness(BaseModel):
     shutting_down: bool
 
 
-@router.route("GET", "/healthz", name="healthz", summary="Liveness", tags=["ops"],
-              responses={200: Health})
+@router.route(
+    "GET", "/healthz", name="healthz", summary="Liveness", tags=["ops"], responses={200: Health}
+)
 async def healthz(request: web.Request) -> web.Response:
     return json_response(Health(status="ok"))
 
@@ -46,8 +47,14 @@ async def _database_state(request: web.Request) -> tuple[str, str]:
     return "ok", "current" if not todo else f"{len(todo)} pending"
 
 
-@router.route("GET", "/readyz", name="readyz", summary="Readiness: database and migrations",
-              tags=["ops"], responses={200: Readiness, 503: Readiness})
+@router.route(
+    "GET",
+    "/readyz",
+    name="readyz",
+    summary="Readiness: database and migrations",
+    tags=["ops"],
+    responses={200: Readiness, 503: Readiness},
+)
 async def readyz(request: web.Request) -> web.Response:
     database, migrations = await _database_state(request)
     stopping = request.app[SHUTTING_DOWN][0]
@@ -61,8 +68,14 @@ async def readyz(request: web.Request) -> web.Response:
     return json_response(body, 200 if ready else 503)
 
 
-@router.route("GET", "/metrics", name="metrics", summary="Prometheus metrics", tags=["ops"],
-              content_type="text/plain")
+@router.route(
+    "GET",
+    "/metrics",
+    name="metrics",
+    summary="Prometheus metrics",
+    tags=["ops"],
+    content_type="text/plain",
+)
 async def metrics(request: web.Request) -> web.Response:
     body = generate_latest(request.app[METRICS].registry)
     response = web.Response(body=body)
@@ -70,8 +83,7 @@ async def metrics(request: web.Request) -> web.Response:
     return response
 
 
-@router.route("GET", "/openapi.json", name="openapi", summary="OpenAPI 3.1 document",
-              tags=["ops"])
+@router.route("GET", "/openapi.json", name="openapi", summary="OpenAPI 3.1 document", tags=["ops"])
 async def openapi(request: web.Request) -> web.Response:
     cached = request.app[OPENAPI]
     if not cached:
@@ -79,8 +91,14 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(cached[0])
 
 
-@router.route("GET", "/docs", name="docs", summary="API reference page", tags=["ops"],
-              content_type="text/html")
+@router.route(
+    "GET",
+    "/docs",
+    name="docs",
+    summary="API reference page",
+    tags=["ops"],
+    content_type="text/html",
+)
 async def docs(request: web.Request) -> web.Response:
     page = resources.files("service.api").joinpath("static/docs.html").read_text("utf-8")
     return web.Response(text=page, content_type="text/html")

@@ -9,7 +9,7 @@ import uuid
 
 from aiohttp import web
 
-from service.api.appkeys import METRICS, SETTINGS
+from service.api.appkeys import METRICS, PRINCIPAL, REQUEST_ID, SETTINGS
 from service.api.routing import Handler
 from service.errors import TooLarge
 
@@ -26,7 +26,7 @@ def _request_id(request: web.Request) -> str:
 @web.middleware
 async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = _request_id(request)
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     metrics = request.app[METRICS]
     started = time.perf_counter()
     status = 500
@@ -42,7 +42,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         route = request.match_info.route.name or "unmatched"
         metrics.http_requests.labels(route, request.method, str(status)).inc()
         metrics.http_latency.labels(route, request.method).observe(elapsed)
-        principal = request.get("principal")
+        principal = request.get(PRINCIPAL)
         access_log.info(
             "%s %s %s",
             request.method,

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from service.api.appkeys import REQUEST_ID
 from service.api.routing import Handler
 from service.erp.port import ErpUnavailable
 from service.errors import PROBLEM_BASE, AppError, ServiceUnavailable
@@ -62,7 +63,7 @@ def problem_response(
         "status": status,
         "detail": detail,
         "instance": request.path,
-        "request_id": request.get("request_id", ""),
+        "request_id": request.get(REQUEST_ID, ""),
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     return web.Response(
@@ -112,7 +113,7 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
                 return problem_response(
                     request, err.status, err.slug, err.title, err.detail, **err.extra
                 )
-        log.exception("unhandled error", extra={"request_id": request.get("request_id")})
+        log.exception("unhandled error", extra={"request_id": request.get(REQUEST_ID)})
         return problem_response(
             request, 500, "internal-error", "Internal error", "an unexpected error occurred"
         )

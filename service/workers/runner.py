@@ -58,8 +58,14 @@ async def run_job_forever(pool: asyncpg.Pool, job: Job, deps: Any) -> None:
                 done = await job.run_once(deps)
             failures = 0
             if done:
-                log.info("job ran", extra={"job": job.name, "count": done,
-                                           "seconds": round(time.monotonic() - started, 3)})
+                log.info(
+                    "job ran",
+                    extra={
+                        "job": job.name,
+                        "count": done,
+                        "seconds": round(time.monotonic() - started, 3),
+                    },
+                )
         except asyncio.CancelledError:
             raise
         except Exception:
