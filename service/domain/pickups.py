@@ -1,0 +1,180 @@
+"""The pickup lifecycle, shared by e-reservations and click-and-collect orders.
+
+States and events::
+
+    confirmed --mark_ready--> ready --collect--> collected
+    confirmed --cancel------> cancelled     ready --cancel--> cancelled
+    confirmed --expire------> expired       ready --no_show--> no_show
+
+``confirmed`` and ``ready`` hold stock; every other state is terminal and releases it.
+
+Deadlines (``pickup_deadline``): the hold lasts ``hold_hours`` from creation. If that instant
+falls while the store is open (closing time included), it is the deadline. Otherwise the
+deadline moves to the closing time of the next opening period, so a customer always gets at
+least one opening period to come. A store with no opening hours keeps the plain deadline.
+
+Ready-by promise (``ready_by``): preparation is staff work, counted only while the store is open,
+starting at creation. The promise is the instant that work is done; if it ends exactly at a
+closing time, the promise is the next opening (the customer can only come while it is open).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from service.domain.errors import IllegalTransition
+from service.domain.hours import OpeningHours, periods_from
+
+PickupKind = Literal["reservation", "order"]
+PICKUP_KINDS: tuple[PickupKind, ...] = ("reservation", "order")
+
+
+class PickupState(StrEnum):
+    CONFIRMED = "confirmed"
+    READY = "ready"
+    COLLECTED = "collected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    NO_SHOW = "no_show"
+
+
+class PickupEvent(StrEnum):
+    MARK_READY = "mark_ready"
+    COLLECT = "collect"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+    NO_SHOW = "no_show"
+
+
+class ActorKind(StrEnum):
+    STOREFRONT = "storefront"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+_S, _E = PickupState, PickupEvent
+_TRANSITIONS: dict[tuple[PickupState, PickupEvent], PickupState] = {
+    (_S.CONFIRMED, _E.MARK_READY): _S.READY,
+    (_S.CONFIRMED, _E.CANCEL): _S.CANCELLED,
+    (_S.CONFIRMED, _E.EXPIRE): _S.EXPIRED,
+    (_S.READY, _E.COLLECT): _S.COLLECTED,
+    (_S.READY, _E.CANCEL): _S.CANCELLED,
+    (_S.READY, _E.NO_SHOW): _S.NO_SHOW,
+}
+HOLDING_STATES = frozenset({_S.CONFIRMED, _S.READY})
+TERMINAL_STATES = frozenset(PickupState) - HOLDING_STATES
+_ACTORS: dict[PickupEvent, frozenset[ActorKind]] = {
+    _E.MARK_READY: frozenset({ActorKind.STAFF}),
+    _E.COLLECT: frozenset({ActorKind.STAFF}),
+    _E.CANCEL: frozenset(ActorKind),
+    _E.EXPIRE: frozenset({ActorKind.SYSTEM}),
+    _E.NO_SHOW: frozenset({ActorKind.SYSTEM, ActorKind.STAFF}),
+}
+
+
+def allowed_events(state: PickupState | str) -> frozenset[PickupEvent]:
+    current = PickupState(state)
+    return frozenset(event for (s, event) in _TRANSITIONS if s == current)
+
+
+def transition(state: PickupState | str, event: PickupEvent | str) -> PickupState:
+    """The state after ``event``; ``IllegalTransition`` when ``state`` does not allow it.
+
+    Unknown state or event names raise ``ValueError``.
+    """
+    current, happening = PickupState(state), PickupEvent(event)
+    new_state = _TRANSITIONS.get((current, happening))
+    if new_state is None:
+        raise IllegalTransition(current.value, happening.value, allowed_events(current))
+    return new_state
+
+
+def holds_stock(state: PickupState | str) -> bool:
+    return PickupState(state) in HOLDING_STATES
+
+
+def is_terminal(state: PickupState | str) -> bool:
+    return PickupState(state) in TERMINAL_STATES
+
+
+def due_event(state: PickupState | str, deadline: datetime, now: datetime) -> PickupEvent | None:
+    """What the sweeper must do once ``deadline`` has passed: expire, no-show, or nothing."""
+    if now < deadline:
+        return None
+    return {_S.CONFIRMED: _E.EXPIRE, _S.READY: _E.NO_SHOW}.get(PickupState(state))
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who caused a transition: the storefront, a staff member (with id) or the system."""
+
+    kind: ActorKind
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        ActorKind(self.kind)
+        if self.kind == ActorKind.STAFF and not self.id.strip():
+            raise ValueError("a staff actor needs a staff id")
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.id}" if self.id else self.kind.value
+
+    def may(self, event: PickupEvent | str) -> bool:
+        """Whether this kind of actor is allowed to cause ``event``."""
+        return self.kind in _ACTORS[PickupEvent(event)]
+
+
+# --------------------------------------------------------------------------- time rules
+def _as_utc(name: str, moment: datetime) -> datetime:
+    if moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {moment!r}")
+    return moment.astimezone(UTC)
+
+
+def pickup_deadline(
+    created_at: datetime, hold_hours: int, opening_hours: OpeningHours, tz: str
+) -> datetime:
+    """When an uncollected pickup expires (UTC); see the module docstring for the rule."""
+    if hold_hours < 0:
+        raise ValueError(f"hold_hours must be >= 0, got {hold_hours}")
+    deadline = _as_utc("created_at", created_at) + timedelta(hours=hold_hours)
+    period = next(periods_from(opening_hours, deadline, tz, days=8), None)
+    if period is None:  # the store never opens: nothing to extend to
+        return deadline
+    start, end = period
+    return deadline if start <= deadline else end
+
+
+def ready_by(
+    created_at: datetime, prep_minutes: int, opening_hours: OpeningHours, tz: str
+) -> datetime | None:
+    """Earliest promise (UTC) for a pickup to be ready; None if the store never opens."""
+    if prep_minutes < 0:
+        raise ValueError(f"prep_minutes must be >= 0, got {prep_minutes}")
+    created = _as_utc("created_at", created_at)
+    remaining = timedelta(minutes=prep_minutes)
+    for start, end in periods_from(opening_hours, created, tz):
+        begin = max(start, created)
+        if remaining < end - begin:
+            return begin + remaining
+        remaining -= end - begin
+    return None
+
+
+def capacity_left(cap_per_day: int | None, count_today: int) -> int | None:
+    """Pickups a store can still take today; None when the store has no daily cap."""
+    if count_today < 0:
+        raise ValueError(f"count_today must be >= 0, got {count_today}")
+    if cap_per_day is None:
+        return None
+    if cap_per_day < 0:
+        raise ValueError(f"cap_per_day must be >= 0 or None, got {cap_per_day}")
+    return max(0, cap_per_day - count_today)
+
+
+def has_capacity(cap_per_day: int | None, count_today: int) -> bool:
+    left = capacity_left(cap_per_day, count_today)
+    return left is None or left > 0
