@@ -1,0 +1,96 @@
+"""Word lists of the demo tenant (French retail: clothing and accessories)."""
+
+from __future__ import annotations
+
+# (code, label, (min price, max price), sizes)
+CATEGORIES: tuple[tuple[str, str, tuple[int, int], tuple[str, ...]], ...] = (
+    ("TS", "T-shirt", (12, 35), ("XS", "S", "M", "L", "XL")),
+    ("CH", "Chemise", (30, 70), ("S", "M", "L", "XL")),
+    ("JE", "Jean", (40, 110), ("36", "38", "40", "42", "44")),
+    ("PU", "Pull", (35, 90), ("S", "M", "L", "XL")),
+    ("RO", "Robe", (35, 120), ("34", "36", "38", "40", "42")),
+    ("VE", "Veste", (60, 220), ("S", "M", "L", "XL")),
+    ("SN", "Sneakers", (50, 140), ("38", "39", "40", "41", "42", "43", "44", "45")),
+    ("SA", "Sac", (25, 150), ("TU",)),
+    ("CE", "Ceinture", (15, 45), ("85", "90", "95", "100")),
+    ("EC", "Echarpe", (15, 50), ("TU",)),
+)
+COLOURS: tuple[tuple[str, str], ...] = (
+    ("NOI", "Noir"),
+    ("BLA", "Blanc"),
+    ("MAR", "Bleu marine"),
+    ("ROU", "Rouge"),
+    ("VER", "Vert"),
+    ("GRI", "Gris chiné"),
+    ("BEI", "Beige"),
+    ("ROS", "Rose"),
+)
+ADJECTIVES = (
+    "Essentiel",
+    "Oversize",
+    "Slim",
+    "Coton bio",
+    "Lin",
+    "Vintage",
+    "Urbain",
+    "Classique",
+    "Sport",
+    "Premium",
+)
+STREETS = (
+    "rue de la République",
+    "avenue Jean Jaurès",
+    "rue Victor Hugo",
+    "boulevard Gambetta",
+    "place du Marché",
+    "rue Nationale",
+    "cours Mirabeau",
+    "rue du Commerce",
+    "avenue de la Gare",
+    "rue Sainte-Catherine",
+)
+FIRST_NAMES = (
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Emma",
+    "Inès",
+    "Jade",
+    "Louise",
+    "Zoé",
+    "Sarah",
+    "Lucas",
+    "Hugo",
+    "Louis",
+    "Gabriel",
+    "Arthur",
+    "Jules",
+    "Nathan",
+    "Théo",
+    "Raphaël",
+    "Éric",
+)
+LAST_NAMES = (
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+)
+MARKDOWN_REASONS = ("SOLDES", "DESTOCK", "PROMO")

@@ -1,0 +1,181 @@
+"""SaleDocumentService operations: Create, CustomersReservationCreate, GetByReference,
+GetByExternalReference, UpdateHeader, Cancel."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from service.erp.simulator import saledocs
+from service.erp.simulator.opcontext import VOID, Handler, OpContext, hello_world
+from service.erp.simulator.state import SimDocument, SimLine, SimulatorState
+from service.erp.simulator.xmlio import NIL, NULL_DATE, Node, SimFault
+
+
+def _required(node: Node | None, name: str) -> Node:
+    if node is None:
+        raise SimFault(f"{name} is mandatory")
+    child = node.child(name)
+    if child is None:
+        raise SimFault(f"{name} is mandatory")
+    return child
+
+
+def _line(state: SimulatorState, node: Node) -> SimLine:
+    ident = _required(node, "ItemIdentifier")
+    ref = ident.text("Id") or ident.text("Reference")
+    item = state.find_item(ref)
+    if item is None:
+        raise SimFault(f"The item '{ref}' does not exist")
+    quantity = node.decimal("Quantity") or Decimal(0)
+    if quantity <= 0 or quantity != quantity.to_integral_value():
+        raise SimFault(f"Invalid quantity {quantity} for item '{ref}'")
+    label = node.text("Label") or state.items[item].description
+    return SimLine(item, int(quantity), node.decimal("UnitPrice"), label)
+
+
+def _document(ctx: OpContext, request: Node, doc_type: str) -> SimDocument:
+    header = _required(request, "Header")
+    omni = header.child("OmniChannel") or Node.empty()
+    lines = request.child("Lines")
+    return SimDocument(
+        doc_type=header.text("Type") or doc_type,
+        stump="",
+        number=0,
+        internal_reference=header.text("InternalReference"),
+        external_reference=header.text("ExternalReference"),
+        customer_id=header.text("CustomerId"),
+        store_id=header.text("StoreId"),
+        delivery_store_id=omni.text("DeliveryStoreId"),
+        delivery_type=omni.text("DeliveryType"),
+        lines=[_line(ctx.state, n) for n in lines.children("Create_Line")] if lines else [],
+        date=header.datetime("Date") or ctx.now,
+        expiration=header.datetime("ExpirationDate"),
+        currency=header.text("CurrencyId") or ctx.state.currency,
+        comment=header.text("Comment"),
+        follow_up_status=omni.text("FollowUpStatus") or "ToBeProcessed",
+        payment_status=omni.text("PaymentStatus"),
+        received_xml=ctx.raw_body,
+    )
+
+
+def _key(doc: SimDocument) -> dict[str, Any]:
+    return {"Number": doc.number, "Stump": doc.stump, "Type": doc.doc_type}
+
+
+def _create(ctx: OpContext, request: Node, param: str, doc_type: str) -> Any:
+    doc = _document(ctx, _required(request, param), doc_type)
+    if doc.doc_type != doc_type:
+        raise SimFault(f"Document type {doc.doc_type} cannot be created by {ctx.operation}")
+    saledocs.integrate(ctx.state, doc, already_integrated=ctx.inject_duplicate)
+    return {"Key": _key(doc)}
+
+
+def create(ctx: OpContext, request: Node) -> Any:
+    return _create(ctx, request, "createRequest", "CustomerOrder")
+
+
+def reservation_create(ctx: OpContext, request: Node) -> Any:
+    return _create(ctx, request, "customersReservationCreateRequest", "CustomersReservation")
+
+
+def get_reply(state: SimulatorState, doc: SimDocument) -> dict[str, Any]:
+    omni = {
+        "CancelDate": doc.cancel_date or NULL_DATE,
+        "CancelReasonId": doc.cancel_reason,
+        "CancelStatus": doc.cancel_status or None,
+        "DeliveryStoreId": doc.delivery_store_id,
+        "DeliveryType": doc.delivery_type or None,
+        "FollowUpStatus": doc.follow_up_status,
+        "PaymentStatus": doc.payment_status,
+    }
+    header = {
+        "Active": doc.active,
+        "CurrencyId": doc.currency,
+        "CustomerId": doc.customer_id,
+        "Date": doc.date or NULL_DATE,
+        "ExpirationDate": doc.expiration or NULL_DATE,
+        "ExternalReference": doc.external_reference,
+        "InternalReference": doc.internal_reference,
+        "Key": _key(doc),
+        "OmniChannel": omni,
+        "Status": "Canceled" if doc.cancel_status == "Canceled" else "Validated",
+        "StoreId": doc.store_id,
+        "TotalAmount": sum((line.unit_price or 0) * line.quantity for line in doc.lines),
+        "TotalQuantity": sum(line.quantity for line in doc.lines),
+    }
+    lines = [
+        {
+            "ItemCode": state.items[line.item].sku,
+            "ItemId": state.items[line.item].item_id,
+            "ItemReference": state.items[line.item].ean,
+            "Label": line.label,
+            "Quantity": line.quantity,
+            "UnitPrice": line.unit_price,
+        }
+        for line in doc.lines
+    ]
+    return {"Header": header, "Lines": {"Get_Line": lines}}
+
+
+def get_by_reference(ctx: OpContext, request: Node) -> Any:
+    reference = _required(_required(request, "searchRequest"), "Reference")
+    internal = reference.text("InternalReference")
+    customer = reference.text("CustomerId")
+    for doc in ctx.state.find_documents(internal, reference.text("Type")):
+        if doc.internal_reference == internal and customer in ("", doc.customer_id):
+            return get_reply(ctx.state, doc)
+    return NIL
+
+
+def get_by_external_reference(ctx: OpContext, request: Node) -> Any:
+    search = _required(request, "searchRequest")
+    external = search.text("ExternalReference")
+    docs = ctx.state.find_documents(external, search.text("Type"))
+    replies = [get_reply(ctx.state, d) for d in docs if d.external_reference == external]
+    return {"Get_Replies": {"Get_Reply": replies}}
+
+
+def _identified(state: SimulatorState, identifier: Node) -> SimDocument:
+    key = identifier.child("Key")
+    if key is not None:
+        found = state.documents.get((key.text("Type"), key.text("Stump"), key.int("Number")))
+    else:
+        ref = _required(identifier, "Reference")
+        internal = ref.text("InternalReference")
+        docs = state.find_documents(internal, ref.text("Type"))
+        found = next((d for d in docs if d.internal_reference == internal), None)
+    if found is None:
+        raise SimFault("The document does not exist")
+    return found
+
+
+def update_header(ctx: OpContext, request: Node) -> Any:
+    update = _required(request, "updateHeaderRequest")
+    doc = _identified(ctx.state, _required(update, "Identifier"))
+    omni = update.child("OmniChannel")
+    if omni is not None and omni.text("FollowUpStatus"):
+        saledocs.set_follow_up(ctx.state, doc, omni.text("FollowUpStatus"))
+    if omni is not None and omni.text("PaymentStatus"):
+        doc.payment_status = omni.text("PaymentStatus")
+    if update.text("Comment"):
+        doc.comment = update.text("Comment")
+    return VOID
+
+
+def cancel(ctx: OpContext, request: Node) -> Any:
+    cancel_request = _required(request, "cancelRequest")
+    doc = _identified(ctx.state, _required(cancel_request, "Identifier"))
+    saledocs.cancel(ctx.state, doc, cancel_request.text("ReasonId"), ctx.now)
+    return VOID
+
+
+HANDLERS: dict[str, Handler] = {
+    "HelloWorld": hello_world,
+    "Create": create,
+    "CustomersReservationCreate": reservation_create,
+    "GetByReference": get_by_reference,
+    "GetByExternalReference": get_by_external_reference,
+    "UpdateHeader": update_header,
+    "Cancel": cancel,
+}
