@@ -7,16 +7,13 @@ import logging
 import signal
 from collections.abc import Sequence
 
+from service.bootstrap import build_erp, build_jobs, sync_context
+from service.observability import Metrics
 from service.settings import Settings
-from service.workers.runner import Job, run_jobs
+from service.workers.runner import run_jobs
 from stores.db import create_pool, resolve_database_url
 
 log = logging.getLogger("omnistock.worker")
-
-
-def build_jobs(settings: Settings) -> list[Job]:
-    """Every job this deployment runs. ERP-backed jobs are added by the sync package."""
-    return []
 
 
 async def run_until_signalled(main: asyncio.Future[None] | asyncio.Task[None]) -> None:
@@ -36,9 +33,13 @@ async def run_until_signalled(main: asyncio.Future[None] | asyncio.Task[None]) -
 async def run_worker(settings: Settings, only: Sequence[str] | None = None) -> None:
     dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
     pool = await create_pool(dsn, min_size=1, max_size=settings.db_pool_max)
+    metrics = Metrics()
+    erp = await build_erp(settings, metrics)
     try:
+        ctx = sync_context(settings, pool, erp, metrics)
         jobs = [j for j in build_jobs(settings) if not only or j.name in only]
         log.info("worker started", extra={"jobs": [j.name for j in jobs]})
-        await run_until_signalled(asyncio.create_task(run_jobs(pool, jobs, settings)))
+        await run_until_signalled(asyncio.create_task(run_jobs(pool, jobs, ctx)))
     finally:
+        await erp.aclose()
         await pool.close()

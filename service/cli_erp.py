@@ -1,0 +1,155 @@
+"""ERP-facing commands: ``sync``, ``simulator``, ``erp ping``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from service.bootstrap import build_erp, sync_context
+from service.observability import Metrics
+from service.settings import Settings
+from service.usecases import sync
+from service.workers.runner import Job, run_singleton
+from stores.db import create_pool, resolve_database_url
+
+PASSES = {
+    ("stock", False): sync.hot_stock_pass,
+    ("stock", True): sync.full_stock_pass,
+    ("items", False): sync.items_pass,
+    ("items", True): sync.items_pass,
+    ("prices", False): sync.prices_pass,
+    ("prices", True): sync.prices_pass,
+}
+JOB_NAMES = {
+    sync.hot_stock_pass: "stock_hot",
+    sync.full_stock_pass: "stock_full",
+    sync.items_pass: "items",
+    sync.prices_pass: "prices",
+}
+
+
+def _progress_bar(label: str) -> sync.Progress:
+    def show(calls: int, rows: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{label}: {calls} ERP calls, {rows:,} rows", end="", file=sys.stderr)
+
+    return show
+
+
+async def run_sync(settings: Settings, what: str, full: bool) -> int:
+    pass_fn = PASSES[(what, full)]
+    dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
+    pool = await create_pool(dsn, min_size=1, max_size=settings.db_pool_max)
+    metrics = Metrics()
+    erp = await build_erp(settings, metrics)
+    try:
+        ctx = sync_context(settings, pool, erp, metrics)
+        reports: list[sync.PassReport] = []
+
+        async def once(c: sync.SyncContext) -> int:
+            reports.append(await pass_fn(c, _progress_bar(JOB_NAMES[pass_fn])))
+            return reports[-1].rows_changed
+
+        ran = await run_singleton(pool, Job(JOB_NAMES[pass_fn], once, 0), ctx)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        if ran is None:
+            print(
+                f"{JOB_NAMES[pass_fn]} is running in another process; try again later",
+                file=sys.stderr,
+            )
+            return 3
+        print(reports[0].summary())
+        return 0
+    finally:
+        await erp.aclose()
+        await pool.close()
+
+
+async def erp_ping(settings: Settings) -> int:
+    erp = await build_erp(settings, Metrics())
+    try:
+        print(await erp.hello("omnistock ping"))
+        return 0
+    finally:
+        await erp.aclose()
+
+
+async def run_simulator_cmd(args: argparse.Namespace, settings: Settings) -> None:
+    from service.erp.simulator import generate, run_simulator
+
+    state = generate(seed=args.seed, stores=args.stores, products=args.products)
+    users = {settings.erp_user: settings.erp_password.get_secret_value()}
+    print(
+        f"Cegid simulator on http://{args.host}:{args.port}/{settings.erp_app}/ "
+        f"(DatabaseId {settings.erp_database_id}, user {settings.erp_user}); "
+        f"control endpoints {'on' if args.control else 'off'}",
+        flush=True,
+    )
+    await run_simulator(
+        args.host,
+        args.port,
+        state,
+        control=args.control,
+        database_id=settings.erp_database_id,
+        users=users,
+    )
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    sync_p = sub.add_parser("sync", help="run one sync pass now (stock, items or prices)")
+    sync_p.add_argument("what", choices=["stock", "items", "prices"])
+    sync_p.add_argument(
+        "--full",
+        action="store_true",
+        help="stock: every store and item (default: the hot SKUs only)",
+    )
+    sync_p.set_defaults(func=_cmd_sync)
+
+    sim = sub.add_parser("simulator", help="run the Cegid Y2 simulator with demo data")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8081)
+    sim.add_argument("--seed", type=int, default=42)
+    sim.add_argument("--stores", type=int, default=12)
+    sim.add_argument("--products", type=int, default=2000, help="demo SKUs (sellable variants)")
+    sim.add_argument(
+        "--no-control",
+        dest="control",
+        action="store_false",
+        help="without the /_sim/ control endpoints",
+    )
+    sim.set_defaults(func=_cmd_simulator)
+
+    erp = sub.add_parser("erp", help="ERP connection tools")
+    erp_sub = erp.add_subparsers(dest="erp_cmd", required=True)
+    erp_sub.add_parser("ping", help="call HelloWorld on the configured ERP")
+    erp.set_defaults(func=_cmd_erp)
+
+
+def _settings() -> Settings:
+    from service.cli import configured_settings
+
+    return configured_settings()
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    return asyncio.run(run_sync(_settings(), args.what, args.full))
+
+
+def _cmd_simulator(args: argparse.Namespace) -> int:
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_simulator_cmd(args, _settings()))
+    return 0
+
+
+def _cmd_erp(args: argparse.Namespace) -> int:
+    from service.erp.port import ErpError
+
+    try:
+        return asyncio.run(erp_ping(_settings()))
+    except ErpError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

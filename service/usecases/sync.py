@@ -1,0 +1,239 @@
+"""Pull from the ERP into PostgreSQL: full and hot stock passes, items, prices.
+
+Each pass reads through the ERP port with bounded concurrency, writes only what changed (COPY
+into a staging table, then one set-based upsert), tells other replicas which SKUs changed
+(NOTIFY), and records its run for the lag metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import asyncpg
+
+from service.erp.port import ErpPort, ItemPage, StockLine, StockPage
+from service.observability import Metrics
+from stores import items as items_repo
+from stores import prices as prices_repo
+from stores import stock as stock_repo
+from stores import stores_repo, sync_runs
+from stores.notify import STOCK_CHANNEL, notify_changed
+
+Progress = Callable[[int, int], None]  # (units done, rows seen so far)
+T = TypeVar("T")
+EAN_BATCH = 50  # Cegid clients send about 50 identifiers per inventory call
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SyncContext:
+    pool: asyncpg.Pool
+    erp: ErpPort
+    metrics: Metrics
+    page_size: int = 200
+    concurrency: int = 4
+    hot_window: timedelta = timedelta(minutes=15)
+    hot_limit: int = 2000
+    price_batch: int = 200
+    clock: Callable[[], datetime] = utcnow
+
+
+@dataclass
+class PassReport:
+    job: str
+    rows_seen: int = 0
+    rows_changed: int = 0
+    calls: int = 0
+    seconds: float = 0.0
+    stores: set[str] = field(default_factory=set)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_seen / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.job}: {self.rows_seen} rows read, {self.rows_changed} changed, "
+            f"{self.calls} ERP calls, {self.seconds:.2f} s "
+            f"({self.rows_per_second:,.0f} rows/s)"
+        )
+
+
+async def _pages(
+    fetch: Callable[[int], Coroutine[Any, Any, T]],
+    is_last: Callable[[T], bool],
+    window: int,
+    consume: Callable[[T], Awaitable[None]],
+) -> int:
+    """Fetch pages 1, 2, ... with up to ``window`` in flight; consume them in order; stop after
+    the last page. Returns the number of pages consumed."""
+    tasks: dict[int, asyncio.Task[T]] = {}
+    next_index, consumed = 1, 0
+    try:
+        while True:
+            while len(tasks) < window:
+                tasks[next_index] = asyncio.create_task(fetch(next_index))
+                next_index += 1
+            page = await tasks.pop(consumed + 1)
+            consumed += 1
+            await consume(page)
+            if is_last(page):
+                return consumed
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+async def _apply_stock(
+    ctx: SyncContext, lines: Sequence[StockLine], as_of: datetime, report: PassReport
+) -> None:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        changed = await stock_repo.apply_stock_lines(conn, lines, as_of)
+        if changed:
+            await notify_changed(conn, STOCK_CHANNEL, {sku for _, sku in changed})
+    report.rows_seen += len(lines)
+    report.rows_changed += len(changed)
+    report.stores.update(line.store_id for line in lines)
+
+
+async def _finish(ctx: SyncContext, report: PassReport, started: datetime, t0: float) -> None:
+    report.seconds = time.perf_counter() - t0
+    async with ctx.pool.acquire() as conn:
+        await sync_runs.record(
+            conn,
+            report.job,
+            started,
+            ctx.clock(),
+            report.rows_seen,
+            report.rows_changed,
+            {"calls": report.calls},
+        )
+    m = ctx.metrics
+    m.sync_rows.labels(report.job, "seen").inc(report.rows_seen)
+    m.sync_rows.labels(report.job, "changed").inc(report.rows_changed)
+    m.sync_duration.labels(report.job).observe(report.seconds)
+    m.sync_last_success.labels(report.job).set(time.time())
+
+
+async def full_stock_pass(ctx: SyncContext, progress: Progress | None = None) -> PassReport:
+    """Every store, every item, page by page. Unchanged rows are not rewritten; each store seen
+    is marked checked as of the pass start."""
+    report, started, t0 = PassReport("stock_full"), ctx.clock(), time.perf_counter()
+    names: dict[str, str] = {}
+
+    async def fetch(index: int) -> tuple[datetime, StockPage]:
+        at = ctx.clock()
+        return at, await ctx.erp.stock_page(index, ctx.page_size)
+
+    async def consume(item: tuple[datetime, StockPage]) -> None:
+        at, page = item
+        report.calls += 1
+        lines = page.lines
+        names.update((line.store_id, line.store_name) for line in lines if line.store_name)
+        await _apply_stock(ctx, lines, at, report)
+        if progress:
+            progress(report.calls, report.rows_seen)
+
+    await _pages(fetch, lambda item: item[1].last_page, ctx.concurrency, consume)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await stock_repo.mark_stores_checked(conn, report.stores, started)
+        await stores_repo.fill_missing_names(conn, names)
+    await _finish(ctx, report, started, t0)
+    return report
+
+
+async def _bounded(ctx: SyncContext, jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
+    gate = asyncio.Semaphore(ctx.concurrency)
+
+    async def run(job: Callable[[], Awaitable[None]]) -> None:
+        async with gate:
+            await job()
+
+    async with asyncio.TaskGroup() as group:
+        for job in jobs:
+            group.create_task(run(job))
+
+
+async def hot_stock_pass(ctx: SyncContext, progress: Progress | None = None) -> PassReport:
+    """The SKUs wanted recently (viewed, held), in every store, in batches of 50 EANs."""
+    report, started, t0 = PassReport("stock_hot"), ctx.clock(), time.perf_counter()
+    async with ctx.pool.acquire() as conn:
+        hot = await stock_repo.hot_skus(conn, started - ctx.hot_window, ctx.hot_limit)
+        await stock_repo.forget_cold_skus(conn, started - ctx.hot_window)
+
+    def batch_job(batch: Sequence[tuple[str, str]]) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            at = ctx.clock()
+            lines = await ctx.erp.stock_for_items([ean for _, ean in batch])
+            report.calls += 1
+            await _apply_stock(ctx, lines, at, report)
+            async with ctx.pool.acquire() as conn:
+                await stock_repo.mark_skus_checked(conn, [sku for sku, _ in batch], at)
+            if progress:
+                progress(report.calls, report.rows_seen)
+
+        return job
+
+    batches = [hot[i : i + EAN_BATCH] for i in range(0, len(hot), EAN_BATCH)]
+    await _bounded(ctx, [batch_job(b) for b in batches])
+    await _finish(ctx, report, started, t0)
+    return report
+
+
+async def items_pass(ctx: SyncContext, progress: Progress | None = None) -> PassReport:
+    """Items and barcodes, page by page; only new or changed items are written."""
+    report, started, t0 = PassReport("items"), ctx.clock(), time.perf_counter()
+
+    async def consume(page: ItemPage) -> None:
+        items = page.items
+        report.calls += 1
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            changed = await items_repo.apply_items(conn, items)
+        report.rows_seen += len(items)
+        report.rows_changed += len(changed)
+        if progress:
+            progress(report.calls, report.rows_seen)
+
+    async def fetch(index: int) -> ItemPage:
+        return await ctx.erp.items_page(index, ctx.page_size)
+
+    await _pages(fetch, lambda page: page.last_page, ctx.concurrency, consume)
+    await _finish(ctx, report, started, t0)
+    return report
+
+
+async def prices_pass(ctx: SyncContext, progress: Progress | None = None) -> PassReport:
+    """Current and base price of every item with a barcode, in every active store."""
+    report, started, t0 = PassReport("prices"), ctx.clock(), time.perf_counter()
+    async with ctx.pool.acquire() as conn:
+        stores = await stores_repo.store_ids(conn)
+        barcodes = [ean for _, ean in await items_repo.all_barcodes(conn)]
+    batches = [barcodes[i : i + ctx.price_batch] for i in range(0, len(barcodes), ctx.price_batch)]
+
+    def job(store_id: str, batch: Sequence[str]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            at = ctx.clock()
+            prices = await ctx.erp.store_prices(store_id, batch)
+            report.calls += 1
+            async with ctx.pool.acquire() as conn, conn.transaction():
+                changed = await prices_repo.apply_prices(conn, prices, at)
+            report.rows_changed += changed  # not `+= await`: that loses concurrent updates
+            report.rows_seen += len(prices)
+            report.stores.add(store_id)
+            if progress:
+                progress(report.calls, report.rows_seen)
+
+        return run
+
+    await _bounded(ctx, [job(s, b) for s in stores for b in batches])
+    await _finish(ctx, report, started, t0)
+    return report

@@ -1,0 +1,122 @@
+"""Repository of the ERP stock snapshot. Explicit connection, never commits.
+
+Writes go through a per-connection temporary staging table filled with COPY, then one set-based
+upsert that touches only rows whose value changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import asyncpg
+
+from service.erp.port import StockLine
+
+_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS stock_stage (
+    store_id text NOT NULL,
+    sku text NOT NULL,
+    erp_available integer NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+# Duplicate (store, sku) pairs inside one batch: the last one read wins (DISTINCT ON keeps one).
+_UPSERT_CHANGED = """
+INSERT INTO stock AS s (store_id, sku, erp_available, as_of)
+SELECT DISTINCT ON (store_id, sku) store_id, sku, erp_available, $1
+FROM stock_stage
+ORDER BY store_id, sku
+ON CONFLICT (store_id, sku) DO UPDATE
+    SET erp_available = EXCLUDED.erp_available, as_of = EXCLUDED.as_of
+    WHERE s.erp_available <> EXCLUDED.erp_available AND s.as_of <= EXCLUDED.as_of
+RETURNING store_id, sku
+"""
+_MARK_STORES = """
+INSERT INTO stock_store_checks (store_id, checked_at)
+SELECT unnest($1::text[]), $2
+ON CONFLICT (store_id) DO UPDATE SET checked_at = greatest(stock_store_checks.checked_at,
+                                                             EXCLUDED.checked_at)
+"""
+_MARK_SKUS = """
+INSERT INTO stock_sku_checks (sku, checked_at)
+SELECT unnest($1::text[]), $2
+ON CONFLICT (sku) DO UPDATE SET checked_at = greatest(stock_sku_checks.checked_at,
+                                                       EXCLUDED.checked_at)
+"""
+_WANT = """
+INSERT INTO hot_skus (sku, wanted_at) SELECT unnest($1::text[]), $2
+ON CONFLICT (sku) DO UPDATE SET wanted_at = greatest(hot_skus.wanted_at, EXCLUDED.wanted_at)
+"""
+_HOT = """
+SELECT h.sku, i.ean FROM hot_skus h JOIN items i USING (sku)
+WHERE h.wanted_at >= $1 AND i.ean IS NOT NULL
+ORDER BY h.wanted_at DESC, h.sku
+LIMIT $2
+"""
+_FORGET_COLD = "DELETE FROM hot_skus WHERE wanted_at < $1"
+_SNAPSHOT = """
+SELECT s.store_id, s.sku, s.erp_available,
+       greatest(s.as_of, sc.checked_at, kc.checked_at) AS as_of
+FROM stock s
+LEFT JOIN stock_store_checks sc ON sc.store_id = s.store_id
+LEFT JOIN stock_sku_checks kc ON kc.sku = s.sku
+WHERE s.sku = ANY($1::text[]) AND ($2::text[] IS NULL OR s.store_id = ANY($2::text[]))
+ORDER BY s.store_id, s.sku
+"""
+
+
+async def apply_stock_lines(
+    conn: asyncpg.Connection, lines: Sequence[StockLine], as_of: datetime
+) -> list[tuple[str, str]]:
+    """Write the lines whose value changed; return their (store_id, sku) keys.
+
+    Must run inside a transaction (the staging table empties on commit).
+    """
+    if not lines:
+        return []
+    await conn.execute(_STAGE)
+    await conn.copy_records_to_table(
+        "stock_stage",
+        records=[(line.store_id, line.sku, line.available) for line in lines],
+        columns=("store_id", "sku", "erp_available"),
+    )
+    rows = await conn.fetch(_UPSERT_CHANGED, as_of)
+    await conn.execute("TRUNCATE stock_stage")
+    return [(r["store_id"], r["sku"]) for r in rows]
+
+
+async def mark_stores_checked(
+    conn: asyncpg.Connection, store_ids: Iterable[str], at: datetime
+) -> None:
+    ids = sorted(set(store_ids))
+    if ids:
+        await conn.execute(_MARK_STORES, ids, at)
+
+
+async def mark_skus_checked(conn: asyncpg.Connection, skus: Iterable[str], at: datetime) -> None:
+    ids = sorted(set(skus))
+    if ids:
+        await conn.execute(_MARK_SKUS, ids, at)
+
+
+async def want_skus(conn: asyncpg.Connection, skus: Iterable[str], at: datetime) -> None:
+    ids = sorted(set(skus))
+    if ids:
+        await conn.execute(_WANT, ids, at)
+
+
+async def hot_skus(conn: asyncpg.Connection, since: datetime, limit: int) -> list[tuple[str, str]]:
+    """(sku, ean) of the SKUs wanted since ``since``, most recent first."""
+    return [(r["sku"], r["ean"]) for r in await conn.fetch(_HOT, since, limit)]
+
+
+async def forget_cold_skus(conn: asyncpg.Connection, before: datetime) -> int:
+    status = await conn.execute(_FORGET_COLD, before)
+    return int(status.split()[-1])
+
+
+async def snapshot(
+    conn: asyncpg.Connection, skus: Sequence[str], store_ids: Sequence[str] | None = None
+) -> list[asyncpg.Record]:
+    """store_id, sku, erp_available and the effective as_of of each known row."""
+    return list(await conn.fetch(_SNAPSHOT, list(skus), list(store_ids) if store_ids else None))
