@@ -17,7 +17,8 @@ from service.settings import Settings, load_settings
 log = logging.getLogger("omnistock")
 
 
-def _settings() -> Settings:
+def configured_settings() -> Settings:
+    """Settings from the environment, with logging configured from them."""
     from service.observability import configure_logging
 
     settings = load_settings()
@@ -36,7 +37,7 @@ async def _pool(settings: Settings) -> asyncpg.Pool:
 def cmd_serve(args: argparse.Namespace) -> int:
     from service.api.app import create_app
 
-    settings = _settings()
+    settings = configured_settings()
     if args.migrate:
         asyncio.run(_migrate(settings))
     host = args.host or settings.host
@@ -72,7 +73,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from stores.migrate import MigrationError
 
     try:
-        return asyncio.run(_migrate(_settings()))
+        return asyncio.run(_migrate(configured_settings()))
     except MigrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -113,13 +114,13 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    return asyncio.run(_keys(args, _settings()))
+    return asyncio.run(_keys(args, configured_settings()))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from service.workers.main import run_worker
 
-    settings = _settings()
+    settings = configured_settings()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings, only=args.job))
     return 0
@@ -128,9 +129,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from service.demo import run_demo
 
-    settings = _settings()
+    settings = configured_settings()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo(settings, host=args.host, port=args.port))
+        asyncio.run(
+            run_demo(
+                settings, host=args.host, port=args.port, stores=args.stores, products=args.products
+            )
+        )
     return 0
 
 
@@ -172,7 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="embedded PostgreSQL, migrations, API and demo keys")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--stores", type=int, default=12, help="demo stores in the simulator")
+    demo.add_argument("--products", type=int, default=2000, help="demo SKUs (sellable variants)")
     demo.set_defaults(func=cmd_demo)
+
+    from service.cli_catalog import add_commands as add_catalog_commands
+    from service.cli_erp import add_commands as add_erp_commands
+
+    add_erp_commands(sub)
+    add_catalog_commands(sub)
     return parser
 
 

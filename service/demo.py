@@ -1,20 +1,31 @@
 """``omnistock demo``: everything on one machine with one command.
 
-Embedded PostgreSQL (unless DATABASE_URL is set), migrations, the API on 127.0.0.1:8080, one fresh
-API key per role (earlier demo keys are revoked), and the URLs to try.
+Embedded PostgreSQL (unless DATABASE_URL is set), migrations, the Cegid simulator with seeded demo
+data, the store directory imported from it, a first sync (items, stock, prices), the background
+sync jobs, the API on 127.0.0.1:8080, one fresh API key per role (earlier demo keys are revoked),
+and commands to try.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
+from urllib.parse import urlsplit
 
+import asyncpg
 from aiohttp import web
 
 from service.api.app import create_app
+from service.bootstrap import build_erp, build_jobs, sync_context
+from service.erp.simulator import create_simulator_app, generate, store_directory
+from service.observability import Metrics
 from service.settings import Settings
+from service.usecases import sync
 from service.usecases.keys import replace_labelled_key
 from service.workers.main import run_until_signalled
+from service.workers.runner import run_jobs
+from stores import stores_repo
 from stores.db import create_pool, resolve_database_url
 from stores.migrate import migrate
 
@@ -22,40 +33,93 @@ log = logging.getLogger("omnistock.demo")
 DEMO_STAFF_STORES = ("S001",)
 
 
-async def _serve_forever() -> None:
-    await asyncio.Event().wait()
+def directory_entry(store: dict[str, Any]) -> dict[str, Any]:
+    """A simulator store (Cegid has no store service) as a row of our store directory."""
+    hours = {day: [list(span)] if span else [] for day, span in store["hours"].items()}
+    return {
+        "store_id": store["code"],
+        "name": store["name"],
+        "address": store["address"],
+        "city": store["city"],
+        "postcode": store["postcode"],
+        "country": store["country"],
+        "latitude": store["lat"],
+        "longitude": store["lng"],
+        "timezone": store["timezone"],
+        "opening_hours": hours,
+        "pickup_capacity_per_day": 40,
+        "hold_hours": 48,
+    }
 
 
-async def run_demo(settings: Settings, *, host: str, port: int) -> None:
+async def _start_site(
+    app: web.Application, host: str, port: int, shutdown_s: float
+) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_s)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def _first_sync(ctx: sync.SyncContext) -> list[str]:
+    return [
+        (await step(ctx)).summary()
+        for step in (sync.items_pass, sync.full_stock_pass, sync.prices_pass)
+    ]
+
+
+async def _keys(pool: asyncpg.Pool) -> dict[str, str]:
+    return {
+        role: await replace_labelled_key(
+            pool, role, f"demo-{role}", DEMO_STAFF_STORES if role == "staff" else ()
+        )
+        for role in ("storefront", "staff", "admin")
+    }
+
+
+async def run_demo(
+    settings: Settings, *, host: str, port: int, stores: int = 12, products: int = 2000
+) -> None:
+    erp_url = urlsplit(settings.erp_url)
     dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
     pool = await create_pool(dsn, min_size=1, max_size=settings.db_pool_max)
+    runners: list[web.AppRunner] = []
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
-        keys = {
-            role: await replace_labelled_key(
-                pool, role, f"demo-{role}", DEMO_STAFF_STORES if role == "staff" else ()
-            )
-            for role in ("storefront", "staff", "admin")
-        }
-        runner = web.AppRunner(
-            create_app(settings, pool=pool),
-            access_log=None,
-            shutdown_timeout=settings.shutdown_timeout_s,
+        state = generate(seed=42, stores=stores, products=products)
+        users = {settings.erp_user: settings.erp_password.get_secret_value()}
+        sim = create_simulator_app(
+            state, control=True, database_id=settings.erp_database_id, users=users
         )
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
+        runners.append(
+            await _start_site(sim, erp_url.hostname or "127.0.0.1", erp_url.port or 80, 1.0)
+        )
+        async with pool.acquire() as conn, conn.transaction():
+            for store in store_directory(state):
+                await stores_repo.upsert(conn, directory_entry(store))
+        metrics = Metrics()
+        erp = await build_erp(settings, metrics)
         try:
-            _print_banner(host, port, keys)
-            await run_until_signalled(asyncio.create_task(_serve_forever()))
+            ctx = sync_context(settings, pool, erp, metrics)
+            summaries = await _first_sync(ctx)
+            keys = await _keys(pool)
+            api = create_app(settings, pool=pool, metrics=metrics)
+            runners.append(await _start_site(api, host, port, settings.shutdown_timeout_s))
+            _print_banner(host, port, settings.erp_url, keys, summaries)
+            jobs = asyncio.create_task(run_jobs(pool, build_jobs(settings), ctx))
+            await run_until_signalled(jobs)
         finally:
-            await runner.cleanup()
+            await erp.aclose()
     finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
         await pool.close()
 
 
-def _print_banner(host: str, port: int, keys: dict[str, str]) -> None:
+def _print_banner(
+    host: str, port: int, erp_url: str, keys: dict[str, str], summaries: list[str]
+) -> None:
     base = f"http://{host}:{port}"
     lines = [
         "",
@@ -65,6 +129,10 @@ def _print_banner(host: str, port: int, keys: dict[str, str]) -> None:
         f"  OpenAPI        {base}/openapi.json",
         f"  readiness      {base}/readyz",
         f"  metrics        {base}/metrics",
+        f"  Cegid (sim.)   {erp_url}/Y2/ItemInventoryWcfService.svc?wsdl  (control: /_sim/)",
+        "",
+        "First sync:",
+        *(f"  {s}" for s in summaries),
         "",
         "API keys (new at each start; earlier demo keys are revoked):",
         *(f"  {role:<11} {key}" for role, key in keys.items()),
@@ -73,6 +141,8 @@ def _print_banner(host: str, port: int, keys: dict[str, str]) -> None:
         "Try:",
         f"  curl -s {base}/readyz",
         f"  curl -s -H 'Authorization: Bearer {keys['admin']}' {base}/v1/admin/keys",
+        f"  curl -s {erp_url}/_sim/stores",
+        f"  curl -s {base}/metrics | grep omnistock_sync",
         "",
     ]
     print("\n".join(lines), flush=True)

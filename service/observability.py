@@ -8,7 +8,13 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -50,6 +56,7 @@ class Metrics:
     """Every metric omnistock exports. Created once per app/worker with its own registry."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        disable_created_metrics()  # no *_created series: they only add noise to every scrape
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.http_requests = Counter(
@@ -79,6 +86,59 @@ class Metrics:
             "ERP call latency by service and operation.",
             ["service", "operation"],
             buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+
+        self.sync_rows = Counter(
+            "omnistock_sync_rows_total",
+            "Rows read from the ERP (kind=seen) and written because they changed (kind=changed).",
+            ["job", "kind"],
+            registry=r,
+        )
+        self.sync_duration = Histogram(
+            "omnistock_sync_duration_seconds",
+            "Duration of one sync pass.",
+            ["job"],
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+            registry=r,
+        )
+        self.sync_last_success = Gauge(
+            "omnistock_sync_last_success_timestamp_seconds",
+            "Unix time of the last successful pass of each sync job (this process).",
+            ["job"],
+            registry=r,
+        )
+        self.sync_lag = Gauge(
+            "omnistock_sync_lag_seconds",
+            "Seconds since the last successful pass of each sync job (any process), read from "
+            "PostgreSQL at scrape time.",
+            ["job"],
+            registry=r,
+        )
+
+        self.cache_requests = Counter(
+            "omnistock_cache_requests_total",
+            "Cache look-ups by cache and result (hit, miss).",
+            ["cache", "result"],
+            registry=r,
+        )
+        self.stock_refresh = Counter(
+            "omnistock_stock_refresh_total",
+            "Read-through stock refreshes: ok, error, coalesced (a reader joined one in flight), "
+            "deadline (a reader stopped waiting and answered from the snapshot).",
+            ["outcome"],
+            registry=r,
+        )
+        self.stock_refresh_latency = Histogram(
+            "omnistock_stock_refresh_duration_seconds",
+            "Latency of one read-through stock refresh (ERP call and write).",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.snapshot_age = Histogram(
+            "omnistock_availability_snapshot_age_seconds",
+            "Age of the stock snapshots availability answers were computed from.",
+            buckets=(1, 5, 15, 30, 60, 120, 300, 900, 3600, 86400),
             registry=r,
         )
 

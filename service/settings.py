@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,57 @@ class Settings(BaseSettings):
     )
     auth_cache_s: float = Field(
         default=5.0, ge=0, description="How long a verified API key is cached in process."
+    )
+
+    # --- ERP (Cegid Retail Y2)
+    erp_url: str = Field(
+        default="http://127.0.0.1:8081",
+        description="Cegid base URL, without the app segment (the demo's simulator by default).",
+    )
+    erp_app: str = Field(default="Y2", description="Cegid app path segment (Y2, Y2_TEST...).")
+    erp_database_id: str = Field(default="DEMO", description="Cegid DatabaseId.")
+    erp_user: str = Field(default="omnistock", description="Cegid user (sent as DB\\user).")
+    erp_password: SecretStr = Field(default=SecretStr("omnistock"), description="Cegid password.")
+    erp_timeout_s: float = Field(default=15.0, gt=0, description="Per-call ERP timeout.")
+    erp_max_concurrency: int = Field(default=8, ge=1, description="ERP calls in flight.")
+    erp_retries: int = Field(default=2, ge=0, description="Retries of transport errors/5xx.")
+    erp_remote_wsdl: bool = Field(
+        default=False, description="Load the ERP's own ?singleWsdl once at start-up."
+    )
+    web_store_id: str = Field(
+        default="WEB", description="Cegid store code of the e-commerce store (order header)."
+    )
+
+    # --- sync
+    sync_page_size: int = Field(default=200, ge=1, le=5000, description="Items per stock page.")
+    sync_concurrency: int = Field(default=4, ge=1, description="Pages fetched in parallel.")
+    sync_full_interval_s: float = Field(default=300, gt=0, description="Full stock pass period.")
+    sync_hot_interval_s: float = Field(default=5, gt=0, description="Hot stock pass period.")
+    sync_hot_window_s: float = Field(
+        default=900, gt=0, description="A SKU stays hot this long after it was viewed or held."
+    )
+    sync_hot_limit: int = Field(default=2000, ge=1, description="Most SKUs per hot pass.")
+    sync_items_interval_s: float = Field(default=3600, gt=0, description="Items sync period.")
+    sync_prices_interval_s: float = Field(default=900, gt=0, description="Prices sync period.")
+
+    # --- availability
+    read_through: bool = Field(
+        default=True, description="The API refreshes SKUs older than the TTL from the ERP."
+    )
+    stock_ttl_s: float = Field(
+        default=30, gt=0, description="Snapshots older than this are refreshed on read."
+    )
+    stale_after_s: float = Field(
+        default=120, gt=0, description="Answers from older snapshots are flagged stale."
+    )
+    refresh_deadline_s: float = Field(
+        default=0.3, gt=0, description="Longest a read waits for the ERP before falling back."
+    )
+    cache_ttl_s: float = Field(
+        default=60, gt=0, description="Cache entries expire after this even without a NOTIFY."
+    )
+    matrix_max_cells: int = Field(
+        default=5000, ge=1, description="Most lines x stores in one availability matrix (413)."
     )
 
     # --- logs

@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from service.api.app import create_app
+from service.erp.port import ErpPort
 from service.settings import Settings
 from service.usecases.keys import create_key
 from stores.db import create_pool
@@ -111,7 +112,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, auth_cache_s=0, log_json=False)
+    return Settings(database_url=database_url, auth_cache_s=0, log_json=False, read_through=False)
 
 
 AppFactory = Callable[..., Awaitable[TestClient]]
@@ -119,15 +120,21 @@ AppFactory = Callable[..., Awaitable[TestClient]]
 
 @pytest.fixture
 def make_client(
-    aiohttp_client: Callable[..., Awaitable[TestClient]], settings: Settings, pool: asyncpg.Pool
+    pool: asyncpg.Pool, settings: Settings, aiohttp_client: Callable[..., Awaitable[TestClient]]
 ) -> AppFactory:
-    """Start the real app on the test database; ``customise(app)`` may add test routes."""
+    """Start the real app on the test database; ``customise(app)`` may add test routes.
+
+    ``pool`` comes first so that it is set up before, and closed after, the apps using it.
+    """
 
     async def make(
-        customise: Callable[[web.Application], None] | None = None, **overrides: object
+        customise: Callable[[web.Application], None] | None = None,
+        *,
+        erp: ErpPort | None = None,
+        **overrides: object,
     ) -> TestClient:
         s = settings.model_copy(update=overrides) if overrides else settings
-        app = create_app(s, pool=pool)
+        app = create_app(s, pool=pool, erp=erp)
         if customise:
             customise(app)
         return await aiohttp_client(app)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 from aiohttp import web
 
-from service.api import admin_keys, health
+from service.api import admin_keys, availability, catalog, health
 from service.api.appkeys import (
     ENDPOINTS,
     KEY_CACHE,
@@ -21,11 +21,13 @@ from service.api.auth import auth_middleware
 from service.api.keycache import KeyCache
 from service.api.observe import body_limit_middleware, observe_middleware
 from service.api.problems import problems_middleware
+from service.api.stock_context import stock_ctx
+from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
 from stores.db import create_pool, resolve_database_url
 
-ROUTERS = (health.router, admin_keys.router)
+ROUTERS = (health.router, admin_keys.router, catalog.router, availability.router)
 
 
 def create_app(
@@ -33,6 +35,7 @@ def create_app(
     *,
     pool: asyncpg.Pool | None = None,
     metrics: Metrics | None = None,
+    erp: ErpPort | None = None,
 ) -> web.Application:
     """Build the app. A given ``pool`` is used as is (and not closed); else one is opened."""
     app = web.Application(
@@ -53,6 +56,7 @@ def create_app(
     for router in ROUTERS:
         router.install(app)
     app.cleanup_ctx.append(_pool_ctx(settings, pool))
+    app.cleanup_ctx.append(stock_ctx(erp))
     app.on_shutdown.append(_mark_shutting_down)
     return app
 

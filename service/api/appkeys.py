@@ -11,6 +11,7 @@ from service.api.keycache import KeyCache
 from service.domain.apikeys import Principal
 from service.observability import Metrics
 from service.settings import Settings
+from service.usecases.stock_reader import StockReader
 
 if TYPE_CHECKING:
     from service.api.routing import Endpoint
@@ -23,6 +24,7 @@ KEY_CACHE = web.AppKey("key_cache", KeyCache)
 SHUTTING_DOWN = web.AppKey("shutting_down", list[bool])
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)
+READER = web.AppKey("reader", StockReader)
 OPENAPI = web.AppKey(
     "openapi", list[dict[str, Any]]
 )  # the generated document, built once on first use

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Literal
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from service.api.appkeys import ENDPOINTS, METRICS, OPENAPI, POOL, SHUTTING_DOWN
 from service.api.openapi import build_openapi
 from service.api.routing import Router, json_response
+from stores import sync_runs
 from stores.migrate import pending
 
 router = Router()
@@ -68,6 +70,19 @@ async def readyz(request: web.Request) -> web.Response:
     return json_response(body, 200 if ready else 503)
 
 
+async def _refresh_database_gauges(request: web.Request) -> None:
+    """Gauges whose truth is in PostgreSQL (shared by every replica), read at scrape time."""
+    metrics = request.app[METRICS]
+    try:
+        async with asyncio.timeout(2), request.app[POOL].acquire() as conn:
+            runs = await sync_runs.last_runs(conn)
+    except Exception:  # a scrape must not fail because the database is away
+        return
+    now = datetime.now(UTC)
+    for run in runs:
+        metrics.sync_lag.labels(run["job"]).set((now - run["finished_at"]).total_seconds())
+
+
 @router.route(
     "GET",
     "/metrics",
@@ -77,7 +92,9 @@ async def readyz(request: web.Request) -> web.Response:
     content_type="text/plain",
 )
 async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
+    metrics = request.app[METRICS]
+    await _refresh_database_gauges(request)
+    body = generate_latest(metrics.registry)
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response

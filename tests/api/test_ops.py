@@ -43,6 +43,7 @@ async def test_readyz_503_when_migrations_pending(
         assert resp.status == 503
         body = await resp.json()
         assert body["database"] == "ok" and body["migrations"].endswith("pending")
+        await client.close()  # the app holds a LISTEN connection of this pool
     finally:
         await pool.close()
 
@@ -64,6 +65,7 @@ async def test_readyz_503_when_database_down_then_recovers(
         assert (await client.get("/healthz")).status == 200  # alive, just not ready
         await proxy.start()
         assert (await client.get("/readyz")).status == 200
+        await client.close()  # the app holds a LISTEN connection of this pool
     finally:
         await pool.close()
         await proxy.stop()

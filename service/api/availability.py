@@ -1,0 +1,263 @@
+"""Storefront availability: one item in some stores (GET) or a basket matrix (POST)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from service.api.appkeys import READER, SETTINGS
+from service.api.routing import Router, json_response, parse_body, parse_query
+from service.domain.apikeys import Role
+from service.domain.geo import LatLng, parse_latlng
+from service.errors import TooLarge
+from service.usecases.availability import (
+    Cell,
+    LineAvailability,
+    Matrix,
+    Near,
+    StoreRef,
+    availability,
+)
+from service.usecases.identifiers import ItemLookup, ResolvedItem
+
+router = Router()
+READERS: list[Role] = ["storefront", "staff", "admin"]
+Service = Literal["click_and_collect", "reservation"]
+MAX_LINES, MAX_STORES = 200, 100
+
+
+class ItemOut(BaseModel):
+    sku: str
+    ean: str | None
+    ps_product_id: int | None
+    ps_attribute_id: int | None
+    reference: str | None
+    resolved_by: str = Field(
+        description="Which identifier found the item: sku, ean, ps_key, reference."
+    )
+
+    @classmethod
+    def of(cls, i: ResolvedItem) -> ItemOut:
+        return cls.model_construct(
+            sku=i.sku,
+            ean=i.ean,
+            ps_product_id=i.ps_product_id,
+            ps_attribute_id=i.ps_attribute_id,
+            reference=i.reference,
+            resolved_by=i.resolved_by,
+        )
+
+
+class CellOut(BaseModel):
+    store_id: str
+    name: str | None = None
+    distance_km: float | None = None
+    available: int = Field(description="Units we can promise (ATP), never negative.")
+    status: Literal["in_stock", "low_stock", "out_of_stock"]
+    offered_for_pickup: bool = Field(description="False below the store's hide_below buffer.")
+    enough: bool = Field(description="Offered, and available >= the requested quantity.")
+    as_of: datetime | None = Field(description="ERP snapshot time of the stock used.")
+    stale: bool = Field(description="The snapshot is older than the staleness budget.")
+    source: Literal["snapshot", "live", "fallback"] = Field(
+        description="snapshot: synced and fresh; live: read from the ERP for this request; "
+        "fallback: too old and the ERP did not answer in time, last snapshot used."
+    )
+    oversold: bool = Field(description="The ERP no longer covers our open holds here.")
+
+    @classmethod
+    def of(cls, c: Cell, store: StoreRef | None = None) -> CellOut:
+        return cls.model_construct(
+            store_id=c.store_id,
+            name=store.name if store else None,
+            distance_km=store.distance_km if store else None,
+            available=c.available,
+            status=c.status.value,
+            offered_for_pickup=c.offered_for_pickup,
+            enough=c.enough,
+            as_of=c.as_of,
+            stale=c.stale,
+            source=c.source,
+            oversold=c.oversold,
+        )
+
+
+class AvailabilityOut(BaseModel):
+    item: ItemOut
+    quantity: int
+    stores: list[CellOut]
+
+
+class AvailabilityQuery(BaseModel):
+    sku: str | None = Field(default=None, max_length=64)
+    ean: str | None = Field(default=None, max_length=32)
+    ps_product: int | None = Field(default=None, ge=1)
+    ps_attribute: int | None = Field(default=None, ge=0)
+    reference: str | None = Field(default=None, max_length=128)
+    store: list[str] = Field(
+        default_factory=list, max_length=MAX_STORES, description="Store code (repeatable)."
+    )
+    near: str | None = Field(default=None, description="LAT,LNG", examples=["48.8566,2.3522"])
+    radius_km: float = Field(default=25.0, gt=0, le=1000)
+    limit: int = Field(default=20, ge=1, le=MAX_STORES, description="Most stores when near.")
+    service: Service | None = None
+    quantity: int = Field(default=1, ge=1, le=10_000)
+
+    @field_validator("near")
+    @classmethod
+    def _near(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_latlng(value)  # ValueError -> a field error
+        return value
+
+
+class LineIn(BaseModel):
+    sku: str | None = Field(default=None, max_length=64)
+    ean: str | None = Field(default=None, max_length=32)
+    ps_product: int | None = Field(default=None, ge=1)
+    ps_attribute: int | None = Field(default=None, ge=0)
+    reference: str | None = Field(default=None, max_length=128)
+    quantity: int = Field(default=1, ge=1, le=10_000)
+
+
+class NearIn(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    radius_km: float = Field(default=25.0, gt=0, le=1000)
+    limit: int = Field(default=20, ge=1, le=MAX_STORES)
+
+
+class MatrixIn(BaseModel):
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+    stores: list[str] = Field(default_factory=list, max_length=MAX_STORES)
+    near: NearIn | None = None
+    service: Service | None = None
+    whole_basket: bool = Field(
+        default=False,
+        description="Also list the stores that can "
+        "fulfil every line at its quantity, nearest first.",
+    )
+
+    @model_validator(mode="after")
+    def _stores_or_near(self) -> MatrixIn:
+        if bool(self.stores) == (self.near is not None):
+            raise ValueError("give either stores or near")
+        return self
+
+
+class StoreRefOut(BaseModel):
+    store_id: str
+    name: str
+    distance_km: float | None
+
+    @classmethod
+    def of(cls, s: StoreRef) -> StoreRefOut:
+        return cls.model_construct(store_id=s.store_id, name=s.name, distance_km=s.distance_km)
+
+
+class MatrixLineOut(BaseModel):
+    line: int
+    item: ItemOut
+    quantity: int
+    stores: list[CellOut]
+
+    @classmethod
+    def of(cls, index: int, line: LineAvailability) -> MatrixLineOut:
+        return cls.model_construct(
+            line=index,
+            item=ItemOut.of(line.item),
+            quantity=line.quantity,
+            stores=[CellOut.of(c) for c in line.cells],
+        )
+
+
+class MatrixOut(BaseModel):
+    stores: list[StoreRefOut]
+    lines: list[MatrixLineOut]
+    whole_basket: list[StoreRefOut] | None
+
+    @classmethod
+    def of(cls, m: Matrix) -> MatrixOut:
+        return cls.model_construct(
+            stores=[StoreRefOut.of(s) for s in m.stores],
+            lines=[MatrixLineOut.of(i, line) for i, line in enumerate(m.lines)],
+            whole_basket=None
+            if m.whole_basket is None
+            else [StoreRefOut.of(s) for s in m.whole_basket],
+        )
+
+
+def _lookup(x: AvailabilityQuery | LineIn) -> ItemLookup:
+    return ItemLookup(x.sku, x.ean, x.ps_product, x.ps_attribute, x.reference)
+
+
+@router.route(
+    "GET",
+    "/v1/availability",
+    name="availability",
+    tags=["availability"],
+    summary="Availability of one item in named stores or stores nearby",
+    roles=READERS,
+    query=AvailabilityQuery,
+    responses={200: AvailabilityOut},
+    problems=[404, 409],
+)
+async def get_availability(request: web.Request) -> web.Response:
+    q = parse_query(request, AvailabilityQuery, lists=["store"])
+    near = None
+    if q.near and not q.store:
+        near = Near(parse_latlng(q.near), q.radius_km, q.limit)
+    m = await availability(
+        request.app[READER],
+        [_lookup(q)],
+        [q.quantity],
+        store_ids=q.store or None,
+        near=near,
+        service=q.service,
+    )
+    line = m.lines[0]
+    cells = [CellOut.of(c, s) for c, s in zip(line.cells, m.stores, strict=True)]
+    return json_response(
+        AvailabilityOut.model_construct(
+            item=ItemOut.of(line.item), quantity=q.quantity, stores=cells
+        )
+    )
+
+
+@router.route(
+    "POST",
+    "/v1/availability",
+    name="availability_matrix",
+    tags=["availability"],
+    summary="Availability of many lines in many stores, optionally whole-basket",
+    roles=READERS,
+    body=MatrixIn,
+    responses={200: MatrixOut},
+    problems=[404, 409],
+)
+async def post_availability(request: web.Request) -> web.Response:
+    body = await parse_body(request, MatrixIn)
+    stores = len(set(body.stores)) if body.stores else body.near.limit  # type: ignore[union-attr]
+    cells, limit = len(body.lines) * stores, request.app[SETTINGS].matrix_max_cells
+    if cells > limit:
+        raise TooLarge(
+            f"{len(body.lines)} lines x {stores} stores = {cells} cells; the limit "
+            f"is {limit}: split the request",
+            cells=cells,
+            limit=limit,
+        )
+    near = None
+    if body.near:
+        near = Near(LatLng(body.near.lat, body.near.lng), body.near.radius_km, body.near.limit)
+    m = await availability(
+        request.app[READER],
+        [_lookup(x) for x in body.lines],
+        [x.quantity for x in body.lines],
+        store_ids=body.stores or None,
+        near=near,
+        service=body.service,
+        whole_basket=body.whole_basket,
+    )
+    return json_response(MatrixOut.of(m))

@@ -1,0 +1,101 @@
+"""The stock read side of the app: cache, ERP client for read-through, the StockReader, the
+LISTEN task that drops cache entries other processes changed, and the hot-SKU flusher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import asyncpg
+from aiohttp import web
+
+from service.api.appkeys import METRICS, POOL, READER, SETTINGS
+from service.erp.port import ErpPort
+from service.usecases.stock_reader import ReaderSettings, StockReader
+from stores.cache import make_cache
+from stores.notify import STOCK_CHANNEL
+
+log = logging.getLogger("omnistock.api")
+FLUSH_EVERY_S = 2.0
+
+
+def reader_settings(app: web.Application) -> ReaderSettings:
+    s = app[SETTINGS]
+    return ReaderSettings(
+        ttl=timedelta(seconds=s.stock_ttl_s),
+        stale_after=timedelta(seconds=s.stale_after_s),
+        deadline_s=s.refresh_deadline_s,
+        cache_ttl_s=s.cache_ttl_s,
+        encode=s.redis_url is not None,
+    )
+
+
+async def listen_for_changes(pool: asyncpg.Pool, reader: StockReader) -> None:
+    """Drop cache entries of SKUs changed anywhere; after a lost connection, drop them all."""
+    pending: set[asyncio.Task[None]] = set()
+    while True:
+        lost = asyncio.Event()
+        try:
+            async with pool.acquire() as conn:
+
+                def on_stock(_c: object, _pid: int, _channel: str, payload: str) -> None:
+                    task = asyncio.create_task(reader.invalidate(json.loads(payload)))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+
+                conn.add_termination_listener(lambda _c, ev=lost: ev.set())
+                await conn.add_listener(STOCK_CHANNEL, on_stock)
+                try:
+                    await lost.wait()
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.remove_listener(STOCK_CHANNEL, on_stock)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("stock change listener lost its connection: %s", exc)
+        await reader.cache.clear()  # we may have missed changes meanwhile
+        await asyncio.sleep(1.0)
+
+
+async def flush_wanted_forever(reader: StockReader) -> None:
+    while True:
+        await asyncio.sleep(FLUSH_EVERY_S)
+        try:
+            await reader.flush_wanted()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("could not record hot SKUs: %s", exc)
+
+
+def stock_ctx(
+    erp: ErpPort | None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        own_erp = None
+        if erp is None and settings.read_through:
+            from service.bootstrap import build_erp
+
+            own_erp = await build_erp(settings, app[METRICS])
+        cache = make_cache(settings.redis_url)
+        reader = StockReader(app[POOL], cache, erp or own_erp, app[METRICS], reader_settings(app))
+        app[READER] = reader
+        tasks = [
+            asyncio.create_task(listen_for_changes(app[POOL], reader)),
+            asyncio.create_task(flush_wanted_forever(reader)),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await reader.flush_wanted()
+            await cache.close()
+            if own_erp is not None:
+                await own_erp.aclose()
+
+    return ctx

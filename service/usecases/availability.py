@@ -1,0 +1,181 @@
+"""Availability to promise per store: one item or a basket, named stores or stores nearby.
+
+The ATP formula lives in ``service.domain.atp``; this module gathers its inputs (the snapshot,
+open holds, buffers), picks the stores, and says how fresh and where from each answer is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from service.domain.atp import (
+    BufferTiers,
+    OpenHold,
+    StockStatus,
+    pending_hold_qty,
+    stale,
+    stock_position,
+)
+from service.domain.geo import LatLng, nearest_stores
+from service.errors import InvalidInput, NotFound
+from service.usecases.identifiers import ItemLookup, ResolvedItem, resolve_item, resolve_items
+from service.usecases.stock_reader import StockReader
+from stores.availability_repo import DirectoryStore, SkuStock
+
+Source = Literal["snapshot", "live", "fallback"]
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    origin: LatLng
+    radius_km: float
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    store_id: str
+    available: int
+    status: StockStatus
+    offered_for_pickup: bool
+    enough: bool
+    as_of: datetime | None
+    stale: bool
+    source: Source
+    oversold: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LineAvailability:
+    item: ResolvedItem
+    quantity: int
+    cells: list[Cell]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRef:
+    store_id: str
+    name: str
+    distance_km: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    stores: list[StoreRef]
+    lines: list[LineAvailability]
+    whole_basket: list[StoreRef] | None
+
+
+async def _resolve(reader: StockReader, lookups: Sequence[ItemLookup]) -> list[ResolvedItem]:
+    """One item: errors name it directly (409 lists ``candidates``); many: per line."""
+    async with reader.pool.acquire() as conn:
+        if len(lookups) == 1:
+            one = lookups[0]
+            return [
+                await resolve_item(
+                    conn,
+                    sku=one.sku,
+                    ean=one.ean,
+                    ps_product=one.ps_product,
+                    ps_attribute=one.ps_attribute,
+                    reference=one.reference,
+                )
+            ]
+        return await resolve_items(conn, lookups)
+
+
+def choose_stores(
+    directory: dict[str, DirectoryStore],
+    store_ids: Sequence[str] | None,
+    near: Near | None,
+    service: str | None = None,
+) -> list[StoreRef]:
+    """The named stores (404 naming the unknown ones) or the stores near a point, nearest first."""
+    if store_ids:
+        unknown = [s for s in dict.fromkeys(store_ids) if s not in directory]
+        if unknown:
+            raise NotFound(f"unknown store(s): {', '.join(unknown)}", unknown_stores=unknown)
+        return [StoreRef(s, directory[s].name, None) for s in dict.fromkeys(store_ids)]
+    if near is None:
+        raise InvalidInput(
+            "say which stores: store=CODE (repeatable) or near=LAT,LNG",
+            [{"loc": ["store"], "msg": "give store or near", "type": "missing"}],
+        )
+    located = {
+        s.store_id: LatLng(s.latitude, s.longitude)
+        for s in directory.values()
+        if s.latitude is not None
+        and s.longitude is not None
+        and (service is None or service in s.services)
+    }
+    found = nearest_stores(near.origin, located, radius_km=near.radius_km, limit=near.limit)
+    return [
+        StoreRef(d.store_id, directory[d.store_id].name, round(d.distance_km, 3)) for d in found
+    ]
+
+
+def _cell(
+    reader: StockReader,
+    stock: SkuStock,
+    store_id: str,
+    quantity: int,
+    source: Source,
+    buffers: BufferTiers,
+    now: datetime,
+) -> Cell:
+    erp_available, row_as_of = stock.rows.get(store_id, (0, None))
+    as_of = max((d for d in (row_as_of, stock.checked_at) if d), default=None)
+    holds = [OpenHold(q, a) for q, a in stock.holds.get(store_id, ())]
+    pending = pending_hold_qty(holds, as_of)
+    position = stock_position(erp_available, pending, buffers.resolve(store_id, stock.sku))
+    if as_of is not None:
+        reader.metrics.snapshot_age.observe(max(0.0, (now - as_of).total_seconds()))
+    return Cell(
+        store_id=store_id,
+        available=position.available,
+        status=position.status,
+        offered_for_pickup=position.offered_for_pickup,
+        enough=position.offered_for_pickup and position.available >= quantity,
+        as_of=as_of,
+        stale=stale(as_of, now, reader.settings.stale_after.total_seconds()),
+        source=source,
+        oversold=position.oversold,
+    )
+
+
+async def availability(
+    reader: StockReader,
+    lookups: Sequence[ItemLookup],
+    quantities: Sequence[int],
+    *,
+    store_ids: Sequence[str] | None = None,
+    near: Near | None = None,
+    service: str | None = None,
+    whole_basket: bool = False,
+) -> Matrix:
+    items = await _resolve(reader, lookups)
+    stores = choose_stores(await reader.directory(), store_ids, near, service)
+    codes = [s.store_id for s in stores]
+    unique = list({i.sku: i.ean for i in items}.items())
+    fresh = await reader.fresh(unique, codes)
+    buffers = await reader.buffers()
+    now = reader.clock()
+    lines = []
+    for item, qty in zip(items, quantities, strict=True):
+        source: Source = (
+            "live"
+            if item.sku in fresh.live
+            else "fallback"
+            if item.sku in fresh.fallback
+            else "snapshot"
+        )
+        stock = fresh.data[item.sku]
+        cells = [_cell(reader, stock, code, qty, source, buffers, now) for code in codes]
+        lines.append(LineAvailability(item, qty, cells))
+    basket = None
+    if whole_basket:
+        basket = [s for i, s in enumerate(stores) if all(line.cells[i].enough for line in lines)]
+    return Matrix(stores, lines, basket)

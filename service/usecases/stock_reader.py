@@ -1,0 +1,232 @@
+"""Reads of the stock snapshot for availability: hot cache, read-through refresh, hot SKUs.
+
+- The cache holds one entry per SKU (every store's row and open holds). Entries are dropped when
+  the sync or a hold changes that SKU (PostgreSQL NOTIFY, heard by every replica).
+- A SKU whose snapshot is older than ``ttl`` is refreshed from the ERP before answering. Misses
+  for the same SKU are coalesced into one ERP call; the caller waits at most ``deadline``, then
+  answers from the last snapshot (``source = fallback``); the refresh goes on for the next reader.
+- SKUs read here are remembered as "hot" (flushed in batches) so the hot sync pass keeps them fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import asyncpg
+from aiocache.base import BaseCache
+
+from service.domain.atp import BufferTiers
+from service.erp.port import ErpError, ErpPort
+from service.observability import Metrics
+from service.usecases.sync import utcnow
+from stores import availability_repo as repo
+from stores import stock as stock_repo
+from stores.availability_repo import DirectoryStore, SkuStock
+from stores.cache import cache_key, get_many, set_many
+from stores.notify import STOCK_CHANNEL, notify_changed
+
+log = logging.getLogger("omnistock.stock")
+EAN_BATCH = 50
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    ttl: timedelta = timedelta(seconds=30)  # older snapshots are refreshed on read
+    stale_after: timedelta = timedelta(seconds=120)  # older answers are flagged stale
+    deadline_s: float = 0.3  # longest a read waits for the ERP
+    cache_ttl_s: float = 60.0  # safety net: entries expire even if a NOTIFY is missed
+    reference_ttl_s: float = 30.0  # buffers and store directory, reloaded this often
+    encode: bool = False  # JSON-able cache values (Redis); memory keeps objects
+
+
+def _encode(s: SkuStock) -> dict[str, object]:
+    def iso(d: datetime | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "sku": s.sku,
+        "rows": {k: [v, iso(a)] for k, (v, a) in s.rows.items()},
+        "holds": {k: [[q, iso(a)] for q, a in hs] for k, hs in s.holds.items()},
+        "checked_at": iso(s.checked_at),
+    }
+
+
+def _decode(d: dict[str, Any]) -> SkuStock:
+    def dt(v: str | None) -> datetime | None:
+        return datetime.fromisoformat(v) if v else None
+
+    return SkuStock(
+        sku=d["sku"],
+        rows={k: (v, dt(a)) for k, (v, a) in d["rows"].items()},
+        holds={k: [(q, dt(a)) for q, a in hs] for k, hs in d["holds"].items()},
+        checked_at=dt(d["checked_at"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    data: dict[str, SkuStock]
+    live: set[str]  # refreshed from the ERP for this read
+    fallback: set[str]  # too old, and the refresh failed or missed the deadline
+
+
+class StockReader:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        cache: BaseCache,
+        erp: ErpPort | None,
+        metrics: Metrics,
+        settings: ReaderSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.pool, self.cache, self.erp, self.metrics = pool, cache, erp, metrics
+        self.settings = settings or ReaderSettings()
+        self.clock = clock
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._wanted: set[str] = set()
+        self._reference: dict[str, tuple[float, object]] = {}
+
+    # ------------------------------------------------------------------ cache
+    async def load(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+        keys = [cache_key("stock", s) for s in skus]
+        found: dict[str, SkuStock] = {}
+        for sku, value in zip(skus, await get_many(self.cache, keys), strict=True):
+            if value is not None:
+                found[sku] = _decode(value) if self.settings.encode else value
+        self.metrics.cache_requests.labels("stock", "hit").inc(len(found))
+        missing = [s for s in skus if s not in found]
+        if missing:
+            self.metrics.cache_requests.labels("stock", "miss").inc(len(missing))
+            async with self.pool.acquire() as conn:
+                loaded = await repo.load_sku_stock(conn, missing)
+            pairs = [
+                (cache_key("stock", s), _encode(v) if self.settings.encode else v)
+                for s, v in loaded.items()
+            ]
+            await set_many(self.cache, pairs, self.settings.cache_ttl_s)
+            found.update(loaded)
+        return found
+
+    async def invalidate(self, skus: Iterable[str]) -> None:
+        for sku in skus:
+            await self.cache.delete(cache_key("stock", sku))
+
+    # ------------------------------------------------------------------ freshness
+    def _needs_refresh(self, s: SkuStock, stores: Sequence[str], now: datetime) -> bool:
+        limit = now - self.settings.ttl
+        for store in stores:
+            row = s.rows.get(store)
+            as_of = max((d for d in (row[1] if row else None, s.checked_at) if d), default=None)
+            if as_of is None or as_of < limit:
+                return True
+        return False
+
+    async def fresh(
+        self, items: Sequence[tuple[str, str | None]], stores: Sequence[str]
+    ) -> Freshness:
+        """Snapshots of (sku, ean) items, refreshed from the ERP where older than the TTL."""
+        skus = [sku for sku, _ in items]
+        self.want(skus)
+        data = await self.load(skus)
+        now = self.clock()
+        todo = [(s, e) for s, e in items if e and self._needs_refresh(data[s], stores, now)]
+        if not todo or self.erp is None:
+            return Freshness(data, set(), {s for s, _ in todo})
+        waits = self._start_refresh(todo)
+        failed: set[str] = set()
+        try:
+            async with asyncio.timeout(self.settings.deadline_s):
+                results = await asyncio.gather(
+                    *(asyncio.shield(t) for t in waits.values()), return_exceptions=True
+                )
+            for sku, result in zip(waits, results, strict=True):
+                if isinstance(result, BaseException):
+                    failed.add(sku)
+        except TimeoutError:
+            failed = {s for s, t in waits.items() if not t.done() or t.exception()}
+            self.metrics.stock_refresh.labels("deadline").inc()
+        live = [s for s in waits if s not in failed]
+        data.update(await self.load(live))
+        return Freshness(data, set(live), failed)
+
+    def _start_refresh(
+        self, todo: Sequence[tuple[str, str | None]]
+    ) -> dict[str, asyncio.Task[None]]:
+        waits: dict[str, asyncio.Task[None]] = {}
+        new = []
+        for sku, ean in todo:
+            task = self._inflight.get(sku)
+            if task is not None:
+                self.metrics.stock_refresh.labels("coalesced").inc()
+                waits[sku] = task
+            else:
+                new.append((sku, ean or ""))
+        for i in range(0, len(new), EAN_BATCH):
+            batch = new[i : i + EAN_BATCH]
+            task = asyncio.create_task(self._refresh(batch))
+            for sku, _ in batch:
+                self._inflight[sku] = waits[sku] = task
+            task.add_done_callback(partial(self._done, batch=batch))
+        return waits
+
+    def _done(self, task: asyncio.Task[None], *, batch: Sequence[tuple[str, str]]) -> None:
+        for sku, _ in batch:
+            if self._inflight.get(sku) is task:
+                del self._inflight[sku]
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("stock refresh failed: %s", task.exception())
+
+    async def _refresh(self, batch: Sequence[tuple[str, str]]) -> None:
+        assert self.erp is not None
+        started, at = time.perf_counter(), self.clock()
+        try:
+            lines = await self.erp.stock_for_items([ean for _, ean in batch])
+        except ErpError:
+            self.metrics.stock_refresh.labels("error").inc()
+            raise
+        skus = [sku for sku, _ in batch]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await stock_repo.apply_stock_lines(conn, lines, at)
+            await stock_repo.mark_skus_checked(conn, skus, at)
+            await notify_changed(conn, STOCK_CHANNEL, skus)
+        await self.invalidate(skus)
+        self.metrics.stock_refresh.labels("ok").inc()
+        self.metrics.stock_refresh_latency.observe(time.perf_counter() - started)
+
+    # ------------------------------------------------------------------ hot SKUs
+    def want(self, skus: Iterable[str]) -> None:
+        self._wanted.update(skus)
+
+    async def flush_wanted(self) -> int:
+        wanted, self._wanted = self._wanted, set()
+        if wanted:
+            async with self.pool.acquire() as conn:
+                await stock_repo.want_skus(conn, wanted, self.clock())
+        return len(wanted)
+
+    # ------------------------------------------------------------------ reference data
+    async def _cached(self, name: str, load: Callable[[asyncpg.Connection], object]) -> object:
+        hit = self._reference.get(name)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        async with self.pool.acquire() as conn:
+            value = await load(conn)  # type: ignore[misc]
+        self._reference[name] = (time.monotonic() + self.settings.reference_ttl_s, value)
+        return value
+
+    async def buffers(self) -> BufferTiers:
+        return await self._cached("buffers", repo.load_buffer_tiers)  # type: ignore[return-value]
+
+    async def directory(self) -> dict[str, DirectoryStore]:
+        return await self._cached("directory", repo.load_directory)  # type: ignore[return-value]
+
+    def forget_reference(self) -> None:
+        self._reference.clear()

@@ -1,0 +1,88 @@
+"""Reads behind availability: stock snapshot rows with their effective as_of, open holds, buffer
+tiers and the store directory's positions. Explicit connection, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from service.domain.atp import BufferOverride, Buffers, BufferTiers
+
+_SNAPSHOT = """
+SELECT s.sku, s.store_id, s.erp_available,
+       greatest(s.as_of, sc.checked_at, kc.checked_at) AS as_of
+FROM stock s
+LEFT JOIN stock_store_checks sc ON sc.store_id = s.store_id
+LEFT JOIN stock_sku_checks kc ON kc.sku = s.sku
+WHERE s.sku = ANY($1::text[])
+"""
+_OPEN_HOLDS = """
+SELECT sku, store_id, qty, erp_acked_at FROM stock_holds
+WHERE released_at IS NULL AND sku = ANY($1::text[])
+"""
+_SKU_CHECKS = "SELECT sku, checked_at FROM stock_sku_checks WHERE sku = ANY($1::text[])"
+_BUFFERS = "SELECT store_id, sku, safety_stock, low_stock, hide_below FROM stock_buffers"
+_DIRECTORY = """
+SELECT store_id, name, latitude, longitude, services FROM stores WHERE active ORDER BY store_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SkuStock:
+    """Everything availability needs for one SKU, across all stores (what the cache holds)."""
+
+    sku: str
+    rows: dict[str, tuple[int, datetime | None]]  # store_id -> (erp_available, as_of)
+    holds: dict[str, list[tuple[int, datetime | None]]]  # store_id -> [(qty, erp_acked_at)]
+    checked_at: datetime | None  # last hot-pass read of this SKU (also covers absent rows)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryStore:
+    store_id: str
+    name: str
+    latitude: float | None
+    longitude: float | None
+    services: tuple[str, ...]
+
+
+async def load_sku_stock(conn: asyncpg.Connection, skus: Sequence[str]) -> dict[str, SkuStock]:
+    wanted = sorted(set(skus))
+    rows: dict[str, dict[str, tuple[int, datetime | None]]] = {s: {} for s in wanted}
+    holds: dict[str, dict[str, list[tuple[int, datetime | None]]]] = {s: {} for s in wanted}
+    for r in await conn.fetch(_SNAPSHOT, wanted):
+        rows[r["sku"]][r["store_id"]] = (r["erp_available"], r["as_of"])
+    for r in await conn.fetch(_OPEN_HOLDS, wanted):
+        holds[r["sku"]].setdefault(r["store_id"], []).append((r["qty"], r["erp_acked_at"]))
+    checks = {r["sku"]: r["checked_at"] for r in await conn.fetch(_SKU_CHECKS, wanted)}
+    return {s: SkuStock(s, rows[s], holds[s], checks.get(s)) for s in wanted}
+
+
+async def load_buffer_tiers(conn: asyncpg.Connection) -> BufferTiers:
+    global_default = Buffers()
+    by_store: dict[str, BufferOverride] = {}
+    by_sku: dict[str, BufferOverride] = {}
+    by_store_sku: dict[tuple[str, str], BufferOverride] = {}
+    for r in await conn.fetch(_BUFFERS):
+        values = (r["safety_stock"], r["low_stock"], r["hide_below"])
+        if r["store_id"] is None and r["sku"] is None:
+            global_default = Buffers(*(v or 0 for v in values))
+        elif r["sku"] is None:
+            by_store[r["store_id"]] = BufferOverride(*values)
+        elif r["store_id"] is None:
+            by_sku[r["sku"]] = BufferOverride(*values)
+        else:
+            by_store_sku[(r["store_id"], r["sku"])] = BufferOverride(*values)
+    return BufferTiers(global_default, by_store, by_sku, by_store_sku)
+
+
+async def load_directory(conn: asyncpg.Connection) -> dict[str, DirectoryStore]:
+    return {
+        r["store_id"]: DirectoryStore(
+            r["store_id"], r["name"], r["latitude"], r["longitude"], tuple(r["services"])
+        )
+        for r in await conn.fetch(_DIRECTORY)
+    }
