@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from service.api.appkeys import READER
-
 from tests.api.stock_fixtures import ITEMS, add_hold, ago, now, seed, set_stock
 from tests.conftest import KeyFactory, bearer
 
