@@ -102,6 +102,17 @@ class Settings(BaseSettings):
         default=5000, ge=1, description="Most lines x stores in one availability matrix (413)."
     )
 
+    # --- pickups
+    pickup_max_staleness_s: float = Field(
+        default=600, gt=0, description="Holds are refused when the stock snapshot is older."
+    )
+    pickup_prep_minutes: int = Field(
+        default=60, ge=0, description="Opening-hours minutes to prepare a pickup (ready_by)."
+    )
+    pickup_code_attempts: int = Field(
+        default=5, ge=1, description="Wrong pickup codes before a pickup is locked."
+    )
+
     # --- logs
     log_level: str = Field(default="INFO", description="Python log level.")
     log_json: bool = Field(default=True, description="JSON log lines (false: plain text).")

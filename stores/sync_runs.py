@@ -10,7 +10,7 @@ import asyncpg
 
 _RECORD = """
 INSERT INTO sync_runs (job, started_at, finished_at, rows_seen, rows_changed, detail)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)
 ON CONFLICT (job) DO UPDATE SET started_at = EXCLUDED.started_at,
     finished_at = EXCLUDED.finished_at, rows_seen = EXCLUDED.rows_seen,
     rows_changed = EXCLUDED.rows_changed, detail = EXCLUDED.detail

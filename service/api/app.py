@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import asyncpg
 from aiohttp import web
 
-from service.api import admin_keys, availability, catalog, health
+from service.api import admin_keys, availability, catalog, health, pickups
 from service.api.appkeys import (
     ENDPOINTS,
     KEY_CACHE,
@@ -25,9 +26,16 @@ from service.api.stock_context import stock_ctx
 from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
+from service.usecases.pickups import PickupSettings
 from stores.db import create_pool, resolve_database_url
 
-ROUTERS = (health.router, admin_keys.router, catalog.router, availability.router)
+ROUTERS = (
+    health.router,
+    admin_keys.router,
+    catalog.router,
+    availability.router,
+    pickups.router,
+)
 
 
 def create_app(
@@ -53,6 +61,11 @@ def create_app(
     app[KEY_CACHE] = KeyCache(settings.auth_cache_s)
     app[SHUTTING_DOWN] = [False]
     app[OPENAPI] = []
+    app[pickups.PICKUP_SETTINGS] = PickupSettings(
+        max_staleness=timedelta(seconds=settings.pickup_max_staleness_s),
+        prep_minutes=settings.pickup_prep_minutes,
+        max_code_attempts=settings.pickup_code_attempts,
+    )
     for router in ROUTERS:
         router.install(app)
     app.cleanup_ctx.append(_pool_ctx(settings, pool))

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from service.api.appkeys import REQUEST_ID
 from service.api.routing import Handler
+from service.domain.errors import InsufficientStock
 from service.erp.port import ErpUnavailable
 from service.errors import PROBLEM_BASE, AppError, ServiceUnavailable
 
@@ -88,8 +89,30 @@ def _from_http(request: web.Request, exc: web.HTTPException) -> web.Response:
 
 
 # Extra mappings other packages register (domain error type -> function making an AppError).
+class InsufficientStockProblem(AppError):
+    status = 409
+    slug = "insufficient-stock"
+    title = "Insufficient stock"
+
+
+def _insufficient(exc: InsufficientStock) -> AppError:
+    return InsufficientStockProblem(
+        str(exc),
+        shortfalls=[
+            {
+                "store_id": s.store_id,
+                "sku": s.sku,
+                "requested": s.requested,
+                "available": s.available,
+            }
+            for s in exc.shortfalls
+        ],
+    )
+
+
 ERROR_MAPPERS: dict[type[BaseException], Callable[[Any], AppError]] = {
     ErpUnavailable: lambda e: ServiceUnavailable(f"the ERP is unavailable: {e}"),
+    InsufficientStock: _insufficient,
 }
 
 

@@ -1,0 +1,282 @@
+"""Pickups over HTTP: the storefront creates and cancels; store staff prepare and hand over."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from service.api.appkeys import POOL
+from service.api.auth import principal_of, require_store_access
+from service.api.routing import Router, json_response, parse_body, parse_query
+from service.domain.apikeys import Principal, Role
+from service.domain.pickups import Actor, ActorKind, PickupEvent
+from service.usecases import pickup_flow
+from service.usecases.idempotency import check_key
+from service.usecases.identifiers import ItemLookup
+from service.usecases.pickups import (
+    Idempotency,
+    NewLine,
+    NewPickup,
+    PickupSettings,
+    check_lines,
+    create_pickup,
+    parse_pickup_id,
+)
+
+router = Router()
+STOREFRONT: list[Role] = ["storefront", "admin"]
+ANYONE: list[Role] = ["storefront", "staff", "admin"]
+STAFF: list[Role] = ["staff", "admin"]
+
+
+class CustomerIn(BaseModel):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    phone: str = Field(default="", max_length=40)
+    erp_customer_id: str | None = Field(default=None, max_length=64)
+
+
+class PickupLineIn(BaseModel):
+    sku: str | None = Field(default=None, max_length=64)
+    ean: str | None = Field(default=None, max_length=32)
+    ps_product: int | None = Field(default=None, ge=1)
+    ps_attribute: int | None = Field(default=None, ge=0)
+    reference: str | None = Field(default=None, max_length=128)
+    quantity: int = Field(ge=1, le=999)
+    unit_price: Decimal | None = Field(
+        default=None,
+        ge=0,
+        max_digits=12,
+        decimal_places=2,
+        description="Decimal string; required for orders.",
+    )
+    label: str = Field(default="", max_length=200)
+
+
+class PickupIn(BaseModel):
+    kind: Literal["reservation", "order"]
+    store_id: str = Field(min_length=1, max_length=32)
+    customer: CustomerIn
+    lines: list[PickupLineIn] = Field(min_length=1, max_length=100)
+    ps_order_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="Orders are idempotent on it: a second create returns the first pickup (200).",
+    )
+    ps_order_reference: str | None = Field(default=None, pattern=r"^[A-Z]{9}$")
+    payment_status: Literal["pending", "paid"] = "pending"
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+
+
+class PickupOut(BaseModel):
+    id: str
+    kind: str
+    state: str
+    store_id: str
+    customer: dict[str, Any]
+    ps_order_id: int | None
+    ps_order_reference: str | None
+    payment_status: str
+    currency: str
+    deadline: datetime
+    ready_by: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    next_events: list[str]
+    code_locked: bool
+    erp: dict[str, Any]
+    lines: list[dict[str, Any]] = Field(default_factory=list)
+    history: list[dict[str, Any]] = Field(default_factory=list)
+    pickup_code: str | None = Field(default=None, description="Only in the creation answer.")
+
+
+class PickupList(BaseModel):
+    items: list[PickupOut]
+    next_cursor: str | None
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+class CollectIn(BaseModel):
+    code: str = Field(min_length=4, max_length=20)
+
+
+class PickupListQuery(BaseModel):
+    state: list[Literal["confirmed", "ready", "collected", "cancelled", "expired", "no_show"]] = (
+        Field(default_factory=list)
+    )
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+def _actor(request: web.Request, p: Principal) -> Actor:
+    if p.role == "storefront":
+        return Actor(ActorKind.STOREFRONT, p.key_id)
+    staff_id = request.headers.get("X-Staff-Id", "").strip()[:64]
+    prefix = "admin:" if p.role == "admin" else ""
+    return Actor(ActorKind.STAFF, prefix + (staff_id or p.label or p.key_id))
+
+
+def _settings(request: web.Request) -> PickupSettings:
+    return request.app[PICKUP_SETTINGS]
+
+
+PICKUP_SETTINGS = web.AppKey("pickup_settings", PickupSettings)
+
+
+async def _scoped_pickup(request: web.Request) -> Any:
+    pickup_id = parse_pickup_id(request.match_info["pickup_id"])
+    if principal_of(request).role == "staff":
+        require_store_access(request, await pickup_flow.store_of(request.app[POOL], pickup_id))
+    return pickup_id
+
+
+@router.route(
+    "POST",
+    "/v1/pickups",
+    name="create_pickup",
+    tags=["pickups"],
+    summary="Reserve in store or create a click-and-collect order",
+    roles=STOREFRONT,
+    body=PickupIn,
+    responses={201: PickupOut, 200: PickupOut},
+    problems=[404, 409, 503],
+    idempotent_key=True,
+)
+async def post_pickup(request: web.Request) -> web.Response:
+    key = check_key(request.headers.get("Idempotency-Key"), required=True)
+    body = await parse_body(request, PickupIn)
+    new = NewPickup(
+        kind=body.kind,
+        store_id=body.store_id,
+        customer=body.customer.model_dump(),
+        lines=[
+            NewLine(
+                ItemLookup(x.sku, x.ean, x.ps_product, x.ps_attribute, x.reference),
+                x.quantity,
+                x.unit_price,
+                x.label,
+            )
+            for x in body.lines
+        ],
+        ps_order_id=body.ps_order_id,
+        ps_order_reference=body.ps_order_reference,
+        payment_status=body.payment_status,
+        currency=body.currency,
+    )
+    check_lines(new)
+    principal = principal_of(request)
+    idem = Idempotency(principal.key_id, key, body.model_dump(mode="json")) if key else None
+    status, answer = await create_pickup(
+        request.app[POOL], new, _actor(request, principal), idem, _settings(request)
+    )
+    return json_response(PickupOut.model_validate(answer), status)
+
+
+@router.route(
+    "GET",
+    "/v1/pickups/{pickup_id}",
+    name="get_pickup",
+    tags=["pickups"],
+    summary="One pickup with its lines and history",
+    roles=ANYONE,
+    responses={200: PickupOut},
+    problems=[404],
+)
+async def get_pickup(request: web.Request) -> web.Response:
+    pickup_id = await _scoped_pickup(request)
+    return json_response(
+        PickupOut.model_validate(await pickup_flow.get(request.app[POOL], pickup_id))
+    )
+
+
+async def _change(
+    request: web.Request, event: PickupEvent, detail: dict[str, Any] | None = None
+) -> web.Response:
+    pickup_id = await _scoped_pickup(request)
+    answer = await pickup_flow.change(
+        request.app[POOL], pickup_id, event, _actor(request, principal_of(request)), detail
+    )
+    return json_response(PickupOut.model_validate(answer))
+
+
+@router.route(
+    "POST",
+    "/v1/pickups/{pickup_id}/cancel",
+    name="cancel_pickup",
+    tags=["pickups"],
+    summary="Cancel: releases the stock",
+    roles=ANYONE,
+    body=CancelIn,
+    responses={200: PickupOut},
+    problems=[404, 409],
+)
+async def cancel(request: web.Request) -> web.Response:
+    body = await parse_body(request, CancelIn) if request.can_read_body else CancelIn()
+    return await _change(request, PickupEvent.CANCEL, {"reason": body.reason})
+
+
+@router.route(
+    "POST",
+    "/v1/pickups/{pickup_id}/ready",
+    name="ready_pickup",
+    tags=["staff"],
+    summary="Staff prepared the pickup",
+    roles=STAFF,
+    responses={200: PickupOut},
+    problems=[404, 409],
+)
+async def ready(request: web.Request) -> web.Response:
+    return await _change(request, PickupEvent.MARK_READY)
+
+
+@router.route(
+    "POST",
+    "/v1/pickups/{pickup_id}/collect",
+    name="collect_pickup",
+    tags=["staff"],
+    summary="Hand over against the pickup code",
+    roles=STAFF,
+    body=CollectIn,
+    responses={200: PickupOut},
+    problems=[404, 409, 423],
+)
+async def collect(request: web.Request) -> web.Response:
+    pickup_id = await _scoped_pickup(request)
+    body = await parse_body(request, CollectIn)
+    answer = await pickup_flow.collect(
+        request.app[POOL],
+        pickup_id,
+        body.code,
+        _actor(request, principal_of(request)),
+        _settings(request).max_code_attempts,
+    )
+    return json_response(PickupOut.model_validate(answer))
+
+
+@router.route(
+    "GET",
+    "/v1/stores/{store_id}/pickups",
+    name="store_pickups",
+    tags=["staff"],
+    summary="A store's pickups, oldest first (cursor pages)",
+    roles=STAFF,
+    query=PickupListQuery,
+    responses={200: PickupList},
+    problems=[404],
+)
+async def store_pickups(request: web.Request) -> web.Response:
+    store_id = request.match_info["store_id"]
+    require_store_access(request, store_id)
+    q = parse_query(request, PickupListQuery, lists=["state"])
+    items, cursor = await pickup_flow.list_for_store(
+        request.app[POOL], store_id, q.state or None, q.cursor, q.limit
+    )
+    return json_response(PickupList.model_validate({"items": items, "next_cursor": cursor}))

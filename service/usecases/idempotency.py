@@ -1,0 +1,77 @@
+"""Idempotency-Key handling for POSTs that create or change something.
+
+Same principal, key and body: the first answer again. Same key, other body or operation: 409.
+The key is claimed inside the use case's transaction, so a concurrent duplicate waits for the
+first to commit and then replays its answer; if the first fails (rolled back), the next tries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from service.errors import Conflict, InvalidInput
+from stores import idempotency as repo
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    status: int
+    body: Any
+
+
+def request_hash(operation: str, body: Any) -> bytes:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{operation}\n{canonical}".encode()).digest()
+
+
+def check_key(key: str | None, *, required: bool) -> str | None:
+    if key is None or key == "":
+        if required:
+            raise InvalidInput(
+                "this request needs an Idempotency-Key header",
+                [{"loc": ["header", "Idempotency-Key"], "msg": "required", "type": "missing"}],
+            )
+        return None
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput(
+            "the Idempotency-Key header is invalid",
+            [
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "msg": f"1 to {MAX_KEY_LENGTH} printable characters",
+                    "type": "value_error",
+                }
+            ],
+        )
+    return key
+
+
+async def begin(
+    conn: asyncpg.Connection, principal: str, key: str, operation: str, body: Any
+) -> Replay | None:
+    """Claim the key (None: go ahead) or return the stored answer to replay."""
+    digest = request_hash(operation, body)
+    if await repo.claim(conn, principal, key, operation, digest):
+        return None
+    row = await repo.get(conn, principal, key)
+    if row is None or row["status"] is None:  # purged meanwhile: treat as new
+        return None
+    if row["operation"] != operation or bytes(row["request_hash"]) != digest:
+        raise Conflict(
+            "this Idempotency-Key was already used with a different request",
+            idempotency_key=key,
+        )
+    return Replay(row["status"], row["response"])
+
+
+async def finish(
+    conn: asyncpg.Connection, principal: str, key: str, status: int, body: Any
+) -> None:
+    await repo.finish(conn, principal, key, status, body)

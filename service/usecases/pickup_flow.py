@@ -1,0 +1,203 @@
+"""The pickup lifecycle after creation: ready, collect (with the code), cancel, expire, no-show.
+
+Each transition locks the pickup row, asks the domain state machine, writes the new state, a
+history row and an outbox row in one transaction, and releases the stock holds when the pickup
+ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from service.domain.errors import IllegalTransition, PickupCodeLocked
+from service.domain.pickup_codes import CodeAttempts, check_pickup_code
+from service.domain.pickups import (
+    Actor,
+    ActorKind,
+    PickupEvent,
+    due_event,
+    is_terminal,
+    transition,
+)
+from service.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from service.usecases.pickup_views import pickup_view, summary
+from service.usecases.sync import utcnow
+from stores import pickups as repo
+from stores.notify import STOCK_CHANNEL, notify_changed
+
+OUTBOX_KIND = {
+    PickupEvent.MARK_READY: "pickup.ready",
+    PickupEvent.COLLECT: "pickup.collected",
+    PickupEvent.CANCEL: "pickup.cancelled",
+    PickupEvent.EXPIRE: "pickup.expired",
+    PickupEvent.NO_SHOW: "pickup.no_show",
+}
+
+
+class CodeLocked(AppError):
+    status = 423
+    slug = "pickup-code-locked"
+    title = "Pickup code locked"
+
+
+async def _apply(
+    conn: asyncpg.Connection,
+    row: asyncpg.Record,
+    event: PickupEvent,
+    actor: Actor,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    try:
+        new_state = transition(row["state"], event)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), current_state=exc.current, allowed=list(exc.allowed)) from None
+    if not actor.may(event):
+        raise Forbidden(f"a {actor.kind.value} may not {event.value} a pickup")
+    await repo.set_state(conn, row["id"], new_state.value, now)
+    await repo.add_history(
+        conn,
+        row["id"],
+        row["state"],
+        new_state.value,
+        event.value,
+        actor.kind.value,
+        actor.id,
+        now,
+        detail,
+    )
+    await repo.add_outbox(
+        conn, row["id"], OUTBOX_KIND[event], {"pickup_id": str(row["id"]), "at": now.isoformat()}
+    )
+    if is_terminal(new_state):
+        released = await repo.release_holds(conn, row["id"], now)
+        await notify_changed(conn, STOCK_CHANNEL, released)
+
+
+async def _locked(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> asyncpg.Record:
+    row = await repo.get(conn, pickup_id, lock=True)
+    if row is None:
+        raise NotFound(f"no pickup with id {pickup_id}")
+    return row
+
+
+async def store_of(pool: asyncpg.Pool, pickup_id: uuid.UUID) -> str:
+    async with pool.acquire() as conn:
+        row = await repo.get(conn, pickup_id)
+    if row is None:
+        raise NotFound(f"no pickup with id {pickup_id}")
+    return str(row["store_id"])
+
+
+async def change(
+    pool: asyncpg.Pool,
+    pickup_id: uuid.UUID,
+    event: PickupEvent,
+    actor: Actor,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            row = await _locked(conn, pickup_id)
+            await _apply(conn, row, event, actor, utcnow(), detail)
+        return await pickup_view(conn, pickup_id)
+
+
+async def collect(
+    pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str, actor: Actor, max_attempts: int
+) -> dict[str, Any]:
+    """Hand over the goods: the code must match; wrong codes count (even as the request fails)
+    and lock the pickup after ``max_attempts``."""
+    async with pool.acquire() as conn:
+        failure: AppError | None = None
+        async with conn.transaction():
+            row = await _locked(conn, pickup_id)
+            if row["state"] != "ready":  # say so before spending an attempt
+                await _apply(conn, row, PickupEvent.COLLECT, actor, utcnow())
+            attempts = CodeAttempts(row["code_failures"], max_attempts)
+            try:
+                ok, after = check_pickup_code(
+                    code, bytes(row["code_salt"]), bytes(row["code_hash"]).decode(), attempts
+                )
+            except PickupCodeLocked as exc:
+                raise CodeLocked(
+                    f"{exc}; a manager must cancel or hand over manually", failures=exc.failures
+                ) from None
+            if ok:
+                await _apply(conn, row, PickupEvent.COLLECT, actor, utcnow())
+            else:
+                await repo.set_code_failures(conn, pickup_id, after.failures, after.locked)
+                failure = InvalidInput(
+                    "wrong pickup code",
+                    [
+                        {
+                            "loc": ["code"],
+                            "msg": f"wrong code; {after.remaining} attempt(s) left",
+                            "type": "wrong_code",
+                        }
+                    ],
+                )
+        if failure:
+            raise failure  # after the commit: the failed attempt is recorded
+        return await pickup_view(conn, pickup_id)
+
+
+async def get(pool: asyncpg.Pool, pickup_id: uuid.UUID) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        return await pickup_view(conn, pickup_id)
+
+
+def encode_cursor(created_at: datetime, pickup_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), pickup_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, pid = json.loads(raw)
+        return datetime.fromisoformat(created), uuid.UUID(pid)
+    except (ValueError, TypeError):
+        raise InvalidInput(
+            "the cursor is invalid",
+            [{"loc": ["cursor"], "msg": "not a cursor this API gave", "type": "value_error"}],
+        ) from None
+
+
+async def list_for_store(
+    pool: asyncpg.Pool,
+    store_id: str,
+    states: Sequence[str] | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    after = decode_cursor(cursor) if cursor else None
+    async with pool.acquire() as conn:
+        rows = await repo.page(conn, store_id, states, after, limit + 1)
+    items = [summary(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return items, encode_cursor(last["created_at"], str(last["id"])) if last else None
+
+
+async def expire_due(pool: asyncpg.Pool, *, limit: int = 200) -> int:
+    """The sweeper: expire or no-show every open pickup past its deadline. Safe to run in many
+    workers at once (rows are claimed with SKIP LOCKED)."""
+    now, system = utcnow(), Actor(ActorKind.SYSTEM)
+    done = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for pickup_id in await repo.lock_due(conn, now, limit):
+            row = await repo.get(conn, pickup_id)
+            assert row is not None
+            event = due_event(row["state"], row["deadline"], now)
+            if event is not None:
+                await _apply(conn, row, event, system, now)
+                done += 1
+    return done

@@ -1,0 +1,70 @@
+"""How a pickup reads back: one JSON-able dict for the API, the idempotency store and tests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from service.domain.pickups import allowed_events
+from service.errors import NotFound
+from stores import pickups as repo
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def summary(row: asyncpg.Record) -> dict[str, Any]:
+    customer = row["customer"]
+    return {
+        "id": str(row["id"]),
+        "kind": row["kind"],
+        "state": row["state"],
+        "store_id": row["store_id"],
+        "customer": {
+            k: customer.get(k)
+            for k in ("email", "first_name", "last_name", "phone", "erp_customer_id")
+        },
+        "ps_order_id": row["ps_order_id"],
+        "ps_order_reference": row["ps_order_reference"],
+        "payment_status": row["payment_status"],
+        "currency": row["currency"],
+        "deadline": _iso(row["deadline"]),
+        "ready_by": _iso(row["ready_by"]),
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+        "next_events": sorted(e.value for e in allowed_events(row["state"])),
+        "code_locked": row["code_locked_at"] is not None,
+        "erp": {"document": row["erp_document"], "acked_at": _iso(row["erp_acked_at"])},
+    }
+
+
+async def pickup_view(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> dict[str, Any]:
+    row = await repo.get(conn, pickup_id)
+    if row is None:
+        raise NotFound(f"no pickup with id {pickup_id}")
+    view = summary(row)
+    view["lines"] = [
+        {
+            "line": r["line_no"],
+            "sku": r["sku"],
+            "ean": r["ean"],
+            "quantity": r["quantity"],
+            "unit_price": None if r["unit_price"] is None else str(r["unit_price"]),
+            "label": r["label"],
+        }
+        for r in await repo.lines(conn, pickup_id)
+    ]
+    view["history"] = [
+        {
+            "from": r["from_state"],
+            "to": r["to_state"],
+            "event": r["event"],
+            "actor": {"kind": r["actor_kind"], "id": r["actor_id"]},
+            "at": _iso(r["at"]),
+        }
+        for r in await repo.history(conn, pickup_id)
+    ]
+    return view
