@@ -30,6 +30,7 @@ from service.usecases.store_model import hours_from_json
 from service.usecases.sync import utcnow
 from stores import availability_repo
 from stores import pickups as repo
+from stores import stock as stock_repo
 from stores.notify import STOCK_CHANNEL, notify_changed
 
 Kind = Literal["reservation", "order"]
@@ -204,6 +205,7 @@ async def _create(
     )
     await repo.add_outbox(conn, pickup_id, "pickup.created", _created_payload(row, lines))
     await notify_changed(conn, STOCK_CHANNEL, qty)
+    await stock_repo.want_skus(conn, qty, now)  # the hot pass watches what we hold
     body = await pickup_view(conn, pickup_id)
     body["pickup_code"] = code  # shown once (and replayed to the same Idempotency-Key)
     return 201, body
