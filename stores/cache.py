@@ -12,7 +12,7 @@ from aiocache import Cache, SimpleMemoryCache
 from aiocache.base import BaseCache
 from aiocache.serializers import JsonSerializer
 
-NAMESPACE = "omnistock"
+NAMESPACE = "omnistock"  # Redis keys read "omnistock:stock:SKU"
 
 
 def cache_key(kind: str, *parts: str) -> str:
@@ -39,3 +39,8 @@ async def get_many(cache: BaseCache, keys: list[str]) -> list[Any]:
 async def set_many(cache: BaseCache, pairs: list[tuple[str, Any]], ttl: float) -> None:
     if pairs:
         await cache.multi_set(pairs, ttl=ttl)
+
+
+async def clear_ours(cache: BaseCache) -> None:
+    """Drop omnistock's entries only (a bare ``clear()`` would FLUSHDB a shared Redis)."""
+    await cache.clear(namespace=NAMESPACE)

@@ -16,7 +16,7 @@ from aiohttp import web
 from service.api.appkeys import METRICS, POOL, READER, SETTINGS
 from service.erp.port import ErpPort
 from service.usecases.stock_reader import ReaderSettings, StockReader
-from stores.cache import make_cache
+from stores.cache import clear_ours, make_cache
 from stores.notify import STOCK_CHANNEL
 
 log = logging.getLogger("omnistock.api")
@@ -56,7 +56,7 @@ async def listen_for_changes(pool: asyncpg.Pool, reader: StockReader) -> None:
                         await conn.remove_listener(STOCK_CHANNEL, on_stock)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("stock change listener lost its connection: %s", exc)
-        await reader.cache.clear()  # we may have missed changes meanwhile
+        await clear_ours(reader.cache)  # we may have missed changes meanwhile
         await asyncio.sleep(1.0)
 
 
