@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     )
 
     # --- sync
-    sync_page_size: int = Field(default=200, ge=1, le=5000, description="Items per stock page.")
-    sync_concurrency: int = Field(default=4, ge=1, description="Pages fetched in parallel.")
+    sync_page_size: int = Field(default=500, ge=1, le=5000, description="Items per stock page.")
+    sync_concurrency: int = Field(default=2, ge=1, description="Pages fetched in parallel.")
     sync_full_interval_s: float = Field(default=300, gt=0, description="Full stock pass period.")
     sync_hot_interval_s: float = Field(default=5, gt=0, description="Hot stock pass period.")
     sync_hot_window_s: float = Field(
@@ -116,6 +116,31 @@ class Settings(BaseSettings):
     # --- logs
     log_level: str = Field(default="INFO", description="Python log level.")
     log_json: bool = Field(default=True, description="JSON log lines (false: plain text).")
+
+    # --- outbox
+    outbox_interval_s: float = Field(
+        default=1.0, gt=0, description="Period of the outbox relay (pickup events to the ERP)."
+    )
+    outbox_batch_size: int = Field(default=100, ge=1, description="Most outbox rows per run.")
+    outbox_concurrency: int = Field(
+        default=4, ge=1, description="Outbox rows posted at once (each holds a connection)."
+    )
+    outbox_max_attempts: int = Field(
+        default=10, ge=1, description="Failed tries before an outbox row is dead."
+    )
+    outbox_backoff_base_s: float = Field(
+        default=2.0, gt=0, description="First retry delay bound (doubles per try, full jitter)."
+    )
+    outbox_backoff_max_s: float = Field(
+        default=600.0, gt=0, description="Largest retry delay bound of an outbox row."
+    )
+    outbox_post_timeout_s: float = Field(
+        default=60.0, gt=0, description="Longest ERP exchange for one outbox row."
+    )
+    outbox_default_customer_id: str = Field(
+        default="",
+        description="Cegid customer of documents whose customer is not found by e-mail.",
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,6 +7,7 @@ upsert that touches only rows whose value changed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -20,16 +21,20 @@ CREATE TEMP TABLE IF NOT EXISTS stock_stage (
     erp_available integer NOT NULL
 ) ON COMMIT DELETE ROWS
 """
-# Duplicate (store, sku) pairs inside one batch: the last one read wins (DISTINCT ON keeps one).
+# A (store, sku) pair twice in one batch (the ERP should not do it) keeps one of its values.
+# Only the count and the distinct SKUs come back: returning every row costs more than the write.
 _UPSERT_CHANGED = """
-INSERT INTO stock AS s (store_id, sku, erp_available, as_of)
-SELECT DISTINCT ON (store_id, sku) store_id, sku, erp_available, $1
-FROM stock_stage
-ORDER BY store_id, sku
-ON CONFLICT (store_id, sku) DO UPDATE
-    SET erp_available = EXCLUDED.erp_available, as_of = EXCLUDED.as_of
-    WHERE s.erp_available <> EXCLUDED.erp_available AND s.as_of <= EXCLUDED.as_of
-RETURNING store_id, sku
+WITH written AS (
+    INSERT INTO stock AS s (store_id, sku, erp_available, as_of)
+    SELECT DISTINCT ON (store_id, sku) store_id, sku, erp_available, $1
+    FROM stock_stage
+    ORDER BY store_id, sku
+    ON CONFLICT (store_id, sku) DO UPDATE
+        SET erp_available = EXCLUDED.erp_available, as_of = EXCLUDED.as_of
+        WHERE s.erp_available <> EXCLUDED.erp_available AND s.as_of <= EXCLUDED.as_of
+    RETURNING sku
+)
+SELECT count(*) AS changed, coalesce(array_agg(DISTINCT sku), '{}') AS skus FROM written
 """
 _MARK_STORES = """
 INSERT INTO stock_store_checks (store_id, checked_at)
@@ -65,24 +70,28 @@ ORDER BY s.store_id, s.sku
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    changed: int  # rows written
+    skus: list[str]  # distinct SKUs among them
+
+
 async def apply_stock_lines(
     conn: asyncpg.Connection, lines: Sequence[StockLine], as_of: datetime
-) -> list[tuple[str, str]]:
-    """Write the lines whose value changed; return their (store_id, sku) keys.
-
-    Must run inside a transaction (the staging table empties on commit).
-    """
+) -> Applied:
+    """Write the lines whose value changed. Must run inside a transaction: the staging table
+    empties on commit."""
     if not lines:
-        return []
+        return Applied(0, [])
     await conn.execute(_STAGE)
     await conn.copy_records_to_table(
         "stock_stage",
         records=[(line.store_id, line.sku, line.available) for line in lines],
         columns=("store_id", "sku", "erp_available"),
     )
-    rows = await conn.fetch(_UPSERT_CHANGED, as_of)
-    await conn.execute("TRUNCATE stock_stage")
-    return [(r["store_id"], r["sku"]) for r in rows]
+    row = await conn.fetchrow(_UPSERT_CHANGED, as_of)
+    assert row is not None
+    return Applied(row["changed"], list(row["skus"]))
 
 
 async def mark_stores_checked(

@@ -112,7 +112,14 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, auth_cache_s=0, log_json=False, read_through=False)
+    # no Redis unless a test asks for it: a shared cache would leak between test databases
+    return Settings(
+        database_url=database_url,
+        redis_url=None,
+        auth_cache_s=0,
+        log_json=False,
+        read_through=False,
+    )
 
 
 AppFactory = Callable[..., Awaitable[TestClient]]

@@ -38,8 +38,8 @@ class SyncContext:
     pool: asyncpg.Pool
     erp: ErpPort
     metrics: Metrics
-    page_size: int = 200
-    concurrency: int = 4
+    page_size: int = 500
+    concurrency: int = 2
     hot_window: timedelta = timedelta(minutes=15)
     hot_limit: int = 2000
     price_batch: int = 200
@@ -97,12 +97,11 @@ async def _apply_stock(
     ctx: SyncContext, lines: Sequence[StockLine], as_of: datetime, report: PassReport
 ) -> None:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        changed = await stock_repo.apply_stock_lines(conn, lines, as_of)
-        if changed:
-            await notify_changed(conn, STOCK_CHANNEL, {sku for _, sku in changed})
+        applied = await stock_repo.apply_stock_lines(conn, lines, as_of)
+        if applied.changed:
+            await notify_changed(conn, STOCK_CHANNEL, applied.skus)
     report.rows_seen += len(lines)
-    report.rows_changed += len(changed)
-    report.stores.update(line.store_id for line in lines)
+    report.rows_changed += applied.changed
 
 
 async def _finish(ctx: SyncContext, report: PassReport, started: datetime, t0: float) -> None:
@@ -134,16 +133,38 @@ async def full_stock_pass(ctx: SyncContext, progress: Progress | None = None) ->
         at = ctx.clock()
         return at, await ctx.erp.stock_page(index, ctx.page_size)
 
+    writes: list[asyncio.Task[None]] = []
+    gate = asyncio.Semaphore(2)  # two pages written at once keep PostgreSQL busy
+
+    async def write(at: datetime, lines: Sequence[StockLine]) -> None:
+        try:
+            await _apply_stock(ctx, lines, at, report)
+            if progress:
+                progress(report.calls, report.rows_seen)
+        finally:
+            gate.release()
+
+    def raise_failed_write() -> None:
+        for task in writes:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+
     async def consume(item: tuple[datetime, StockPage]) -> None:
         at, page = item
         report.calls += 1
-        lines = page.lines
-        names.update((line.store_id, line.store_name) for line in lines if line.store_name)
-        await _apply_stock(ctx, lines, at, report)
-        if progress:
-            progress(report.calls, report.rows_seen)
+        for store_id, name in {(x.store_id, x.store_name) for x in page.lines}:
+            report.stores.add(store_id)
+            if name:
+                names[store_id] = name
+        raise_failed_write()  # stop reading once a write failed
+        await gate.acquire()
+        writes.append(asyncio.create_task(write(at, page.lines)))
 
-    await _pages(fetch, lambda item: item[1].last_page, ctx.concurrency, consume)
+    try:
+        await _pages(fetch, lambda item: item[1].last_page, ctx.concurrency, consume)
+    finally:
+        await asyncio.gather(*writes, return_exceptions=True)
+    raise_failed_write()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await stock_repo.mark_stores_checked(conn, report.stores, started)
         await stores_repo.fill_missing_names(conn, names)

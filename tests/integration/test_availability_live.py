@@ -159,6 +159,11 @@ async def test_two_replicas_see_each_others_changes(
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set")
 async def test_redis_cache_is_shared_and_invalidated(make_client, make_key, pool, synced) -> None:
     url = os.environ["REDIS_URL"]
+    from stores.cache import clear_ours, make_cache
+
+    cache = make_cache(url)
+    await clear_ours(cache)  # entries of earlier runs (other databases) must not answer
+    await cache.close()
     a = await make_client(redis_url=url)
     b = await make_client(redis_url=url)
     key = await make_key("storefront")
