@@ -17,7 +17,7 @@ import asyncpg
 from aiohttp import web
 
 from service.api.app import create_app
-from service.bootstrap import build_erp, build_jobs, sync_context
+from service.bootstrap import WorkerDeps, build_erp, build_jobs, sync_context
 from service.erp.simulator import create_simulator_app, generate, store_directory
 from service.observability import Metrics
 from service.settings import Settings
@@ -106,8 +106,12 @@ async def run_demo(
             keys = await _keys(pool)
             api = create_app(settings, pool=pool, metrics=metrics)
             runners.append(await _start_site(api, host, port, settings.shutdown_timeout_s))
-            _print_banner(host, port, settings.erp_url, keys, summaries)
-            jobs = asyncio.create_task(run_jobs(pool, build_jobs(settings), ctx))
+            sample = next(
+                i.sku for n, i in enumerate(state.items) if state.available("S001", n) > 3
+            )
+            _print_banner(host, port, settings.erp_url, keys, summaries, sample)
+            deps = WorkerDeps(settings, pool, erp, metrics)
+            jobs = asyncio.create_task(run_jobs(pool, build_jobs(settings), deps))
             await run_until_signalled(jobs)
         finally:
             await erp.aclose()
@@ -118,9 +122,14 @@ async def run_demo(
 
 
 def _print_banner(
-    host: str, port: int, erp_url: str, keys: dict[str, str], summaries: list[str]
+    host: str, port: int, erp_url: str, keys: dict[str, str], summaries: list[str], sku: str
 ) -> None:
     base = f"http://{host}:{port}"
+    sf, staff = f"-H 'Authorization: Bearer {keys['storefront']}'", keys["staff"]
+    pickup = (
+        '{"kind": "reservation", "store_id": "S001", "customer": {"email": "ana@example.com"}, '
+        f'"lines": [{{"sku": "{sku}", "quantity": 1}}]}}'
+    )
     lines = [
         "",
         "omnistock demo is running (Ctrl-C to stop)",
@@ -141,7 +150,14 @@ def _print_banner(
         "Try:",
         f"  curl -s {base}/readyz",
         f"  curl -s -H 'Authorization: Bearer {keys['admin']}' {base}/v1/admin/keys",
-        f"  curl -s {erp_url}/_sim/stores",
+        f"  curl -s {sf} '{base}/v1/stores?near=48.8566,2.3522&radius_km=100'",
+        f"  curl -s {sf} '{base}/v1/availability?sku={sku}&near=48.8566,2.3522&radius_km=500'",
+        f"  curl -s {sf} -H 'Idempotency-Key: demo-1' -H 'Content-Type: application/json' \\",
+        f"       -d '{pickup}' {base}/v1/pickups",
+        f"  curl -s -H 'Authorization: Bearer {staff}' {base}/v1/stores/S001/pickups",
+        "  # an in-store sale in the ERP, then the hot sync (5 s) shows it:",
+        f'  curl -s -X POST -d \'{{"store_id": "S001", "sku": "{sku}", "delta": -1}}\' '
+        f"{erp_url}/_sim/stock",
         f"  curl -s {base}/metrics | grep omnistock_sync",
         "",
     ]
