@@ -63,6 +63,7 @@ async def test_sigterm_finishes_in_flight_request(database_url: str, pool) -> No
         "OMNISTOCK_PORT": str(port),
         "OMNISTOCK_LOG_LEVEL": "WARNING",
         "OMNISTOCK_AUTH_CACHE_S": "0",
+        "OMNISTOCK_READ_THROUGH": "false",
     }
     proc = subprocess.Popen(  # noqa: ASYNC220 - a server process we signal, not a wait
         [sys.executable, "-m", "service.cli", "serve"],
@@ -84,17 +85,17 @@ async def test_sigterm_finishes_in_flight_request(database_url: str, pool) -> No
             + body
         )
         await writer.drain()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
         proc.send_signal(signal.SIGTERM)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
         assert proc.poll() is None  # still finishing the request
         assert await _refuses_connections(port)  # but no longer accepting
         proxy.resume()
-        answer = await asyncio.wait_for(reader.read(), 10)
+        answer = await asyncio.wait_for(reader.read(), 30)
         writer.close()
         assert answer.startswith(b"HTTP/1.1 201"), answer[:300]
         # wait without blocking the loop: the proxy lives in this process
-        assert await asyncio.wait_for(asyncio.to_thread(proc.wait), 15) == 0
+        assert await asyncio.wait_for(asyncio.to_thread(proc.wait), 30) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
