@@ -1,10 +1,11 @@
-"""The composition root: builds the ERP client, the sync context and the worker's jobs from
+"""The composition root: builds the ERP client, the jobs' dependencies and the worker's jobs from
 settings. Nothing here runs at import time."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
@@ -14,6 +15,8 @@ from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases import sync
+from service.usecases.outbox import RelayDeps, relay_once
+from service.usecases.pickup_flow import expire_due
 from service.usecases.sync import SyncContext
 from service.workers.runner import Job
 
@@ -39,6 +42,16 @@ async def build_erp(settings: Settings, metrics: Metrics) -> ErpPort:
     return await CegidErp.create(cegid_config(settings), on_call=metrics.observe_erp_call)
 
 
+@dataclass(frozen=True)
+class WorkerDeps:
+    """What every background job receives; each job builds its own context from it."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    erp: ErpPort
+    metrics: Metrics
+
+
 def sync_context(
     settings: Settings, pool: asyncpg.Pool, erp: ErpPort, metrics: Metrics
 ) -> SyncContext:
@@ -53,11 +66,28 @@ def sync_context(
     )
 
 
+def relay_deps(settings: Settings, pool: asyncpg.Pool, erp: ErpPort, metrics: Metrics) -> RelayDeps:
+    return RelayDeps(
+        pool=pool,
+        erp=erp,
+        metrics=metrics,
+        web_store_id=settings.web_store_id,
+        default_customer_id=settings.outbox_default_customer_id,
+        batch_size=settings.outbox_batch_size,
+        concurrency=settings.outbox_concurrency,
+        max_attempts=settings.outbox_max_attempts,
+        backoff_base_s=settings.outbox_backoff_base_s,
+        backoff_max_s=settings.outbox_backoff_max_s,
+        post_timeout_s=settings.outbox_post_timeout_s,
+    )
+
+
 SyncPass = Callable[[SyncContext], Awaitable[sync.PassReport]]
 
 
-def _changed_rows(sync_pass: SyncPass) -> Callable[[SyncContext], Awaitable[int]]:
-    async def run_once(ctx: SyncContext) -> int:
+def _changed_rows(sync_pass: SyncPass) -> Callable[[WorkerDeps], Awaitable[int]]:
+    async def run_once(deps: WorkerDeps) -> int:
+        ctx = sync_context(deps.settings, deps.pool, deps.erp, deps.metrics)
         report = await sync_pass(ctx)
         log.info(
             report.summary(),
@@ -72,11 +102,23 @@ def _changed_rows(sync_pass: SyncPass) -> Callable[[SyncContext], Awaitable[int]
     return run_once
 
 
+async def _relay(deps: WorkerDeps) -> int:
+    return await relay_once(relay_deps(deps.settings, deps.pool, deps.erp, deps.metrics))
+
+
+async def _sweep(deps: WorkerDeps) -> int:
+    return await expire_due(deps.pool)
+
+
 def build_jobs(settings: Settings) -> list[Job]:
-    """Every background job; each takes the SyncContext as its dependencies."""
+    """Every background job; each takes the ``WorkerDeps`` as its dependencies. The outbox relay
+    and the pickup sweeper are no singletons: rows are claimed with SKIP LOCKED, so every worker
+    may help."""
     return [
         Job("items", _changed_rows(sync.items_pass), settings.sync_items_interval_s),
         Job("stock_hot", _changed_rows(sync.hot_stock_pass), settings.sync_hot_interval_s),
         Job("stock_full", _changed_rows(sync.full_stock_pass), settings.sync_full_interval_s),
         Job("prices", _changed_rows(sync.prices_pass), settings.sync_prices_interval_s),
+        Job("outbox_relay", _relay, settings.outbox_interval_s, singleton=False),
+        Job("pickup_sweeper", _sweep, settings.sweeper_interval_s, singleton=False),
     ]

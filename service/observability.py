@@ -142,6 +142,37 @@ class Metrics:
             registry=r,
         )
 
+        # outbox
+        self.outbox_posts = Counter(
+            "omnistock_outbox_posts_total",
+            "Outbox rows handled by the relay, by kind and outcome (posted, already_existed, "
+            "retry, dead).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.outbox_post_latency = Histogram(
+            "omnistock_outbox_post_duration_seconds",
+            "Time to handle one outbox row (ERP calls and writes), by kind.",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.outbox_depth = Gauge(
+            "omnistock_outbox_depth",
+            "Pending outbox rows, read from PostgreSQL at scrape time.",
+            registry=r,
+        )
+        self.outbox_oldest_age = Gauge(
+            "omnistock_outbox_oldest_pending_age_seconds",
+            "Age of the oldest pending outbox row (0: none), read from PostgreSQL at scrape time.",
+            registry=r,
+        )
+        self.outbox_dead = Gauge(
+            "omnistock_outbox_dead",
+            "Dead outbox rows waiting for a replay, read from PostgreSQL at scrape time.",
+            registry=r,
+        )
+
     def observe_erp_call(self, service: str, operation: str, seconds: float, outcome: str) -> None:
         self.erp_calls.labels(service, operation, outcome).inc()
         self.erp_latency.labels(service, operation).observe(seconds)

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     pickup_code_attempts: int = Field(
         default=5, ge=1, description="Wrong pickup codes before a pickup is locked."
     )
+    sweeper_interval_s: float = Field(
+        default=30, gt=0, description="How often pickups past their deadline are expired."
+    )
 
     # --- logs
     log_level: str = Field(default="INFO", description="Python log level.")
@@ -126,13 +129,13 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Outbox rows posted at once (each holds a connection)."
     )
     outbox_max_attempts: int = Field(
-        default=10, ge=1, description="Failed tries before an outbox row is dead."
+        default=30, ge=1, description="Failed tries before an outbox row is dead."
     )
     outbox_backoff_base_s: float = Field(
-        default=2.0, gt=0, description="First retry delay bound (doubles per try, full jitter)."
+        default=5.0, gt=0, description="First retry delay bound (doubles per try, full jitter)."
     )
     outbox_backoff_max_s: float = Field(
-        default=600.0, gt=0, description="Largest retry delay bound of an outbox row."
+        default=900.0, gt=0, description="Largest retry delay bound of an outbox row."
     )
     outbox_post_timeout_s: float = Field(
         default=60.0, gt=0, description="Longest ERP exchange for one outbox row."

@@ -8,7 +8,7 @@ from datetime import timedelta
 import asyncpg
 from aiohttp import web
 
-from service.api import admin_keys, availability, catalog, health, pickups
+from service.api import admin_keys, admin_outbox, availability, catalog, health, pickups
 from service.api.appkeys import (
     ENDPOINTS,
     KEY_CACHE,
@@ -35,6 +35,7 @@ ROUTERS = (
     catalog.router,
     availability.router,
     pickups.router,
+    admin_outbox.router,
 )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from service.api.appkeys import ENDPOINTS, METRICS, OPENAPI, POOL, SHUTTING_DOWN
 from service.api.openapi import build_openapi
 from service.api.routing import Router, json_response
+from service.usecases.outbox import refresh_outbox_gauges
 from stores import sync_runs
 from stores.migrate import pending
 
@@ -76,6 +77,7 @@ async def _refresh_database_gauges(request: web.Request) -> None:
     try:
         async with asyncio.timeout(2), request.app[POOL].acquire() as conn:
             runs = await sync_runs.last_runs(conn)
+            await refresh_outbox_gauges(conn, metrics)
     except Exception:  # a scrape must not fail because the database is away
         return
     now = datetime.now(UTC)

@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
-from service.bootstrap import build_erp, build_jobs, sync_context
+from service.bootstrap import WorkerDeps, build_erp, build_jobs
 from service.observability import Metrics
 from service.settings import Settings
 from service.workers.runner import run_jobs
@@ -36,10 +36,10 @@ async def run_worker(settings: Settings, only: Sequence[str] | None = None) -> N
     metrics = Metrics()
     erp = await build_erp(settings, metrics)
     try:
-        ctx = sync_context(settings, pool, erp, metrics)
+        deps = WorkerDeps(settings, pool, erp, metrics)
         jobs = [j for j in build_jobs(settings) if not only or j.name in only]
         log.info("worker started", extra={"jobs": [j.name for j in jobs]})
-        await run_until_signalled(asyncio.create_task(run_jobs(pool, jobs, ctx)))
+        await run_until_signalled(asyncio.create_task(run_jobs(pool, jobs, deps)))
     finally:
         await erp.aclose()
         await pool.close()
