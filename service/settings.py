@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         default=20.0, ge=0, description="On SIGTERM, how long in-flight requests may finish."
     )
+    worker_metrics_port: int = Field(
+        default=9100,
+        ge=0,
+        le=65535,
+        description="The worker serves /metrics and /healthz on this port (0: off).",
+    )
     auth_cache_s: float = Field(
         default=5.0, ge=0, description="How long a verified API key is cached in process."
     )
