@@ -14,7 +14,7 @@ from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import sync
+from service.usecases import loyalty_holds, sync
 from service.usecases.outbox import RelayDeps, relay_once
 from service.usecases.pickup_flow import expire_due
 from service.usecases.sync import SyncContext
@@ -110,9 +110,13 @@ async def _sweep(deps: WorkerDeps) -> int:
     return await expire_due(deps.pool)
 
 
+async def _loyalty_sweep(deps: WorkerDeps) -> int:
+    return await loyalty_holds.expire_due(deps.pool)
+
+
 def build_jobs(settings: Settings) -> list[Job]:
     """Every background job; each takes the ``WorkerDeps`` as its dependencies. The outbox relay
-    and the pickup sweeper are no singletons: rows are claimed with SKIP LOCKED, so every worker
+    and the sweepers are no singletons: rows are claimed with SKIP LOCKED, so every worker
     may help."""
     return [
         Job("items", _changed_rows(sync.items_pass), settings.sync_items_interval_s),
@@ -121,4 +125,10 @@ def build_jobs(settings: Settings) -> list[Job]:
         Job("prices", _changed_rows(sync.prices_pass), settings.sync_prices_interval_s),
         Job("outbox_relay", _relay, settings.outbox_interval_s, singleton=False),
         Job("pickup_sweeper", _sweep, settings.sweeper_interval_s, singleton=False),
+        Job(
+            "loyalty_sweeper",
+            _loyalty_sweep,
+            settings.loyalty_sweeper_interval_s,
+            singleton=False,
+        ),
     ]

@@ -184,10 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     from service.cli_catalog import add_commands as add_catalog_commands
     from service.cli_erp import add_commands as add_erp_commands
     from service.cli_outbox import add_commands as add_outbox_commands
+    from service.cli_promotions import add_commands as add_promotions_commands
 
     add_erp_commands(sub)
     add_catalog_commands(sub)
     add_outbox_commands(sub)
+    add_promotions_commands(sub)
     return parser
 
 

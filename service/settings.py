@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -150,6 +150,39 @@ class Settings(BaseSettings):
         default="",
         description="Cegid customer of documents whose customer is not found by e-mail.",
     )
+
+    # --- loyalty
+    loyalty_point_value: str = Field(
+        default="100:5.00",
+        description="What points are worth: 'POINTS:AMOUNT[:CURRENCY]' for every program, or a "
+        "JSON object of program id -> that ('*' for the others).",
+    )
+    loyalty_ttl_s: float = Field(
+        default=10, gt=0, description="A customer's ERP points reading is reused this long."
+    )
+    loyalty_refresh_deadline_s: float = Field(
+        default=2.0, gt=0, description="Longest a balance read waits for the ERP (then fallback)."
+    )
+    loyalty_stale_after_s: float = Field(
+        default=300, gt=0, description="Balances from older ERP readings are flagged stale."
+    )
+    loyalty_max_staleness_s: float = Field(
+        default=600, gt=0, description="Redemption holds are refused when the reading is older."
+    )
+    loyalty_hold_ttl_s: float = Field(
+        default=1800, gt=0, description="A redemption hold expires after this unless committed."
+    )
+    loyalty_sweeper_interval_s: float = Field(
+        default=30, gt=0, description="How often expired redemption holds are released."
+    )
+
+    @field_validator("loyalty_point_value")
+    @classmethod
+    def _point_value(cls, value: str) -> str:
+        from service.usecases.loyalty_model import parse_point_values
+
+        parse_point_values(value)  # raises ValueError: a clear error at start-up
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

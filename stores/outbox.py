@@ -54,6 +54,11 @@ SELECT {_COLUMNS} FROM outbox
 WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR aggregate_id = $2) AND id > $3
 ORDER BY id LIMIT $4
 """
+# Every row of one aggregate, locked; fails at once (LockNotAvailableError) when a relay holds one.
+_LOCK_AGGREGATE = f"""
+SELECT {_COLUMNS} FROM outbox WHERE aggregate = $1 AND aggregate_id = $2
+ORDER BY id FOR UPDATE NOWAIT
+"""
 _REPLAY = """
 UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now()
 WHERE id = ANY($1::bigint[]) AND status = 'dead'
@@ -170,6 +175,14 @@ async def page(
 ) -> list[OutboxRow]:
     """Rows by id, after ``after_id``."""
     return [_row(r) for r in await conn.fetch(_PAGE, status, aggregate_id, after_id, limit)]
+
+
+async def lock_aggregate(
+    conn: asyncpg.Connection, aggregate: str, aggregate_id: str
+) -> list[OutboxRow]:
+    """Lock the rows of one aggregate (in a transaction); raises
+    ``asyncpg.LockNotAvailableError`` when one is being posted right now."""
+    return [_row(r) for r in await conn.fetch(_LOCK_AGGREGATE, aggregate, aggregate_id)]
 
 
 async def replay(conn: asyncpg.Connection, row_ids: Sequence[int]) -> list[int]:

@@ -8,7 +8,16 @@ from datetime import timedelta
 import asyncpg
 from aiohttp import web
 
-from service.api import admin_keys, admin_outbox, availability, catalog, health, pickups
+from service.api import (
+    admin_keys,
+    admin_outbox,
+    availability,
+    catalog,
+    health,
+    loyalty,
+    pickups,
+    promotions,
+)
 from service.api.appkeys import (
     ENDPOINTS,
     KEY_CACHE,
@@ -36,6 +45,8 @@ ROUTERS = (
     availability.router,
     pickups.router,
     admin_outbox.router,
+    promotions.router,
+    loyalty.router,
 )
 
 

@@ -123,7 +123,7 @@ def _pct(value: Decimal) -> str:
     return f"{text}%"
 
 
-def _explain(rule: Rule, currency: str) -> str:
+def explain_rule(rule: Rule, currency: str) -> str:
     label = rule.targets.describe()
     if rule.kind == RuleKind.PERCENTAGE:
         return f"{_pct(rule.percent or ZERO)} off {label}"
@@ -211,7 +211,7 @@ def _run(rule: Rule, targeted: list[_Line], currency: str) -> AppliedRule | NotA
         return amounts
     if not any(amounts):
         return NotApplied(rule.id, SkipReason.NOTHING_LEFT, "the discount rounds to zero")
-    explanation = _explain(rule, currency)
+    explanation = explain_rule(rule, currency)
     for item, amount in zip(lines, amounts, strict=True):
         if amount > 0:
             item.net -= amount

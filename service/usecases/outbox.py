@@ -1,4 +1,5 @@
-"""The outbox relay: posts pickup events to the ERP, in order per pickup, at least once.
+"""The outbox relay: posts pickup events to the ERP, in order per pickup, at least once; and
+loyalty redemptions (aggregate ``loyalty``) at most once (``service.usecases.loyalty_relay``).
 
 Each row is handled in its own transaction on its own connection: claimed ``FOR UPDATE SKIP
 LOCKED`` and kept locked during the ERP call, so a relay that crashes mid-post releases it and
@@ -34,6 +35,7 @@ from service.erp.port import (
     ErpUnavailable,
 )
 from service.observability import Metrics
+from service.usecases.loyalty_relay import post_redemption
 from service.usecases.outbox_events import (
     CANCELLING,
     CREATED,
@@ -50,7 +52,7 @@ from stores.outbox import OutboxRow
 
 log = logging.getLogger("omnistock.outbox")
 T = TypeVar("T")
-AGGREGATES = ("pickup",)
+AGGREGATES = ("pickup", "loyalty")
 RETRYABLE = (ErpUnavailable, ErpProtocolError, ErpAuthError, TimeoutError)
 
 
@@ -181,6 +183,10 @@ async def _erp(deps: RelayDeps, call: Awaitable[T]) -> T:
 
 
 async def _handle(deps: RelayDeps, conn: asyncpg.Connection, row: OutboxRow) -> dict[str, Any]:
+    if row.aggregate == "loyalty":
+        return await post_redemption(
+            conn, deps.pool, deps.erp, row.kind, row.aggregate_id, row.payload, deps.post_timeout_s
+        )
     try:
         pickup_id = uuid.UUID(row.aggregate_id)
     except ValueError:

@@ -7,12 +7,15 @@ Kinds and payloads (written by the pickup use cases, in the transaction of the c
   lines[{sku, ean, quantity, unit_price, label}]}`` -> create the order / e-reservation;
 - ``pickup.ready`` -> FollowUpStatus ``AvailableInStore``; ``pickup.collected`` ->
   ``PickedUpInStore``; ``pickup.cancelled``, ``pickup.expired``, ``pickup.no_show`` -> cancel
-  (payload ``{pickup_id, at}``).
+  (payload ``{pickup_id, at}``);
+- ``loyalty.redeem`` (aggregate ``loyalty``, id = the hold id): ``{hold_id, card_id, program_id,
+  points, store_id, comment, at}`` -> UpdatePoints of ``-points`` on the card.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,6 +29,7 @@ FOLLOW_UPS: dict[str, FollowUpStatus] = {
 }
 CANCELLING = frozenset({"pickup.cancelled", "pickup.expired", "pickup.no_show"})
 KINDS = frozenset({CREATED, *FOLLOW_UPS, *CANCELLING})
+REDEEM = "loyalty.redeem"
 
 
 class BadEvent(ValueError):
@@ -109,3 +113,37 @@ def document_key(stored: Any) -> DocumentKey:
         return DocumentKey(int(stored["number"]), str(stored["stump"]), str(stored["type"]))
     except (KeyError, TypeError, ValueError):
         raise BadEvent(f"pickups.erp_document is not a document key: {stored!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """A ``loyalty.redeem`` payload: take ``points`` (> 0) from the card."""
+
+    hold_id: str
+    card_id: str
+    program_id: str
+    points: Decimal
+    store_id: str
+    comment: str
+    at: datetime
+
+
+def redemption(payload: Mapping[str, Any]) -> Redemption:
+    for name in ("hold_id", "card_id", "program_id", "store_id"):
+        if not isinstance(payload.get(name), str) or not payload[name]:
+            raise BadEvent(f"payload.{name} is missing")
+    points = payload.get("points")
+    if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+        raise BadEvent(f"payload.points must be a positive integer, not {points!r}")
+    at = _datetime(payload, "at")
+    if at is None:
+        raise BadEvent("payload.at is missing")
+    return Redemption(
+        hold_id=payload["hold_id"],
+        card_id=payload["card_id"],
+        program_id=payload["program_id"],
+        points=Decimal(points),
+        store_id=payload["store_id"],
+        comment=str(payload.get("comment") or ""),
+        at=at,
+    )
