@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -43,6 +44,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     log.info("serving", extra={"host": host, "port": port})
+    gc.collect()
+    gc.freeze()  # start-up objects are permanent: keep them out of every later GC pass
     web.run_app(
         create_app(settings),
         host=host,
