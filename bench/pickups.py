@@ -1,0 +1,398 @@
+"""Sustained pickup creations over HTTP (``POST /v1/pickups``) with zero oversell, against a
+baseline of single-row INSERT transactions through asyncpg.
+
+    .venv/bin/python bench/pickups.py [--seconds 20 --connections 16 --profile DIR]
+
+Needs wrk (the load generator runs outside the server process):
+``apt-get update && apt-get install -y wrk`` (macOS: ``brew install wrk``). The script stops with
+that message when wrk is not on PATH. ``--profile`` also needs py-spy (``.venv/bin/pip install
+py-spy``).
+
+Data: the Cegid simulator's ``generate(42, stores=24, products=200)`` tenant written straight into
+a fresh database: 24 stores (their opening hours, no daily pickup capacity, both services), 200
+items, 4,800 stock rows ``as_of`` now with the simulator's quantities (0..25, about 11% at 0), of
+which 8 "hot" (store, SKU) pairs are set to 20 units; a storefront key made with
+``service.usecases.keys.create_key``. Buffers are the migration's global default (safety stock 0,
+hide below 1).
+
+Measured, in this order, at the same concurrency (``--connections``):
+
+1. baseline: that many asyncpg connections (this process, plain ``asyncpg.create_pool``) each
+   running ``BEGIN; INSERT INTO bench_insert (key) VALUES ($1); COMMIT`` in a loop (pool acquire
+   per transaction, as the server does) for ``--seconds``; transactions/s, p50, p99;
+2. ``POST /v1/pickups`` on ``omnistock serve`` (one process, default settings: INFO JSON access
+   logs to a file, PostgreSQL pool max 10), driven by wrk (1 thread, a Lua ``request()``): every
+   request a reservation of 1 unit of one line with its own ``Idempotency-Key``; 20% of them go to
+   the 8 hot pairs (which sell out within seconds, then are refused: this is the contended case),
+   the rest to a uniformly random (store, SKU) of the 4,800 (the ones at 0 are refused at once).
+   Requests/s (every answer: created or refused), p50, p99 of all answers (wrk's histogram),
+   errors (socket errors and answers other than 201 and 409), and answers by HTTP status (201
+   created, 409 refused for stock); a 2 s warm-up with the same script precedes it (its pickups
+   count in the check, not in the rates). Under each row, "CPU per request" splits the CPU used
+   during the run between the server process, this database's PostgreSQL backends, the load
+   generator and every other process on the machine, from /proc.
+
+Then the check, from PostgreSQL, over every pickup created (warm-up included): for every
+(store, sku), the sum of the open holds must not exceed ``stock.erp_available`` (``oversold``
+counts the pairs where it does: must be 0); every pickup holds its 1 unit; pickups in the
+database = 201 answers + the requests still in flight when wrk stopped (at most ``--connections``
+per wrk run). ``--profile DIR`` adds a py-spy run of omnistock under the same load, summarised
+at the end.
+
+CPUs (2 cores): nothing is pinned: PostgreSQL does much of the work here and must be free to use
+both cores; wrk uses one thread. The database is a fresh one, created and dropped here: on
+``DATABASE_URL`` when set, else on the embedded server (``stores.embedded``). This is a
+benchmark, not a test: nothing is asserted; the target (>= 500 pickups/s) is printed beside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from _harness import (
+    COUNT_STATUSES,
+    HEADER,
+    WrkResult,
+    admin_dsn,
+    count_lines,
+    cpu_meter,
+    database_name,
+    free_port,
+    fresh_database,
+    lua_string,
+    omnistock_argv,
+    profile_summary,
+    pyspy,
+    renice,
+    require_wrk,
+    run_wrk,
+    server,
+    server_env,
+)
+
+from service.demo import directory_entry
+from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pickup_code
+from service.erp.port import Item, StockLine
+from service.erp.simulator import SimulatorState, generate, store_directory
+from service.usecases.keys import create_key
+from service.usecases.pickups import PickupSettings
+from stores import items as items_repo
+from stores import stock as stock_repo
+from stores import stores_repo
+from stores.db import create_pool
+from stores.migrate import migrate
+
+SEED, STORES, SKUS = 42, 24, 200
+HOT_PAIRS, HOT_STOCK, HOT_SHARE = 8, 20, 0.2
+TARGET_RATE = 500
+Pair = tuple[str, str]
+
+
+# ------------------------------------------------------------------------------- data
+async def seed(pool: asyncpg.Pool, state: SimulatorState, hot: list[Pair]) -> int:
+    """Stores, items, stock; returns the units in stock."""
+    now = datetime.now(UTC)
+    stock = {
+        (code, item.sku): state.available(code, index)
+        for code in state.stores
+        for index, item in enumerate(state.items)
+    }
+    stock.update(dict.fromkeys(hot, HOT_STOCK))
+    async with pool.acquire() as conn, conn.transaction():
+        for store in store_directory(state):
+            entry = directory_entry(store)
+            entry["pickup_capacity_per_day"] = None
+            await stores_repo.upsert(conn, entry)
+        await items_repo.apply_items(conn, [Item(i.sku, i.ean, i.description) for i in state.items])
+        lines = [StockLine(code, sku, qty) for (code, sku), qty in stock.items()]
+        await stock_repo.apply_stock_lines(conn, lines, now)
+    return sum(stock.values())
+
+
+def pickup_lua(key: str, prefix: str, stores: list[str], skus: list[str], hot: list[Pair]) -> str:
+    template = json.dumps(
+        {
+            "kind": "reservation",
+            "store_id": "%s",
+            "customer": {"email": "bench@example.com", "first_name": "Bench"},
+            "lines": [{"sku": "%s", "quantity": 1}],
+        }
+    )
+    lua_list = ", ".join
+    return (
+        f"""
+local stores = {{{lua_list(f'"{s}"' for s in stores)}}}
+local skus = {{{lua_list(f'"{s}"' for s in skus)}}}
+local hot = {{{lua_list(f'{{"{s}", "{k}"}}' for s, k in hot)}}}
+local template = {lua_string(template)}
+local auth = "Bearer {key}"
+function request()
+  counter = counter + 1
+  local store, sku
+  if math.random() < {HOT_SHARE} then
+    local pair = hot[math.random(#hot)]
+    store, sku = pair[1], pair[2]
+  else
+    store, sku = stores[math.random(#stores)], skus[math.random(#skus)]
+  end
+  local headers = {{
+    ["Authorization"] = auth,
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = string.format("{prefix}-%d-%d", tid, counter),
+  }}
+  return wrk.format("POST", "/v1/pickups", headers, string.format(template, store, sku))
+end
+"""
+        + COUNT_STATUSES
+    )
+
+
+# ------------------------------------------------------------------------------- baseline
+async def insert_baseline(dsn: str, concurrency: int, seconds: float) -> WrkResult:
+    """Single-row INSERT transactions, ``concurrency`` at a time, for ``seconds`` (after a 2 s
+    warm-up), CPU accounted (this process is the load generator)."""
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    assert pool is not None
+    latencies: list[float] = []
+    try:
+        await pool.execute(
+            "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, key text NOT NULL, "
+            "created_at timestamptz NOT NULL DEFAULT now())"
+        )
+
+        async def worker(number: int, until: float, record: bool) -> None:
+            n = 0
+            while (now := time.perf_counter()) < until:
+                n += 1
+                async with pool.acquire() as conn, conn.transaction():
+                    await conn.execute(
+                        "INSERT INTO bench_insert (key) VALUES ($1)", f"{number}-{n}-{record}"
+                    )
+                if record:
+                    latencies.append(time.perf_counter() - now)
+
+        warm = time.perf_counter() + 2
+        await asyncio.gather(*(worker(i, warm, False) for i in range(concurrency)))
+        async with cpu_meter(None, database_name(dsn), client_is_self=True) as cpu:
+            started = time.perf_counter()
+            until = started + seconds
+            await asyncio.gather(*(worker(i, until, True) for i in range(concurrency)))
+            elapsed = time.perf_counter() - started
+    finally:
+        await pool.close()
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
+
+    return WrkResult(
+        label="baseline: asyncpg 1-row INSERT transaction",
+        connections=concurrency,
+        requests=len(latencies),
+        seconds=elapsed,
+        p50_ms=pct(0.5),
+        p90_ms=pct(0.9),
+        p99_ms=pct(0.99),
+        max_ms=latencies[-1] * 1000,
+        non2xx=0,
+        socket_errors=0,
+        cpu=cpu,
+    )
+
+
+# ------------------------------------------------------------------------------- check
+_OVERSOLD = """
+SELECT count(*) FILTER (WHERE held > stock) AS pairs,
+       coalesce(sum(held - stock) FILTER (WHERE held > stock), 0) AS units,
+       count(*) FILTER (WHERE held = stock) AS sold_out,
+       count(*) AS held_pairs,
+       coalesce(sum(held), 0) AS held_units
+FROM (
+    SELECT h.store_id, h.sku, sum(h.qty) AS held, coalesce(s.erp_available, 0) AS stock
+    FROM stock_holds h
+    LEFT JOIN stock s USING (store_id, sku)
+    WHERE h.released_at IS NULL
+    GROUP BY h.store_id, h.sku, s.erp_available
+) per_pair
+"""
+_HOT = """
+SELECT count(*) FILTER (WHERE held = $3) FROM (
+    SELECT sum(qty) AS held FROM stock_holds
+    WHERE released_at IS NULL AND (store_id, sku) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+    GROUP BY store_id, sku
+) t
+"""
+
+
+async def check(dsn: str, hot: list[Pair]) -> dict[str, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(_OVERSOLD)
+        hot_sold_out = await conn.fetchval(
+            _HOT, [s for s, _ in hot], [k for _, k in hot], HOT_STOCK
+        )
+        pickups = await conn.fetchval("SELECT count(*) FROM pickups")
+    finally:
+        await conn.close()
+    return {**dict(row), "hot_sold_out": hot_sold_out, "pickups": pickups}
+
+
+def pbkdf2_cost() -> float:
+    """CPU seconds of one pickup-code hash at the server's default cost (1,000 rounds)."""
+    rounds = PickupSettings().code_iterations
+    started = time.process_time()
+    for _ in range(200):
+        hash_pickup_code(new_pickup_code(), new_code_salt(), iterations=rounds)
+    return (time.process_time() - started) / 200
+
+
+# ------------------------------------------------------------------------------- run
+async def run(args: argparse.Namespace) -> None:
+    state = generate(SEED, STORES, SKUS)
+    stores = list(state.stores)
+    skus = [i.sku for i in state.items]
+    rng = random.Random(SEED)
+    hot = sorted({(rng.choice(stores), rng.choice(skus)) for _ in range(HOT_PAIRS * 4)})[:HOT_PAIRS]
+    conns = args.connections
+    with tempfile.TemporaryDirectory(prefix="omnistock-bench-") as tmp:
+        work = Path(tmp)
+        async with fresh_database(admin_dsn(), "omnistock_bench_pickups") as dsn:
+            pool = await create_pool(dsn, min_size=1, max_size=2)
+            try:
+                async with pool.acquire() as conn:
+                    await migrate(conn)
+                units = await seed(pool, state, hot)
+                key, _ = await create_key(pool, "storefront", label="bench pickups")
+            finally:
+                await pool.close()
+            print(
+                f"pickups: {STORES} stores x {SKUS} SKUs ({STORES * SKUS:,} pairs, {units:,} "
+                f"units), {HOT_PAIRS} hot pairs of {HOT_STOCK} units get {HOT_SHARE:.0%} of the "
+                f"requests; omnistock serve: 1 process, default settings (INFO logs, pool max "
+                f"10); wrk: 1 thread; {conns} connections; {args.seconds:g} s per run; "
+                f"load average {os.getloadavg()[0]:.2f}, niceness {os.nice(0)}",
+                flush=True,
+            )
+            print(HEADER, flush=True)
+            database = database_name(dsn)
+            baseline = await insert_baseline(dsn, conns, args.seconds)
+            print(baseline.row(), flush=True)
+
+            port = free_port()
+            async with server(
+                "omnistock",
+                omnistock_argv(port),
+                port=port,
+                ready_path="/readyz",
+                env=server_env(dsn),
+                log_dir=work,
+            ) as api:
+                pid = os.getpid()
+                warm = await run_wrk(
+                    "warm-up",
+                    api.url,
+                    pickup_lua(key, f"warm{pid}", stores, skus, hot),
+                    connections=conns,
+                    seconds=2,
+                    work_dir=work,
+                )
+                result = await run_wrk(
+                    "POST /v1/pickups (1 unit, unique Idempotency-Key)",
+                    api.url,
+                    pickup_lua(key, f"run{pid}", stores, skus, hot),
+                    connections=conns,
+                    seconds=args.seconds,
+                    work_dir=work,
+                    server_pid=api.process.pid,
+                    database=database,
+                )
+                # 409 (refused for stock) is an expected answer here, not an error
+                result.non2xx -= result.statuses.get("409", 0)
+                print(result.row(), flush=True)
+                if args.profile:
+                    out = Path(args.profile) / "pickups.pyspy.txt"
+                    seconds = min(args.seconds, 8)
+                    async with pyspy(api.process.pid, out, seconds):
+                        profiled = await run_wrk(
+                            "profile",
+                            api.url,
+                            pickup_lua(key, f"prof{pid}", stores, skus, hot),
+                            connections=conns,
+                            seconds=seconds,
+                            work_dir=work,
+                        )
+                    await asyncio.sleep(0.5)
+                log_lines = count_lines(api.log)
+            found = await check(dsn, hot)
+
+    runs = [warm, result] + ([profiled] if args.profile else [])
+    all_created = sum(r.statuses.get("201", 0) for r in runs)
+    created = result.statuses.get("201", 0)
+    refused = result.statuses.get("409", 0)
+    others = {k: v for k, v in result.statuses.items() if k not in ("201", "409")}
+    print()
+    print(
+        f"pickups/s: {result.rate:,.0f} answered ({created / result.seconds:,.0f}/s created, "
+        f"{refused / result.seconds:,.0f}/s refused) (target >= {TARGET_RATE}/s); "
+        f"ratio to the INSERT baseline: {result.rate / baseline.rate:.0%}"
+    )
+    print(
+        f"answers: accepted (201) {created:,}, refused (409) {refused:,}, other "
+        f"{others or 0}, socket errors {result.socket_errors}; latency p50 {result.p50_ms:.2f} "
+        f"ms, p90 {result.p90_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, max {result.max_ms:.0f} ms"
+    )
+    print(
+        f"check (PostgreSQL, every run incl. warm-up{' and profile' if args.profile else ''}): "
+        f"oversold = {found['pairs']} (store, sku) pairs, {found['units']} units (must be 0); "
+        f"{found['pickups']:,} pickups holding {found['held_units']:,} units on "
+        f"{found['held_pairs']:,} pairs ({all_created:,} answered 201, the rest were in flight "
+        f"when wrk stopped); {found['sold_out']:,} pairs sold out exactly (hot: "
+        f"{found['hot_sold_out']}/{HOT_PAIRS})"
+    )
+    print(f"omnistock INFO log: {log_lines:,} lines")
+    if args.profile:
+        print(f"\npy-spy of omnistock under the same load ({out}):")
+        print(profile_summary(out))
+        print(
+            f"not sampled (runs without the GIL): the PBKDF2 pickup-code hash, "
+            f"{pbkdf2_cost() * 1000:.2f} ms CPU per created pickup"
+        )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20, help="length of each measured run")
+    parser.add_argument("--connections", type=int, default=16, help="concurrency of both runs")
+    parser.add_argument("--profile", metavar="DIR", help="also py-spy omnistock into DIR")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of this process, omnistock and wrk (e.g. -10 as root on a shared machine)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    require_wrk()
+    renice(args.nice)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
