@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from service.api.appkeys import READER, SETTINGS
-from service.api.routing import Router, json_response, parse_body, parse_query
+from service.api.routing import Router, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.domain.geo import LatLng, parse_latlng
 from service.errors import TooLarge
 from service.usecases.availability import (
     Cell,
-    LineAvailability,
     Matrix,
     Near,
     StoreRef,
@@ -66,22 +65,6 @@ class CellOut(BaseModel):
         "fallback: too old and the ERP did not answer in time, last snapshot used."
     )
     oversold: bool = Field(description="The ERP no longer covers our open holds here.")
-
-    @classmethod
-    def of(cls, c: Cell, store: StoreRef | None = None) -> CellOut:
-        return cls.model_construct(
-            store_id=c.store_id,
-            name=store.name if store else None,
-            distance_km=store.distance_km if store else None,
-            available=c.available,
-            status=c.status.value,
-            offered_for_pickup=c.offered_for_pickup,
-            enough=c.enough,
-            as_of=c.as_of,
-            stale=c.stale,
-            source=c.source,
-            oversold=c.oversold,
-        )
 
 
 class AvailabilityOut(BaseModel):
@@ -152,10 +135,6 @@ class StoreRefOut(BaseModel):
     name: str
     distance_km: float | None
 
-    @classmethod
-    def of(cls, s: StoreRef) -> StoreRefOut:
-        return cls.model_construct(store_id=s.store_id, name=s.name, distance_km=s.distance_km)
-
 
 class MatrixLineOut(BaseModel):
     line: int
@@ -163,30 +142,62 @@ class MatrixLineOut(BaseModel):
     quantity: int
     stores: list[CellOut]
 
-    @classmethod
-    def of(cls, index: int, line: LineAvailability) -> MatrixLineOut:
-        return cls.model_construct(
-            line=index,
-            item=ItemOut.of(line.item),
-            quantity=line.quantity,
-            stores=[CellOut.of(c) for c in line.cells],
-        )
-
 
 class MatrixOut(BaseModel):
     stores: list[StoreRefOut]
     lines: list[MatrixLineOut]
     whole_basket: list[StoreRefOut] | None
 
-    @classmethod
-    def of(cls, m: Matrix) -> MatrixOut:
-        return cls.model_construct(
-            stores=[StoreRefOut.of(s) for s in m.stores],
-            lines=[MatrixLineOut.of(i, line) for i, line in enumerate(m.lines)],
-            whole_basket=None
-            if m.whole_basket is None
-            else [StoreRefOut.of(s) for s in m.whole_basket],
-        )
+
+def _item_json(i: ResolvedItem) -> dict[str, Any]:
+    return {
+        "sku": i.sku,
+        "ean": i.ean,
+        "ps_product_id": i.ps_product_id,
+        "ps_attribute_id": i.ps_attribute_id,
+        "reference": i.reference,
+        "resolved_by": i.resolved_by,
+    }
+
+
+def _cell_json(c: Cell, store: StoreRef | None = None) -> dict[str, Any]:
+    """Plain dicts for the hot path (1,000 cells per matrix): the pydantic models above define
+    and document the same shape, and the tests validate answers against them."""
+    return {
+        "store_id": c.store_id,
+        "name": store.name if store else None,
+        "distance_km": store.distance_km if store else None,
+        "available": c.available,
+        "status": c.status.value,
+        "offered_for_pickup": c.offered_for_pickup,
+        "enough": c.enough,
+        "as_of": c.as_of.isoformat() if c.as_of else None,
+        "stale": c.stale,
+        "source": c.source,
+        "oversold": c.oversold,
+    }
+
+
+def _store_json(s: StoreRef) -> dict[str, Any]:
+    return {"store_id": s.store_id, "name": s.name, "distance_km": s.distance_km}
+
+
+def _matrix_json(m: Matrix) -> dict[str, Any]:
+    return {
+        "stores": [_store_json(s) for s in m.stores],
+        "lines": [
+            {
+                "line": n,
+                "item": _item_json(line.item),
+                "quantity": line.quantity,
+                "stores": [_cell_json(c) for c in line.cells],
+            }
+            for n, line in enumerate(m.lines)
+        ],
+        "whole_basket": None
+        if m.whole_basket is None
+        else [_store_json(s) for s in m.whole_basket],
+    }
 
 
 def _lookup(x: AvailabilityQuery | LineIn) -> ItemLookup:
@@ -218,11 +229,9 @@ async def get_availability(request: web.Request) -> web.Response:
         service=q.service,
     )
     line = m.lines[0]
-    cells = [CellOut.of(c, s) for c, s in zip(line.cells, m.stores, strict=True)]
-    return json_response(
-        AvailabilityOut.model_construct(
-            item=ItemOut.of(line.item), quantity=q.quantity, stores=cells
-        )
+    cells = [_cell_json(c, st) for c, st in zip(line.cells, m.stores, strict=True)]
+    return web.json_response(
+        {"item": _item_json(line.item), "quantity": q.quantity, "stores": cells}
     )
 
 
@@ -260,4 +269,4 @@ async def post_availability(request: web.Request) -> web.Response:
         service=body.service,
         whole_basket=body.whole_basket,
     )
-    return json_response(MatrixOut.of(m))
+    return web.json_response(_matrix_json(m))

@@ -88,6 +88,8 @@ class BufferTiers:
 
     def resolve(self, store_id: str, sku: str) -> Buffers:
         """Buffers for one store and SKU: per field, store+SKU > SKU > store > global."""
+        if not (self.by_store_sku or self.by_sku or self.by_store):
+            return self.global_default  # the common case: no override anywhere
         tiers = [
             self.by_store_sku.get((store_id, sku)),
             self.by_sku.get(sku),

@@ -70,7 +70,18 @@ class Matrix:
 
 
 async def _resolve(reader: StockReader, lookups: Sequence[ItemLookup]) -> list[ResolvedItem]:
-    """One item: errors name it directly (409 lists ``candidates``); many: per line."""
+    """One item: errors name it directly (409 lists ``candidates``); many: per line.
+    Answers are remembered for a few seconds (``StockReader.items``): mappings change rarely."""
+    known = [reader.items.get(lookup) for lookup in lookups]
+    if all(k is not None for k in known):
+        return known
+    resolved = await _resolve_now(reader, lookups)
+    for lookup, item in zip(lookups, resolved, strict=True):
+        reader.items.put(lookup, item)
+    return resolved
+
+
+async def _resolve_now(reader: StockReader, lookups: Sequence[ItemLookup]) -> list[ResolvedItem]:
     async with reader.pool.acquire() as conn:
         if len(lookups) == 1:
             one = lookups[0]
@@ -128,11 +139,9 @@ def _cell(
 ) -> Cell:
     erp_available, row_as_of = stock.rows.get(store_id, (0, None))
     as_of = max((d for d in (row_as_of, stock.checked_at) if d), default=None)
-    holds = [OpenHold(q, a) for q, a in stock.holds.get(store_id, ())]
-    pending = pending_hold_qty(holds, as_of)
+    held = stock.holds.get(store_id)
+    pending = pending_hold_qty([OpenHold(q, a) for q, a in held], as_of) if held else 0
     position = stock_position(erp_available, pending, buffers.resolve(store_id, stock.sku))
-    if as_of is not None:
-        reader.metrics.snapshot_age.observe(max(0.0, (now - as_of).total_seconds()))
     return Cell(
         store_id=store_id,
         available=position.available,
@@ -174,6 +183,9 @@ async def availability(
         )
         stock = fresh.data[item.sku]
         cells = [_cell(reader, stock, code, qty, source, buffers, now) for code in codes]
+        oldest = min((c.as_of for c in cells if c.as_of is not None), default=None)
+        if oldest is not None:  # once per line: a histogram observation per cell costs
+            reader.metrics.snapshot_age.observe(max(0.0, (now - oldest).total_seconds()))
         lines.append(LineAvailability(item, qty, cells))
     basket = None
     if whole_basket:

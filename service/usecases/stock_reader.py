@@ -77,6 +77,28 @@ class Freshness:
     fallback: set[str]  # too old, and the refresh failed or missed the deadline
 
 
+class TtlCache:
+    """A small in-process map whose entries live ``ttl_s`` seconds (bounded size)."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 50_000) -> None:
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._entries: dict[object, tuple[float, object]] = {}
+
+    def get(self, key: object) -> Any:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: object, value: object) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl_s, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 class StockReader:
     def __init__(
         self,
@@ -93,6 +115,7 @@ class StockReader:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._wanted: set[str] = set()
         self._reference: dict[str, tuple[float, object]] = {}
+        self.items = TtlCache(self.settings.reference_ttl_s)  # identifier -> resolved item
 
     # ------------------------------------------------------------------ cache
     async def load(self, skus: Sequence[str]) -> dict[str, SkuStock]:
@@ -230,3 +253,4 @@ class StockReader:
 
     def forget_reference(self) -> None:
         self._reference.clear()
+        self.items.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from service.api.appkeys import READER
+from service.api.availability import AvailabilityOut, MatrixOut
 from tests.api.stock_fixtures import ITEMS, add_hold, ago, now, seed, set_stock
 from tests.conftest import KeyFactory, bearer
 
@@ -26,7 +27,10 @@ async def key(pool, make_key: KeyFactory) -> str:
 async def _get(client, key: str, query: str, status: int = 200) -> dict:
     resp = await client.get(f"/v1/availability?{query}", headers=bearer(key))
     assert resp.status == status, await resp.text()
-    return await resp.json()
+    body = await resp.json()
+    if status == 200:
+        AvailabilityOut.model_validate(body)  # the answer has the documented shape
+    return body
 
 
 @pytest.mark.parametrize(
@@ -127,6 +131,7 @@ async def test_matrix_and_whole_basket(client, key, pool) -> None:
     resp = await client.post("/v1/availability", json=body, headers=bearer(key))
     assert resp.status == 200, await resp.text()
     data = await resp.json()
+    MatrixOut.model_validate(data)  # the answer has the documented shape
     assert [s["store_id"] for s in data["stores"]] == ["PAR", "VER", "LYO"]
     assert [line["item"]["sku"] for line in data["lines"]] == ["TSHIRT-RED-M", "JEANS-32"]
     jeans = {c["store_id"]: c for c in data["lines"][1]["stores"]}
