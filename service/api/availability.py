@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from aiohttp import web
@@ -171,11 +172,16 @@ def _cell_json(c: Cell, store: StoreRef | None = None) -> dict[str, Any]:
         "status": c.status.value,
         "offered_for_pickup": c.offered_for_pickup,
         "enough": c.enough,
-        "as_of": c.as_of.isoformat() if c.as_of else None,
+        "as_of": _iso(c.as_of),
         "stale": c.stale,
         "source": c.source,
         "oversold": c.oversold,
     }
+
+
+@lru_cache(maxsize=4096)
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None  # many cells share one snapshot time
 
 
 def _store_json(s: StoreRef) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 
 from service.domain.atp import (
@@ -35,7 +36,7 @@ class Near:
     limit: int = 20
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built 1,000 times per matrix, and frozen init costs
 class Cell:
     store_id: str
     available: int
@@ -128,6 +129,11 @@ def choose_stores(
     ]
 
 
+@lru_cache(maxsize=4096)
+def _stale(as_of: datetime | None, now: datetime, budget_s: float) -> bool:
+    return stale(as_of, now, budget_s)  # many cells share one snapshot time
+
+
 def _cell(
     reader: StockReader,
     stock: SkuStock,
@@ -149,7 +155,7 @@ def _cell(
         offered_for_pickup=position.offered_for_pickup,
         enough=position.offered_for_pickup and position.available >= quantity,
         as_of=as_of,
-        stale=stale(as_of, now, reader.settings.stale_after.total_seconds()),
+        stale=_stale(as_of, now, reader.settings.stale_after.total_seconds()),
         source=source,
         oversold=position.oversold,
     )
