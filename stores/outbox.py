@@ -77,6 +77,7 @@ SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS pending,
 """
 # The ERP booked the pickup's document: remember its key, and from when its holds are booked.
 _PICKUP_DOCUMENT = "SELECT erp_document FROM pickups WHERE id = $1"
+_PICKUP_SUMMARY = "SELECT id, kind, store_id, ps_order_id, ps_order_reference FROM pickups WHERE id = $1"
 _ACK_PICKUP = """
 UPDATE pickups SET erp_document = $2::text::jsonb,
     erp_acked_at = coalesce(erp_acked_at, clock_timestamp())
@@ -207,6 +208,30 @@ async def pickup_document(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> tup
     if row is None:
         return False, None
     return True, json_value(row["erp_document"])
+
+
+@dataclass(frozen=True, slots=True)
+class PickupSummary:
+    """What a pickup notification tells about its pickup."""
+
+    id: uuid.UUID
+    kind: str
+    store_id: str
+    ps_order_id: int | None
+    ps_order_reference: str | None
+
+
+async def pickup_summary(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> PickupSummary | None:
+    row = await conn.fetchrow(_PICKUP_SUMMARY, pickup_id)
+    if row is None:
+        return None
+    return PickupSummary(
+        id=row["id"],
+        kind=row["kind"],
+        store_id=row["store_id"],
+        ps_order_id=row["ps_order_id"],
+        ps_order_reference=row["ps_order_reference"],
+    )
 
 
 async def acknowledge(

@@ -17,22 +17,6 @@ _LOCK_STOCK = """
 SELECT store_id, sku FROM stock WHERE store_id = $1 AND sku = ANY($2::text[])
 ORDER BY store_id, sku FOR UPDATE
 """
-_INSERT_PICKUP = """
-INSERT INTO pickups (id, kind, state, store_id, customer, ps_order_id, ps_order_reference,
-                     payment_status, currency, code_hash, code_salt, deadline, ready_by,
-                     created_at, updated_at)
-VALUES ($1, $2, 'confirmed', $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-"""
-_INSERT_LINES = """
-INSERT INTO pickup_lines (pickup_id, line_no, sku, ean, quantity, unit_price, label)
-SELECT $1, n, sku, ean, qty, price, label
-FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::numeric[], $7::text[])
-     AS l(n, sku, ean, qty, price, label)
-"""
-_INSERT_HOLDS = """
-INSERT INTO stock_holds (pickup_id, store_id, sku, qty, created_at)
-SELECT $1, $2, sku, qty, $5 FROM unnest($3::text[], $4::int[]) AS h(sku, qty)
-"""
 _RELEASE_HOLDS = """
 UPDATE stock_holds SET released_at = $2 WHERE pickup_id = $1 AND released_at IS NULL
 RETURNING sku
@@ -76,6 +60,78 @@ ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED
 """
 
 
+# Everything a new pickup writes, in one statement (one round trip): the pickup, its lines, its
+# holds, the first history row, the outbox row, the hot-SKU marks and the stock NOTIFY.
+# Foreign keys are checked at the end of the statement, when the pickup row exists.
+_CREATE_ALL = """
+WITH p AS (
+    INSERT INTO pickups (id, kind, state, store_id, customer, ps_order_id, ps_order_reference,
+                         payment_status, currency, code_hash, code_salt, deadline, ready_by,
+                         created_at, updated_at)
+    VALUES ($1, $2, 'confirmed', $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+            $13)
+), l AS (
+    INSERT INTO pickup_lines (pickup_id, line_no, sku, ean, quantity, unit_price, label)
+    SELECT $1, n, sku, ean, qty, price, label
+    FROM unnest($14::int[], $15::text[], $16::text[], $17::int[], $18::numeric[], $19::text[])
+         AS x(n, sku, ean, qty, price, label)
+), h AS (
+    INSERT INTO stock_holds (pickup_id, store_id, sku, qty, created_at)
+    SELECT $1, $3, sku, qty, $13 FROM unnest($20::text[], $21::int[]) AS y(sku, qty)
+), hist AS (
+    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at)
+    VALUES ($1, NULL, 'confirmed', 'create', $22, $23, $13)
+), o AS (
+    INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
+    VALUES ('pickup', $1::text, 'pickup.created', $24::text::jsonb)
+), w AS (
+    INSERT INTO hot_skus (sku, wanted_at) SELECT unnest($20::text[]), $13
+    ON CONFLICT (sku) DO UPDATE SET wanted_at = greatest(hot_skus.wanted_at, EXCLUDED.wanted_at)
+)
+SELECT pg_notify('omnistock_stock', $25)
+"""
+
+
+async def create_all(
+    conn: asyncpg.Connection,
+    row: dict[str, Any],
+    lines: Sequence[dict[str, Any]],
+    qty_by_sku: dict[str, int],
+    actor: tuple[str, str],
+    outbox_payload: dict[str, Any],
+) -> None:
+    """Write a new pickup and everything that goes with it, in one round trip."""
+    skus = sorted(qty_by_sku)
+    await conn.execute(
+        _CREATE_ALL,
+        row["id"],
+        row["kind"],
+        row["store_id"],
+        json.dumps(row["customer"]),
+        row["ps_order_id"],
+        row["ps_order_reference"],
+        row["payment_status"],
+        row["currency"],
+        row["code_hash"].encode(),
+        row["code_salt"],
+        row["deadline"],
+        row["ready_by"],
+        row["created_at"],
+        list(range(1, len(lines) + 1)),
+        [x["sku"] for x in lines],
+        [x["ean"] for x in lines],
+        [x["quantity"] for x in lines],
+        [x["unit_price"] for x in lines],
+        [x["label"] for x in lines],
+        skus,
+        [qty_by_sku[s] for s in skus],
+        actor[0],
+        actor[1],
+        json.dumps(outbox_payload, default=str),
+        json.dumps(skus),
+    )
+
+
 async def lock_stock(conn: asyncpg.Connection, store_id: str, skus: Sequence[str]) -> None:
     """Lock the snapshot rows a hold reads, always in (store, sku) order: no deadlocks."""
     await conn.fetch(_LOCK_STOCK, store_id, sorted(set(skus)))
@@ -89,51 +145,6 @@ async def count_created_between(
     conn: asyncpg.Connection, store_id: str, start: datetime, end: datetime
 ) -> int:
     return int(await conn.fetchval(_COUNT_DAY, store_id, start, end))
-
-
-async def insert_pickup(conn: asyncpg.Connection, p: dict[str, Any]) -> None:
-    await conn.execute(
-        _INSERT_PICKUP,
-        p["id"],
-        p["kind"],
-        p["store_id"],
-        json.dumps(p["customer"]),
-        p["ps_order_id"],
-        p["ps_order_reference"],
-        p["payment_status"],
-        p["currency"],
-        p["code_hash"].encode(),
-        p["code_salt"],
-        p["deadline"],
-        p["ready_by"],
-        p["created_at"],
-    )
-
-
-async def insert_lines(
-    conn: asyncpg.Connection, pickup_id: uuid.UUID, lines: Sequence[dict[str, Any]]
-) -> None:
-    await conn.execute(
-        _INSERT_LINES,
-        pickup_id,
-        list(range(1, len(lines) + 1)),
-        [x["sku"] for x in lines],
-        [x["ean"] for x in lines],
-        [x["quantity"] for x in lines],
-        [x["unit_price"] for x in lines],
-        [x["label"] for x in lines],
-    )
-
-
-async def insert_holds(
-    conn: asyncpg.Connection,
-    pickup_id: uuid.UUID,
-    store_id: str,
-    qty_by_sku: dict[str, int],
-    at: datetime,
-) -> None:
-    skus = sorted(qty_by_sku)
-    await conn.execute(_INSERT_HOLDS, pickup_id, store_id, skus, [qty_by_sku[s] for s in skus], at)
 
 
 async def release_holds(conn: asyncpg.Connection, pickup_id: uuid.UUID, at: datetime) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -10,6 +11,9 @@ import asyncpg
 from service.domain.pickups import allowed_events
 from service.errors import NotFound
 from stores import pickups as repo
+
+CUSTOMER_FIELDS = ("email", "first_name", "last_name", "phone", "erp_customer_id")
+CENT = Decimal("0.01")
 
 
 def _iso(value: Any) -> str | None:
@@ -68,3 +72,54 @@ async def pickup_view(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> dict[st
         for r in await repo.history(conn, pickup_id)
     ]
     return view
+
+
+def _price(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(CENT))
+
+
+def created_view(
+    row: dict[str, Any], lines: list[dict[str, Any]], actor_kind: str, actor_id: str
+) -> dict[str, Any]:
+    """The view of a pickup just inserted, from the values written (no read back): the same
+    shape and values as ``pickup_view`` gives afterwards."""
+    customer = row["customer"]
+    at = _iso(row["created_at"])
+    return {
+        "id": str(row["id"]),
+        "kind": row["kind"],
+        "state": "confirmed",
+        "store_id": row["store_id"],
+        "customer": {k: customer.get(k) for k in CUSTOMER_FIELDS},
+        "ps_order_id": row["ps_order_id"],
+        "ps_order_reference": row["ps_order_reference"],
+        "payment_status": row["payment_status"],
+        "currency": row["currency"],
+        "deadline": _iso(row["deadline"]),
+        "ready_by": _iso(row["ready_by"]),
+        "created_at": at,
+        "updated_at": at,
+        "next_events": sorted(e.value for e in allowed_events("confirmed")),
+        "code_locked": False,
+        "erp": {"document": None, "acked_at": None},
+        "lines": [
+            {
+                "line": n,
+                "sku": x["sku"],
+                "ean": x["ean"],
+                "quantity": x["quantity"],
+                "unit_price": _price(x["unit_price"]),
+                "label": x["label"],
+            }
+            for n, x in enumerate(lines, start=1)
+        ],
+        "history": [
+            {
+                "from": None,
+                "to": "confirmed",
+                "event": "create",
+                "actor": {"kind": actor_kind, "id": actor_id},
+                "at": at,
+            }
+        ],
+    }

@@ -25,13 +25,11 @@ from service.domain.pickups import Actor, has_capacity, pickup_deadline, ready_b
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases import idempotency
 from service.usecases.identifiers import ItemLookup, resolve_items
-from service.usecases.pickup_views import pickup_view
+from service.usecases.pickup_views import created_view, pickup_view
 from service.usecases.store_model import hours_from_json
 from service.usecases.sync import utcnow
 from stores import availability_repo
 from stores import pickups as repo
-from stores import stock as stock_repo
-from stores.notify import STOCK_CHANNEL, notify_changed
 
 Kind = Literal["reservation", "order"]
 SERVICE_OF: dict[str, str] = {"reservation": "reservation", "order": "click_and_collect"}
@@ -197,16 +195,10 @@ async def _create(
         }
         for i, x in zip(items, new.lines, strict=True)
     ]
-    await repo.insert_pickup(conn, row)
-    await repo.insert_lines(conn, pickup_id, lines)
-    await repo.insert_holds(conn, pickup_id, new.store_id, dict(qty), now)
-    await repo.add_history(
-        conn, pickup_id, None, "confirmed", "create", actor.kind.value, actor.id, now
+    await repo.create_all(
+        conn, row, lines, dict(qty), (actor.kind.value, actor.id), _created_payload(row, lines)
     )
-    await repo.add_outbox(conn, pickup_id, "pickup.created", _created_payload(row, lines))
-    await notify_changed(conn, STOCK_CHANNEL, qty)
-    await stock_repo.want_skus(conn, qty, now)  # the hot pass watches what we hold
-    body = await pickup_view(conn, pickup_id)
+    body = created_view(row, lines, actor.kind.value, actor.id)
     body["pickup_code"] = code  # shown once (and replayed to the same Idempotency-Key)
     return 201, body
 
