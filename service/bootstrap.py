@@ -15,6 +15,7 @@ from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases import loyalty_holds, sync
+from service.usecases.notifications import NotificationConfig
 from service.usecases.outbox import RelayDeps, relay_once
 from service.usecases.pickup_flow import expire_due
 from service.usecases.sync import SyncContext
@@ -66,6 +67,20 @@ def sync_context(
     )
 
 
+def notification_config(settings: Settings) -> NotificationConfig | None:
+    """The webhook and PrestaShop settings; None when both are off."""
+    config = NotificationConfig(
+        webhook_url=settings.webhook_url,
+        webhook_secret=settings.webhook_secret.get_secret_value(),
+        prestashop_url=settings.prestashop_url,
+        prestashop_key=settings.prestashop_key.get_secret_value(),
+        prestashop_ready_state=settings.prestashop_ready_state,
+        prestashop_collected_state=settings.prestashop_collected_state,
+        timeout_s=settings.notify_timeout_s,
+    )
+    return config if config.enabled else None
+
+
 def relay_deps(settings: Settings, pool: asyncpg.Pool, erp: ErpPort, metrics: Metrics) -> RelayDeps:
     return RelayDeps(
         pool=pool,
@@ -79,6 +94,7 @@ def relay_deps(settings: Settings, pool: asyncpg.Pool, erp: ErpPort, metrics: Me
         backoff_base_s=settings.outbox_backoff_base_s,
         backoff_max_s=settings.outbox_backoff_max_s,
         post_timeout_s=settings.outbox_post_timeout_s,
+        notifications=notification_config(settings),
     )
 
 

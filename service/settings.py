@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -183,6 +183,37 @@ class Settings(BaseSettings):
 
         parse_point_values(value)  # raises ValueError: a clear error at start-up
         return value
+
+    # --- notifications (optional; all off by default)
+    webhook_url: str = Field(
+        default="", description="Pickup events are POSTed here, signed; empty: no webhooks."
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(""), description="HMAC-SHA256 key of the webhook signatures."
+    )
+    prestashop_url: str = Field(
+        default="", description="PrestaShop shop URL (Webservice at {url}/api); empty: off."
+    )
+    prestashop_key: SecretStr = Field(
+        default=SecretStr(""), description="PrestaShop Webservice key (order_histories: POST)."
+    )
+    prestashop_ready_state: int = Field(
+        default=0, ge=0, description="id_order_state of a ready pickup order; 0: not set."
+    )
+    prestashop_collected_state: int = Field(
+        default=0, ge=0, description="id_order_state of a collected pickup order; 0: not set."
+    )
+    notify_timeout_s: float = Field(
+        default=10.0, gt=0, description="Longest webhook or PrestaShop request."
+    )
+
+    @model_validator(mode="after")
+    def _notifications(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret.get_secret_value():
+            raise ValueError("OMNISTOCK_WEBHOOK_URL needs OMNISTOCK_WEBHOOK_SECRET")
+        if self.prestashop_url and not self.prestashop_key.get_secret_value():
+            raise ValueError("OMNISTOCK_PRESTASHOP_URL needs OMNISTOCK_PRESTASHOP_KEY")
+        return self
 
 
 def load_settings(**overrides: object) -> Settings:

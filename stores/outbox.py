@@ -77,7 +77,9 @@ SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS pending,
 """
 # The ERP booked the pickup's document: remember its key, and from when its holds are booked.
 _PICKUP_DOCUMENT = "SELECT erp_document FROM pickups WHERE id = $1"
-_PICKUP_SUMMARY = "SELECT id, kind, store_id, ps_order_id, ps_order_reference FROM pickups WHERE id = $1"
+_PICKUP_SUMMARY = """
+SELECT id, kind, store_id, ps_order_id, ps_order_reference FROM pickups WHERE id = $1
+"""
 _ACK_PICKUP = """
 UPDATE pickups SET erp_document = $2::text::jsonb,
     erp_acked_at = coalesce(erp_acked_at, clock_timestamp())

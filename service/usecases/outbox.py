@@ -1,5 +1,7 @@
 """The outbox relay: posts pickup events to the ERP, in order per pickup, at least once; and
-loyalty redemptions (aggregate ``loyalty``) at most once (``service.usecases.loyalty_relay``).
+loyalty redemptions (aggregate ``loyalty``) at most once (``service.usecases.loyalty_relay``);
+and, when configured, the notifications of pickup events (aggregates ``webhook`` and
+``prestashop``, appended when a pickup row is done: ``service.usecases.notifications``).
 
 Each row is handled in its own transaction on its own connection: claimed ``FOR UPDATE SKIP
 LOCKED`` and kept locked during the ERP call, so a relay that crashes mid-post releases it and
@@ -35,7 +37,13 @@ from service.erp.port import (
     ErpUnavailable,
 )
 from service.observability import Metrics
+from service.usecases import notifications
 from service.usecases.loyalty_relay import post_redemption
+from service.usecases.notifications import (
+    DeliveryFailed,
+    DeliveryRejected,
+    NotificationConfig,
+)
 from service.usecases.outbox_events import (
     CANCELLING,
     CREATED,
@@ -52,7 +60,7 @@ from stores.outbox import OutboxRow
 
 log = logging.getLogger("omnistock.outbox")
 T = TypeVar("T")
-AGGREGATES = ("pickup", "loyalty")
+AGGREGATES = ("pickup", "loyalty", *notifications.AGGREGATES)
 RETRYABLE = (ErpUnavailable, ErpProtocolError, ErpAuthError, TimeoutError)
 
 
@@ -74,6 +82,7 @@ class RelayDeps:
     backoff_max_s: float = 900.0
     post_timeout_s: float = 60.0  # longest ERP exchange for one row (the row stays locked)
     rng: random.Random = field(default_factory=random.Random)
+    notifications: NotificationConfig | None = None  # None: no webhooks, no PrestaShop states
 
 
 def retry_delay(attempt: int, base_s: float, max_s: float, rng: random.Random) -> float:
@@ -124,10 +133,12 @@ async def _settle(deps: RelayDeps, conn: asyncpg.Connection, row: OutboxRow) -> 
     try:
         async with conn.transaction():  # a savepoint: the row's own writes, all or none
             result = await _handle(deps, conn, row)
-    except (ErpBusinessError, BadEvent) as exc:
+            if row.aggregate == "pickup":  # done: its notifications, in the same transaction
+                await notifications.enqueue_follow_ups(conn, deps.notifications, row)
+    except (ErpBusinessError, BadEvent, DeliveryRejected) as exc:
         outcome = "dead"
         await _dead(conn, row, _message(exc))
-    except (*RETRYABLE, DocumentMissing) as exc:
+    except (*RETRYABLE, DocumentMissing, DeliveryFailed) as exc:
         outcome = await _retry(deps, conn, row, _message(exc))
     except Exception as exc:  # a bug or a database error: keep the row, count the try
         log.exception("outbox row %s (%s) failed", row.id, row.kind)
@@ -135,14 +146,15 @@ async def _settle(deps: RelayDeps, conn: asyncpg.Connection, row: OutboxRow) -> 
     else:
         outcome = "already_existed" if result.get("already_existed") else "posted"
         await outbox_repo.mark_done(conn, row.id, result)
-    deps.metrics.outbox_posts.labels(row.kind, outcome).inc()
-    deps.metrics.outbox_post_latency.labels(row.kind).observe(time.perf_counter() - started)
+    kind = row.kind if row.aggregate in ("pickup", "loyalty") else f"{row.aggregate}:{row.kind}"
+    deps.metrics.outbox_posts.labels(kind, outcome).inc()
+    deps.metrics.outbox_post_latency.labels(kind).observe(time.perf_counter() - started)
 
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, ErpBusinessError):
         return f"{exc.code}: {exc.message}" if exc.code else exc.message
-    if isinstance(exc, BadEvent):
+    if isinstance(exc, BadEvent | DeliveryRejected | DeliveryFailed):
         return str(exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -183,6 +195,9 @@ async def _erp(deps: RelayDeps, call: Awaitable[T]) -> T:
 
 
 async def _handle(deps: RelayDeps, conn: asyncpg.Connection, row: OutboxRow) -> dict[str, Any]:
+    if row.aggregate in notifications.AGGREGATES:
+        async with asyncio.timeout(deps.post_timeout_s):
+            return await notifications.deliver(deps.notifications, row)
     if row.aggregate == "loyalty":
         return await post_redemption(
             conn, deps.pool, deps.erp, row.kind, row.aggregate_id, row.payload, deps.post_timeout_s
