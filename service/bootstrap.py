@@ -14,7 +14,7 @@ from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import loyalty_holds, sync
+from service.usecases import loyalty_holds, retention, sync
 from service.usecases.notifications import NotificationConfig
 from service.usecases.outbox import RelayDeps, relay_once
 from service.usecases.pickup_flow import expire_due
@@ -98,6 +98,14 @@ def relay_deps(settings: Settings, pool: asyncpg.Pool, erp: ErpPort, metrics: Me
     )
 
 
+def retention_policy(settings: Settings) -> retention.RetentionPolicy:
+    return retention.RetentionPolicy(
+        outbox_done_s=settings.outbox_retention_s,
+        idempotency_s=settings.idempotency_retention_s,
+        batch_size=settings.retention_batch_size,
+    )
+
+
 SyncPass = Callable[[SyncContext], Awaitable[sync.PassReport]]
 
 
@@ -130,10 +138,15 @@ async def _loyalty_sweep(deps: WorkerDeps) -> int:
     return await loyalty_holds.expire_due(deps.pool)
 
 
+async def _retention(deps: WorkerDeps) -> int:
+    return await retention.run_once(deps.pool, retention_policy(deps.settings), deps.metrics)
+
+
 def build_jobs(settings: Settings) -> list[Job]:
     """Every background job; each takes the ``WorkerDeps`` as its dependencies. The outbox relay
     and the sweepers are no singletons: rows are claimed with SKIP LOCKED, so every worker
-    may help."""
+    may help. The retention job is a singleton (one purge at a time) whose deletes skip locked
+    rows besides, so it also coexists with ``omnistock outbox purge``."""
     return [
         Job("items", _changed_rows(sync.items_pass), settings.sync_items_interval_s),
         Job("stock_hot", _changed_rows(sync.hot_stock_pass), settings.sync_hot_interval_s),
@@ -147,4 +160,5 @@ def build_jobs(settings: Settings) -> list[Job]:
             settings.loyalty_sweeper_interval_s,
             singleton=False,
         ),
+        Job("retention", _retention, settings.retention_interval_s),
     ]

@@ -1,21 +1,46 @@
-"""``omnistock outbox``: list, show and replay outbox rows (the events posted to the ERP)."""
+"""``omnistock outbox``: list, show and replay outbox rows (the events posted to the ERP), and
+purge done rows and old idempotency keys (the worker's retention job, run now)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import re
 import sys
 
 import asyncpg
 
 from service.errors import AppError
+from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import outbox_admin
+from service.usecases import outbox_admin, retention
 from stores.db import create_pool, resolve_database_url
 from stores.outbox import OutboxRow
 
 _ERROR_WIDTH = 60
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``15m``, ``12h``, ``30d``, ``2w`` -> seconds (positive)."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not match or float(match[1]) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive duration (e.g. 3600, 90s, 15m, 12h, 30d, 2w)"
+        )
+    return float(match[1]) * _UNIT_S[match[2]]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
 
 
 def _line(r: OutboxRow) -> str:
@@ -58,6 +83,40 @@ async def _list(pool: asyncpg.Pool, args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge_policy(settings: Settings, args: argparse.Namespace) -> retention.RetentionPolicy:
+    outbox_s = args.older_than if args.older_than is not None else settings.outbox_retention_s
+    keys_s = (
+        args.keys_older_than
+        if args.keys_older_than is not None
+        else settings.idempotency_retention_s
+    )
+    return retention.RetentionPolicy(
+        outbox_done_s=None if args.keys_only else outbox_s,
+        idempotency_s=None if args.outbox_only else keys_s,
+        batch_size=args.batch_size
+        if args.batch_size is not None
+        else settings.retention_batch_size,
+    )
+
+
+_PURGED_WHAT = {
+    retention.OUTBOX: ("done outbox row(s)", "done before"),
+    retention.IDEMPOTENCY_KEYS: ("idempotency key(s)", "created before"),
+}
+
+
+async def _purge(pool: asyncpg.Pool, settings: Settings, args: argparse.Namespace) -> int:
+    results = await retention.purge(
+        pool, _purge_policy(settings, args), Metrics(), dry_run=args.dry_run
+    )
+    verb = "would purge" if args.dry_run else "purged"
+    for r in results:
+        what, when = _PURGED_WHAT[r.table]
+        batches = "" if args.dry_run else f" in {r.batches} batch(es)"
+        print(f"{verb} {r.rows} {what} {when} {r.before:%Y-%m-%d %H:%M:%S%z}{batches}")
+    return 0
+
+
 async def run_outbox(settings: Settings, args: argparse.Namespace) -> int:
     """Run one ``outbox`` subcommand; the exit code (2: a row is unknown or not dead)."""
     dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
@@ -65,6 +124,8 @@ async def run_outbox(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.outbox_cmd == "list":
             return await _list(pool, args)
+        if args.outbox_cmd == "purge":
+            return await _purge(pool, settings, args)
         if args.outbox_cmd == "show":
             print(_details(await outbox_admin.get_row(pool, args.id)))
             return 0
@@ -89,7 +150,9 @@ async def run_outbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    outbox = sub.add_parser("outbox", help="list, show and replay outbox rows (events to the ERP)")
+    outbox = sub.add_parser(
+        "outbox", help="list, show, replay and purge outbox rows (events to the ERP)"
+    )
     outbox_sub = outbox.add_subparsers(dest="outbox_cmd", required=True)
     listing = outbox_sub.add_parser("list", help="list rows, oldest first")
     listing.add_argument("--status", choices=["pending", "dead", "done"], default=None)
@@ -103,6 +166,40 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     target = replay.add_mutually_exclusive_group(required=True)
     target.add_argument("ids", nargs="*", type=int, default=[], metavar="ID")
     target.add_argument("--all-dead", action="store_true", help="every dead row")
+    purge = outbox_sub.add_parser(
+        "purge",
+        help="delete done rows and idempotency keys older than the retention now (what the "
+        "worker's retention job does); pending and dead rows are never deleted",
+    )
+    purge.add_argument(
+        "--older-than",
+        type=parse_duration,
+        default=None,
+        metavar="DURATION",
+        help="done outbox rows finished before this long ago (3600, 90s, 15m, 12h, 30d, 2w); "
+        "default OMNISTOCK_OUTBOX_RETENTION_S",
+    )
+    purge.add_argument(
+        "--keys-older-than",
+        type=parse_duration,
+        default=None,
+        metavar="DURATION",
+        help="idempotency keys created before this long ago; "
+        "default OMNISTOCK_IDEMPOTENCY_RETENTION_S",
+    )
+    only = purge.add_mutually_exclusive_group()
+    only.add_argument("--outbox-only", action="store_true", help="keep every idempotency key")
+    only.add_argument("--keys-only", action="store_true", help="keep every outbox row")
+    purge.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="rows per DELETE statement; default OMNISTOCK_RETENTION_BATCH_SIZE",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="count what would be deleted, delete nothing"
+    )
     outbox.set_defaults(func=_cmd_outbox)
 
 

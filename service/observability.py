@@ -173,6 +173,17 @@ class Metrics:
             registry=r,
         )
 
+        # retention
+        self.retention_purged = Counter(
+            "omnistock_retention_purged_rows",
+            "Rows deleted by the retention job or `omnistock outbox purge`, by table "
+            "(outbox: done rows; idempotency_keys).",
+            ["table"],
+            registry=r,
+        )
+        for table in ("outbox", "idempotency_keys"):
+            self.retention_purged.labels(table)  # exported at 0 before the first purge
+
     def observe_erp_call(self, service: str, operation: str, seconds: float, outcome: str) -> None:
         self.erp_calls.labels(service, operation, outcome).inc()
         self.erp_latency.labels(service, operation).observe(seconds)

@@ -20,6 +20,19 @@ UPDATE idempotency_keys SET status = $3, response = $4::text::jsonb
 WHERE principal = $1 AND key = $2
 """
 _PURGE = "DELETE FROM idempotency_keys WHERE created_at < $1"
+# Retention: one bounded batch, oldest first (index idempotency_keys_created). A key whose
+# request is still in flight is invisible (uncommitted) or locked, and skipped either way.
+_PURGE_BATCH = """
+WITH doomed AS (
+    SELECT principal, key FROM idempotency_keys
+    WHERE created_at < $1
+    ORDER BY created_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM idempotency_keys k USING doomed
+WHERE k.principal = doomed.principal AND k.key = doomed.key
+"""
 
 
 async def claim(
@@ -42,4 +55,11 @@ async def finish(
 
 async def purge(conn: asyncpg.Connection, before: Any) -> int:
     status = await conn.execute(_PURGE, before)
+    return int(status.split()[-1])
+
+
+async def purge_batch(conn: asyncpg.Connection, before: Any, limit: int) -> int:
+    """Delete at most ``limit`` keys created before ``before``, skipping keys locked elsewhere;
+    how many were deleted."""
+    status = await conn.execute(_PURGE_BATCH, before, limit)
     return int(status.split()[-1])

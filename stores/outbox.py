@@ -75,6 +75,20 @@ SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS pending,
         WHERE status = 'pending') AS oldest_pending_s,
        (SELECT count(*) FROM outbox WHERE status = 'dead') AS dead
 """
+# Retention: one bounded batch of done rows finished before $1, oldest first (the partial index
+# outbox_done_at of sql/0009). Rows another transaction holds are skipped, never waited for, so a
+# purge neither blocks nor is blocked by the relay or another purge. Pending and dead rows are
+# never selected.
+_PURGE_DONE = """
+WITH doomed AS (
+    SELECT id FROM outbox
+    WHERE status = 'done' AND done_at < $1
+    ORDER BY done_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM outbox o USING doomed WHERE o.id = doomed.id AND o.status = 'done'
+"""
 # The ERP booked the pickup's document: remember its key, and from when its holds are booked.
 _PICKUP_DOCUMENT = "SELECT erp_document FROM pickups WHERE id = $1"
 _PICKUP_SUMMARY = """
@@ -243,3 +257,11 @@ async def acknowledge(
     first acknowledgement wins); return the SKUs of its holds."""
     await conn.execute(_ACK_PICKUP, pickup_id, json.dumps(document))
     return [r["sku"] for r in await conn.fetch(_ACK_HOLDS, pickup_id)]
+
+
+async def purge_done(conn: asyncpg.Connection, before: datetime, limit: int) -> int:
+    """Delete at most ``limit`` done rows whose ``done_at`` is before ``before`` (skipping rows
+    locked elsewhere); how many were deleted. Run it outside a transaction, or commit soon:
+    each batch is meant to be its own short transaction."""
+    status = await conn.execute(_PURGE_DONE, before, limit)
+    return int(status.split()[-1])
