@@ -173,7 +173,7 @@ class Metrics:
             registry=r,
         )
 
-        # retention
+        # retention and pickups
         self.retention_purged = Counter(
             "omnistock_retention_purged_rows",
             "Rows deleted by the retention job or `omnistock outbox purge`, by table "
@@ -183,6 +183,12 @@ class Metrics:
         )
         for table in ("outbox", "idempotency_keys"):
             self.retention_purged.labels(table)  # exported at 0 before the first purge
+        self.pickups = Gauge(
+            "omnistock_pickups",
+            "Pickups (reservations and orders) by state, read from PostgreSQL at scrape time.",
+            ["state"],
+            registry=r,
+        )
 
     def observe_erp_call(self, service: str, operation: str, seconds: float, outcome: str) -> None:
         self.erp_calls.labels(service, operation, outcome).inc()

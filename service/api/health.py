@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from service.api.appkeys import ENDPOINTS, METRICS, OPENAPI, POOL, SHUTTING_DOWN
 from service.api.openapi import build_openapi
 from service.api.routing import Router, json_response
+from service.domain.pickups import PickupState
 from service.usecases.outbox import refresh_outbox_gauges
-from stores import sync_runs
+from stores import pickup_stats, sync_runs
 from stores.migrate import pending
 
 router = Router()
@@ -78,8 +79,11 @@ async def _refresh_database_gauges(request: web.Request) -> None:
         async with asyncio.timeout(2), request.app[POOL].acquire() as conn:
             runs = await sync_runs.last_runs(conn)
             await refresh_outbox_gauges(conn, metrics)
+            pickups = await pickup_stats.count_by_state(conn)
     except Exception:  # a scrape must not fail because the database is away
         return
+    for state in PickupState:  # every state, 0 when none is in it
+        metrics.pickups.labels(state.value).set(pickups.get(state.value, 0))
     now = datetime.now(UTC)
     for run in runs:
         metrics.sync_lag.labels(run["job"]).set((now - run["finished_at"]).total_seconds())
