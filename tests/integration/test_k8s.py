@@ -49,7 +49,11 @@ needs_kubectl = pytest.mark.skipif(
 APP = "omnistock"
 UID = 10001
 SECRET_NAME = "omnistock-secrets"
-SECRET_KEYS = {"DATABASE_URL", "OMNISTOCK_ERP_PASSWORD"}
+# Required keys (placeholders in the template, secretKeyRef not optional) and the notification
+# secrets (empty in the template, secretKeyRef optional: absent or empty turns them off).
+REQUIRED_SECRET_KEYS = {"DATABASE_URL", "OMNISTOCK_ERP_PASSWORD"}
+OPTIONAL_SECRET_KEYS = {"OMNISTOCK_WEBHOOK_SECRET", "OMNISTOCK_PRESTASHOP_KEY"}
+SECRET_KEYS = REQUIRED_SECRET_KEYS | OPTIONAL_SECRET_KEYS
 PLACEHOLDER = "change-me"
 # Where k8s/base/config.env departs from the README's default, and why.
 BASE_CONFIG_DEVIATIONS = {
@@ -60,9 +64,24 @@ BASE_CONFIG_DEVIATIONS = {
 ALLOWED_EGRESS = {("UDP", 53), ("TCP", 53), ("TCP", 5432), ("TCP", 6379), ("TCP", 443)}
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
 API_PORT = 8080
+WORKER_METRICS_PORT = 9100
+# The ingress sources of the base (k8s/README.md: overlays adjust them to the cluster).
+PROMETHEUS = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+}
+INGRESS_CONTROLLER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}},
+}
 PRESTOP_TIMEOUT_MARGIN_S = 5
 
 Obj = dict[str, Any]
+# component -> (protocol, port) -> the sources that may reach it; anything else is closed.
+ALLOWED_INGRESS: dict[str, dict[tuple[str, object], list[Obj]]] = {
+    "api": {("TCP", API_PORT): [INGRESS_CONTROLLER, PROMETHEUS]},
+    "worker": {("TCP", WORKER_METRICS_PORT): [PROMETHEUS]},
+}
 
 
 # --------------------------------------------------------------------------- loading
@@ -366,9 +385,17 @@ def secret_template_problems(secret: Obj) -> list[str]:
         problems.append(f"{ident(secret)}: not a Secret")
     if secret.get("data"):
         problems.append("data: base64 values can hide a real secret; use stringData placeholders")
-    for key, value in (secret.get("stringData") or {}).items():
-        if PLACEHOLDER not in str(value):
+    values = secret.get("stringData") or {}
+    for key, value in values.items():
+        if key in OPTIONAL_SECRET_KEYS:
+            if value != "":
+                problems.append(f"{key}: optional, must be empty in the template (off)")
+        elif PLACEHOLDER not in str(value):
             problems.append(f"{key}: not a placeholder (must contain {PLACEHOLDER!r})")
+    for key in sorted(SECRET_KEYS - set(values)):
+        problems.append(f"{key}: missing from the template")
+    for key in sorted(set(values) - SECRET_KEYS):
+        problems.append(f"{key}: not a secret omnistock reads")
     return problems
 
 
@@ -397,9 +424,6 @@ def network_problems(objs: list[Obj]) -> list[str]:
         problems.append(f"egress ports {sorted(map(str, found))} are not the allowed set")
     for policy in ingress:
         for i, rule in enumerate(policy["spec"].get("ingress") or []):
-            ports = {_port(e) for e in rule.get("ports") or []}
-            if ports != {("TCP", API_PORT)}:
-                problems.append(f"{ident(policy)}: ingress rule {i} opens {ports or 'all ports'}")
             if not rule.get("from"):
                 problems.append(f"{ident(policy)}: ingress rule {i} is open to every source")
     for obj, _spec in workloads(objs):
@@ -410,8 +434,71 @@ def network_problems(objs: list[Obj]) -> list[str]:
         if not selecting:
             problems.append(f"{ident(obj)}: ingress not restricted by any NetworkPolicy")
         opened = [p for p in selecting if p["spec"].get("ingress")]
-        if opened and component(obj) != "api":
+        allowed = ALLOWED_INGRESS.get(component(obj) or "", {})
+        if opened and not allowed:
             problems.append(f"{ident(obj)}: ingress opened by {[ident(p) for p in opened]}")
+            continue
+        for policy in opened:
+            for i, rule in enumerate(policy["spec"]["ingress"]):
+                ports = {_port(e) for e in rule.get("ports") or []}
+                where = f"{ident(policy)}: ingress rule {i}"
+                if not ports or not ports <= set(allowed):
+                    problems.append(f"{where} opens {ports or 'all ports'} to {ident(obj)}")
+                    continue
+                for source in rule.get("from") or []:
+                    if any(source not in allowed[port] for port in ports):
+                        problems.append(f"{where} admits {source} to {ident(obj)}")
+    return problems
+
+
+def scrape_problems(objs: list[Obj]) -> list[str]:
+    """The API and the worker are scraped: prometheus.io annotations on a declared port (the
+    worker's is OMNISTOCK_WORKER_METRICS_PORT, where its liveness probe GETs /healthz), and a
+    NetworkPolicy admitting Prometheus to that port."""
+    problems = []
+    policies = [
+        p for p in of_kind(objs, "NetworkPolicy") if "Ingress" in p["spec"].get("policyTypes", [])
+    ]
+    worker_port = int(configmap(objs)["OMNISTOCK_WORKER_METRICS_PORT"])
+    scraped = set()
+    for obj, spec in workloads(objs):
+        template = pod_template(obj) or {}
+        notes = template.get("metadata", {}).get("annotations") or {}
+        if notes.get("prometheus.io/scrape") != "true":
+            continue
+        scraped.add(component(obj))
+        port = int(notes.get("prometheus.io/port", 0))
+        if notes.get("prometheus.io/path") != "/metrics":
+            problems.append(f"{ident(obj)}: prometheus.io/path is not /metrics")
+        declared = {
+            p["containerPort"]: p.get("name")
+            for c in spec["containers"]
+            for p in c.get("ports") or []
+        }
+        if port not in declared:
+            problems.append(f"{ident(obj)}: prometheus.io/port {port} is not a container port")
+        if component(obj) == "worker":
+            if port != worker_port:
+                problems.append(
+                    f"{ident(obj)}: prometheus.io/port {port} is not "
+                    f"OMNISTOCK_WORKER_METRICS_PORT {worker_port}"
+                )
+            for c in spec["containers"]:
+                probe_port = (c.get("livenessProbe") or {}).get("httpGet", {}).get("port")
+                if probe_port not in (port, declared.get(port)):
+                    problems.append(f"{ident(obj)}: liveness probe not on the metrics port")
+        labels = labels_of(template)
+        admitted = any(
+            ("TCP", port) in {_port(e) for e in rule.get("ports") or []}
+            and PROMETHEUS in (rule.get("from") or [])
+            for p in policies
+            if selects(p["spec"]["podSelector"], labels)
+            for rule in p["spec"].get("ingress") or []
+        )
+        if not admitted:
+            problems.append(f"{ident(obj)}: port {port} not open to Prometheus")
+    for missing in sorted({"api", "worker"} - scraped):
+        problems.append(f"the {missing} pods are not scraped (no prometheus.io/scrape)")
     return problems
 
 
@@ -515,14 +602,26 @@ def wiring_problems(objs: list[Obj]) -> list[str]:
                 ref = (source.get("configMapRef") or {}).get("name")
                 if ref is not None and ref not in configmaps:
                     problems.append(f"{where}: ConfigMap {ref} is not rendered")
+            passed = set()
             for env in c.get("env") or []:
                 ref = (env.get("valueFrom") or {}).get("secretKeyRef")
                 if ref is None:
                     continue
                 if ref.get("name") != SECRET_NAME or ref.get("key") not in SECRET_KEYS:
                     problems.append(f"{where}: unknown secret {ref.get('name')}/{ref.get('key')}")
-                if ref.get("optional"):
-                    problems.append(f"{where}: secret {ref.get('key')} is optional")
+                    continue
+                if env["name"] != ref["key"]:
+                    problems.append(f"{where}: secret {ref['key']} read as {env['name']}")
+                passed.add(ref["key"])
+                if ref.get("optional") and ref["key"] in REQUIRED_SECRET_KEYS:
+                    problems.append(f"{where}: secret {ref['key']} is optional")
+                if not ref.get("optional") and ref["key"] in OPTIONAL_SECRET_KEYS:
+                    problems.append(f"{where}: secret {ref['key']} is required, not optional")
+            # Settings refuse a notification URL (from the ConfigMap) without its secret: every
+            # process that reads the ConfigMap gets the optional secrets, and the database.
+            if c.get("envFrom"):
+                for key in sorted((OPTIONAL_SECRET_KEYS | {"DATABASE_URL"}) - passed):
+                    problems.append(f"{where}: secret {key} not passed")
     api_pods = [
         labels_of(pod_template(d) or {})
         for d in of_kind(objs, "Deployment")
@@ -722,6 +821,7 @@ def test_secret_template_schema(version: str) -> None:
         scaling_problems,
         wiring_problems,
         job_problems,
+        scrape_problems,
     ],
     ids=lambda rule: rule.__name__,
 )
@@ -882,6 +982,23 @@ def _egress(objs: list[Obj]) -> Obj:
     return one(objs, "NetworkPolicy", "omnistock-egress")
 
 
+def _worker_ingress_rule(objs: list[Obj]) -> Obj:
+    rule: Obj = one(objs, "NetworkPolicy", "omnistock-worker-ingress")["spec"]["ingress"][0]
+    return rule
+
+
+def _env(container: Obj, name: str) -> Obj:
+    found: Obj = next(e for e in container["env"] if e["name"] == name)
+    return found
+
+
+def _migrate_container(objs: list[Obj]) -> Obj:
+    container: Obj = one(objs, "Job", "omnistock-migrate")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    return container
+
+
 BREAKAGES: list[
     tuple[str, Callable[[list[Obj]], object], Callable[[list[Obj]], list[str]], str]
 ] = [
@@ -1017,6 +1134,74 @@ BREAKAGES: list[
         job_problems,
         "no ttlSecondsAfterFinished",
     ),
+    (
+        "worker-metrics-closed",
+        lambda o: one(o, "NetworkPolicy", "omnistock-worker-ingress")["spec"]["ingress"].clear(),
+        scrape_problems,
+        "Deployment/omnistock-worker: port 9100 not open to Prometheus",
+    ),
+    (
+        "worker-not-scraped",
+        lambda o: one(o, "Deployment", "omnistock-worker")["spec"]["template"]["metadata"].pop(
+            "annotations"
+        ),
+        scrape_problems,
+        "the worker pods are not scraped",
+    ),
+    (
+        "worker-metrics-port-moved",
+        lambda o: configmap(o).update(OMNISTOCK_WORKER_METRICS_PORT="9200"),
+        scrape_problems,
+        "is not OMNISTOCK_WORKER_METRICS_PORT 9200",
+    ),
+    (
+        "worker-liveness-elsewhere",
+        lambda o: _worker_container(o)["livenessProbe"]["httpGet"].update(port=8080),
+        scrape_problems,
+        "liveness probe not on the metrics port",
+    ),
+    (
+        "worker-ingress-other-port",
+        lambda o: _worker_ingress_rule(o)["ports"][0].update(port=5432),
+        network_problems,
+        "opens {('TCP', 5432)} to Deployment/omnistock-worker",
+    ),
+    (
+        "worker-ingress-from-ingress-controller",
+        lambda o: _worker_ingress_rule(o)["from"].append(copy.deepcopy(INGRESS_CONTROLLER)),
+        network_problems,
+        "admits",
+    ),
+    (
+        "worker-ingress-from-anywhere",
+        lambda o: _worker_ingress_rule(o).pop("from"),
+        network_problems,
+        "open to every source",
+    ),
+    (
+        "optional-database",
+        lambda o: _env(_api_container(o), "DATABASE_URL")["valueFrom"]["secretKeyRef"].update(
+            optional=True
+        ),
+        wiring_problems,
+        "secret DATABASE_URL is optional",
+    ),
+    (
+        "required-webhook-secret",
+        lambda o: _env(_worker_container(o), "OMNISTOCK_WEBHOOK_SECRET")["valueFrom"][
+            "secretKeyRef"
+        ].pop("optional"),
+        wiring_problems,
+        "secret OMNISTOCK_WEBHOOK_SECRET is required, not optional",
+    ),
+    (
+        "migration-without-prestashop-key",
+        lambda o: _migrate_container(o)["env"].remove(
+            _env(_migrate_container(o), "OMNISTOCK_PRESTASHOP_KEY")
+        ),
+        wiring_problems,
+        "Job/omnistock-migrate/migrate: secret OMNISTOCK_PRESTASHOP_KEY not passed",
+    ),
 ]
 
 
@@ -1064,6 +1249,34 @@ def test_secret_rules_reject() -> None:
     secret["data"] = {"X": "c2VjcmV0"}
     problems = secret_template_problems(secret)
     assert len(problems) == 2, problems
+
+
+def test_secret_rules_reject_notification_secrets() -> None:
+    secret = secret_template()
+    secret["stringData"]["OMNISTOCK_WEBHOOK_SECRET"] = "change-me"  # optional: empty, not a value
+    del secret["stringData"]["OMNISTOCK_PRESTASHOP_KEY"]
+    secret["stringData"]["OMNISTOCK_SMTP_PASSWORD"] = "change-me"
+    assert secret_template_problems(secret) == [
+        "OMNISTOCK_WEBHOOK_SECRET: optional, must be empty in the template (off)",
+        "OMNISTOCK_PRESTASHOP_KEY: missing from the template",
+        "OMNISTOCK_SMTP_PASSWORD: not a secret omnistock reads",
+    ]
+
+
+def test_notification_secrets_are_secret_settings() -> None:
+    """The optional Secret keys are exactly the settings that are secrets besides the required
+    ones, and none of them is in config.env."""
+    secret_settings = {
+        f"OMNISTOCK_{name.upper()}"
+        for name, field in Settings.model_fields.items()
+        if "SecretStr" in str(field.annotation)
+    }
+    assert secret_settings == (SECRET_KEYS - {"DATABASE_URL"})
+    config_env = (K8S / "base" / "config.env").read_text()
+    for key in SECRET_KEYS:
+        assert not re.search(rf"^{key}=", config_env, re.M), key
+    assert secret_template()["stringData"].keys() >= OPTIONAL_SECRET_KEYS
+    assert all(secret_template()["stringData"][k] == "" for k in OPTIONAL_SECRET_KEYS)
 
 
 @pytest.mark.parametrize(
