@@ -151,6 +151,20 @@ class Settings(BaseSettings):
         description="Cegid customer of documents whose customer is not found by e-mail.",
     )
 
+    # --- retention (worker job `retention`, CLI `omnistock outbox purge`)
+    retention_interval_s: float = Field(
+        default=3600, gt=0, description="Period of the retention job (purges old rows)."
+    )
+    outbox_retention_s: float = Field(
+        default=604_800, gt=0, description="Done outbox rows are deleted this long after done."
+    )
+    idempotency_retention_s: float = Field(
+        default=604_800, gt=0, description="Idempotency keys are deleted this long after use."
+    )
+    retention_batch_size: int = Field(
+        default=5000, ge=1, le=100_000, description="Most rows one purge statement deletes."
+    )
+
     # --- loyalty
     loyalty_point_value: str = Field(
         default="100:5.00",
