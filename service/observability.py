@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
+import math
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -19,12 +21,30 @@ from prometheus_client import (
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
+_second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
+
+def utc_timestamp_ms(at: float) -> str:
+    """``datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")``, formatting the
+    date and time once per second (every log line needs one)."""
+    frac, whole_f = math.modf(at)
+    whole, micros = int(whole_f), round(frac * 1e6)  # as datetime.fromtimestamp rounds
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    if _second[0] != whole:
+        _second[1] = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second[0] = whole
+    return f"{_second[1]}.{micros // 1000:03d}+00:00"
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg and every ``extra`` field."""
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": utc_timestamp_ms(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -34,14 +54,93 @@ class JsonFormatter(logging.Formatter):
                 out[key] = value
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str)
+        return orjson.dumps(out, default=str).decode()
+
+
+class JsonLinesHandler(logging.StreamHandler):
+    """JSON lines, written in batches: INFO and below wait at most ``FLUSH_EVERY_S`` (or
+    ``MAX_PENDING`` lines) for one write; WARNING and above are written at once, after what
+    waits. One write per batch instead of one write and flush per line is what lets the API log
+    every request at 10,000 requests/s. A process killed with SIGKILL loses the last 50 ms of
+    INFO lines; a normal exit (``logging.shutdown``) writes them."""
+
+    FLUSH_EVERY_S = 0.05
+    MAX_PENDING = 512
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self.setFormatter(JsonFormatter())
+        self._pending: list[str] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self.write_line(line, urgent=record.levelno >= logging.WARNING)
+
+    def write_fields(self, fields: dict[str, Any]) -> None:
+        """An INFO line from ready fields, without a LogRecord (the access log's fast path)."""
+        self.write_line(orjson.dumps(fields, default=str).decode())
+
+    def write_line(self, line: str, *, urgent: bool = False) -> None:
+        self._pending.append(line)
+        if urgent or len(self._pending) >= self.MAX_PENDING:
+            self.flush()
+        elif self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop in this thread: nobody would flush later
+                self.flush()
+                return
+            self._timer = loop.call_later(self.FLUSH_EVERY_S, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            lines, self._pending = self._pending, []
+            if lines and self.stream is not None:
+                try:
+                    self.stream.write("\n".join(lines) + "\n")
+                except Exception:  # the stream is gone (closed at exit): nothing to report to
+                    return
+            super().flush()
+
+
+def json_lines_handler_for(logger: logging.Logger, level: int) -> JsonLinesHandler | None:
+    """The one handler a ``level`` record of ``logger`` would reach, when that is our JSON lines
+    handler with nothing in between (no filters, no other handler, e.g. a test's capture);
+    else None, and the caller logs the usual way."""
+    if not logger.isEnabledFor(level):
+        return None
+    root = logging.getLogger()
+    node: logging.Logger | None = logger
+    while node is not None and node is not root:
+        if node.handlers or node.filters or not node.propagate:
+            return None
+        node = node.parent
+    if node is not root or root.filters:
+        return None
+    handlers = root.handlers
+    if len(handlers) != 1:
+        return None
+    handler = handlers[0]
+    if type(handler) is not JsonLinesHandler or handler.level > level or handler.filters:
+        return None
+    return handler
 
 
 def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.Handler
     if json_lines:
-        handler.setFormatter(JsonFormatter())
+        handler = JsonLinesHandler(sys.stderr)
     else:
+        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

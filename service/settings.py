@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     cache_ttl_s: float = Field(
         default=60, gt=0, description="Cache entries expire after this even without a NOTIFY."
     )
+    answer_cache_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="GET /v1/availability answers are reused this long unless stock or "
+        "reference data changed first; 0 turns this off.",
+    )
     matrix_max_cells: int = Field(
         default=5000, ge=1, description="Most lines x stores in one availability matrix (413)."
     )

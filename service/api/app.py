@@ -29,7 +29,7 @@ from service.api.appkeys import (
 )
 from service.api.auth import auth_middleware
 from service.api.keycache import KeyCache
-from service.api.observe import body_limit_middleware, observe_middleware
+from service.api.observe import body_limit_middleware, install_observe, observe_middleware
 from service.api.problems import problems_middleware
 from service.api.stock_context import stock_ctx
 from service.erp.port import ErpPort
@@ -69,6 +69,7 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[METRICS] = metrics or Metrics()
+    install_observe(app)
     app[ENDPOINTS] = {}
     app[KEY_CACHE] = KeyCache(settings.auth_cache_s)
     app[SHUTTING_DOWN] = [False]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from aiohttp import web
 
+from service.api.answers import AnswerCache
 from service.api.keycache import KeyCache
 from service.domain.apikeys import Principal
 from service.observability import Metrics
@@ -25,6 +26,7 @@ SHUTTING_DOWN = web.AppKey("shutting_down", list[bool])
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)
 READER = web.AppKey("reader", StockReader)
+ANSWERS = web.AppKey("answers", AnswerCache)
 OPENAPI = web.AppKey(
     "openapi", list[dict[str, Any]]
 )  # the generated document, built once on first use

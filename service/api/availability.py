@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from service.api.appkeys import READER, SETTINGS
-from service.api.routing import Router, parse_body, parse_query
+from service.api.appkeys import ANSWERS, READER, SETTINGS
+from service.api.routing import Router, data_response, dumps, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.domain.geo import LatLng, parse_latlng
 from service.errors import TooLarge
 from service.usecases.availability import (
-    Cell,
     Matrix,
     Near,
-    StoreRef,
     availability,
 )
 from service.usecases.identifiers import ItemLookup, ResolvedItem
@@ -150,59 +147,17 @@ class MatrixOut(BaseModel):
     whole_basket: list[StoreRefOut] | None
 
 
-def _item_json(i: ResolvedItem) -> dict[str, Any]:
-    return {
-        "sku": i.sku,
-        "ean": i.ean,
-        "ps_product_id": i.ps_product_id,
-        "ps_attribute_id": i.ps_attribute_id,
-        "reference": i.reference,
-        "resolved_by": i.resolved_by,
-    }
-
-
-def _cell_json(c: Cell, store: StoreRef | None = None) -> dict[str, Any]:
-    """Plain dicts for the hot path (1,000 cells per matrix): the pydantic models above define
-    and document the same shape, and the tests validate answers against them."""
-    return {
-        "store_id": c.store_id,
-        "name": store.name if store else None,
-        "distance_km": store.distance_km if store else None,
-        "available": c.available,
-        "status": c.status.value,
-        "offered_for_pickup": c.offered_for_pickup,
-        "enough": c.enough,
-        "as_of": _iso(c.as_of),
-        "stale": c.stale,
-        "source": c.source,
-        "oversold": c.oversold,
-    }
-
-
-@lru_cache(maxsize=4096)
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None  # many cells share one snapshot time
-
-
-def _store_json(s: StoreRef) -> dict[str, Any]:
-    return {"store_id": s.store_id, "name": s.name, "distance_km": s.distance_km}
-
-
 def _matrix_json(m: Matrix) -> dict[str, Any]:
+    """The answer as plain data (cells and items are dataclasses whose fields are the JSON
+    members): the pydantic models above define and document the same shape, and the tests
+    validate answers against them."""
     return {
-        "stores": [_store_json(s) for s in m.stores],
+        "stores": m.stores,
         "lines": [
-            {
-                "line": n,
-                "item": _item_json(line.item),
-                "quantity": line.quantity,
-                "stores": [_cell_json(c) for c in line.cells],
-            }
+            {"line": n, "item": line.item, "quantity": line.quantity, "stores": line.cells}
             for n, line in enumerate(m.lines)
         ],
-        "whole_basket": None
-        if m.whole_basket is None
-        else [_store_json(s) for s in m.whole_basket],
+        "whole_basket": m.whole_basket,
     }
 
 
@@ -222,12 +177,19 @@ def _lookup(x: AvailabilityQuery | LineIn) -> ItemLookup:
     problems=[404, 409],
 )
 async def get_availability(request: web.Request) -> web.Response:
+    answers = request.app[ANSWERS]
+    key = request.query_string
+    body = answers.get(key)
+    if body is not None:
+        return web.Response(body=body, content_type="application/json")
     q = parse_query(request, AvailabilityQuery, lists=["store"])
     near = None
     if q.near and not q.store:
         near = Near(parse_latlng(q.near), q.radius_km, q.limit)
+    reader = request.app[READER]
+    epoch = reader.epoch  # before any read: a change from now on makes this answer old
     m = await availability(
-        request.app[READER],
+        reader,
         [_lookup(q)],
         [q.quantity],
         store_ids=q.store or None,
@@ -235,10 +197,9 @@ async def get_availability(request: web.Request) -> web.Response:
         service=q.service,
     )
     line = m.lines[0]
-    cells = [_cell_json(c, st) for c, st in zip(line.cells, m.stores, strict=True)]
-    return web.json_response(
-        {"item": _item_json(line.item), "quantity": q.quantity, "stores": cells}
-    )
+    body = dumps({"item": line.item, "quantity": q.quantity, "stores": line.cells})
+    answers.put(key, epoch, line.item.sku, body)
+    return web.Response(body=body, content_type="application/json")
 
 
 @router.route(
@@ -275,4 +236,4 @@ async def post_availability(request: web.Request) -> web.Response:
         service=body.service,
         whole_basket=body.whole_basket,
     )
-    return web.json_response(_matrix_json(m))
+    return data_response(_matrix_json(m))

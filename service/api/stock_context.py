@@ -13,10 +13,11 @@ from datetime import timedelta
 import asyncpg
 from aiohttp import web
 
-from service.api.appkeys import METRICS, POOL, READER, SETTINGS
+from service.api.answers import AnswerCache
+from service.api.appkeys import ANSWERS, METRICS, POOL, READER, SETTINGS
 from service.erp.port import ErpPort
 from service.usecases.stock_reader import ReaderSettings, StockReader
-from stores.cache import clear_ours, make_cache
+from stores.cache import make_cache
 from stores.notify import STOCK_CHANNEL
 
 log = logging.getLogger("omnistock.api")
@@ -56,7 +57,7 @@ async def listen_for_changes(pool: asyncpg.Pool, reader: StockReader) -> None:
                         await conn.remove_listener(STOCK_CHANNEL, on_stock)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("stock change listener lost its connection: %s", exc)
-        await clear_ours(reader.cache)  # we may have missed changes meanwhile
+        await reader.invalidate_all()  # we may have missed changes meanwhile
         await asyncio.sleep(1.0)
 
 
@@ -82,6 +83,7 @@ def stock_ctx(
         cache = make_cache(settings.redis_url)
         reader = StockReader(app[POOL], cache, erp or own_erp, app[METRICS], reader_settings(app))
         app[READER] = reader
+        app[ANSWERS] = AnswerCache(reader, settings.answer_cache_s)
         tasks = [
             asyncio.create_task(listen_for_changes(app[POOL], reader)),
             asyncio.create_task(flush_wanted_forever(reader)),

@@ -86,6 +86,13 @@ class BufferTiers:
     by_sku: Mapping[str, BufferOverride] = field(default_factory=dict)
     by_store_sku: Mapping[tuple[str, str], BufferOverride] = field(default_factory=dict)
 
+    def uniform(self) -> Buffers | None:
+        """The global default when no tier overrides it anywhere (``resolve`` is then constant),
+        else None."""
+        if self.by_store_sku or self.by_sku or self.by_store:
+            return None
+        return self.global_default
+
     def resolve(self, store_id: str, sku: str) -> Buffers:
         """Buffers for one store and SKU: per field, store+SKU > SKU > store > global."""
         if not (self.by_store_sku or self.by_sku or self.by_store):
@@ -154,22 +161,39 @@ def stock_position(erp_available: int, pending_held: int, buffers: Buffers) -> S
     if isinstance(erp_available, bool) or not isinstance(erp_available, int):
         raise ValueError(f"erp_available must be an integer, got {erp_available!r}")
     _require_count("pending_held", pending_held)
-    available = max(0, erp_available - pending_held - buffers.safety_stock)
-    if available == 0:
-        status = StockStatus.OUT_OF_STOCK
+    available, status, offered, short_by = position_figures(erp_available, pending_held, buffers)
+    return StockPosition(
+        available=available,
+        status=status,
+        offered_for_pickup=offered,
+        erp_available=erp_available,
+        pending_held=pending_held,
+        safety_stock=buffers.safety_stock,
+        short_by=short_by,
+    )
+
+
+def position_figures(
+    erp_available: int, pending_held: int, buffers: Buffers
+) -> tuple[int, StockStatus, bool, int]:
+    """The formula itself: (available, status, offered_for_pickup, short_by).
+
+    ``stock_position`` validates its inputs and calls this; bulk readers (1,000 cells per
+    availability matrix) call it directly with counts read from the database."""
+    available = erp_available - pending_held - buffers.safety_stock
+    if available <= 0:
+        available, status = 0, StockStatus.OUT_OF_STOCK
     elif available <= buffers.low_stock:
         status = StockStatus.LOW_STOCK
     else:
         status = StockStatus.IN_STOCK
-    return StockPosition(
-        available=available,
-        status=status,
-        offered_for_pickup=available >= max(1, buffers.hide_below),
-        erp_available=erp_available,
-        pending_held=pending_held,
-        safety_stock=buffers.safety_stock,
-        short_by=min(pending_held, max(0, pending_held - erp_available)),
-    )
+    short_by = pending_held - erp_available
+    if short_by <= 0:
+        short_by = 0
+    elif short_by > pending_held:
+        short_by = pending_held
+    hide_below = buffers.hide_below
+    return available, status, available >= (hide_below if hide_below > 1 else 1), short_by
 
 
 def stale(as_of: datetime | None, now: datetime, budget_seconds: float) -> bool:

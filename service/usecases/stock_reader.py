@@ -29,7 +29,7 @@ from service.usecases.sync import utcnow
 from stores import availability_repo as repo
 from stores import stock as stock_repo
 from stores.availability_repo import DirectoryStore, SkuStock
-from stores.cache import cache_key, get_many, set_many
+from stores.cache import cache_key, clear_ours, get_many, set_many
 from stores.notify import STOCK_CHANNEL, notify_changed
 
 log = logging.getLogger("omnistock.stock")
@@ -116,6 +116,12 @@ class StockReader:
         self._wanted: set[str] = set()
         self._reference: dict[str, tuple[float, object]] = {}
         self.items = TtlCache(self.settings.reference_ttl_s)  # identifier -> resolved item
+        # Change counters for caches built on top of this reader (encoded HTTP answers): an
+        # answer computed when ``epoch`` was E is current while ``changed_since(sku, E)`` is
+        # False. Bumped after the cache entries are gone, so a reader never pairs E with old data.
+        self.epoch = 0
+        self._changed_at: dict[str, int] = {}
+        self._reference_changed_at = 0
 
     # ------------------------------------------------------------------ cache
     async def load(self, skus: Sequence[str]) -> dict[str, SkuStock]:
@@ -139,16 +145,36 @@ class StockReader:
         return found
 
     async def invalidate(self, skus: Iterable[str]) -> None:
+        skus = list(skus)
         for sku in skus:
             await self.cache.delete(cache_key("stock", sku))
+        self.epoch += 1
+        if len(self._changed_at) > 100_000:  # bounded: forgetting SKUs means "all changed"
+            self._changed_at.clear()
+            self._reference_changed_at = self.epoch
+        for sku in skus:
+            self._changed_at[sku] = self.epoch
+
+    async def invalidate_all(self) -> None:
+        """Drop every stock entry (after a lost change listener: changes may have been missed)."""
+        await clear_ours(self.cache)
+        self.epoch += 1
+        self._changed_at.clear()
+        self._reference_changed_at = self.epoch
+
+    def changed_since(self, sku: str, epoch: int) -> bool:
+        """Whether ``sku``'s stock or any reference data changed after ``epoch`` was read."""
+        return self._changed_at.get(sku, 0) > epoch or self._reference_changed_at > epoch
 
     # ------------------------------------------------------------------ freshness
     def _needs_refresh(self, s: SkuStock, stores: Sequence[str], now: datetime) -> bool:
         limit = now - self.settings.ttl
+        if s.checked_at is not None and s.checked_at >= limit:
+            return False  # the hot pass read this SKU everywhere, rows or not, lately
+        rows = s.rows
         for store in stores:
-            row = s.rows.get(store)
-            as_of = max((d for d in (row[1] if row else None, s.checked_at) if d), default=None)
-            if as_of is None or as_of < limit:
+            row = rows.get(store)
+            if row is None or row[1] is None or row[1] < limit:
                 return True
         return False
 
@@ -254,3 +280,5 @@ class StockReader:
     def forget_reference(self) -> None:
         self._reference.clear()
         self.items.clear()
+        self.epoch += 1
+        self._reference_changed_at = self.epoch

@@ -1,0 +1,121 @@
+"""The encoded-answer cache of GET /v1/availability: reused only while nothing it read changed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from service.api.answers import AnswerCache
+from service.api.appkeys import ANSWERS, READER
+from tests.api.stock_fixtures import add_hold, seed, set_stock
+from tests.conftest import KeyFactory, bearer
+
+Q = "sku=JEANS-32&store=PAR"
+
+
+@pytest.fixture
+async def key(pool, make_key: KeyFactory) -> str:
+    await seed(pool)
+    return await make_key("storefront")
+
+
+async def _available(client, key: str, query: str = Q) -> int:
+    resp = await client.get(f"/v1/availability?{query}", headers=bearer(key))
+    assert resp.status == 200, await resp.text()
+    return (await resp.json())["stores"][0]["available"]
+
+
+async def _until(client, key: str, want: int, query: str = Q) -> int:
+    """Poll until the answer is ``want`` (NOTIFY travels through PostgreSQL), at most 5 s."""
+    got = -1
+    for _ in range(100):
+        got = await _available(client, key, query)
+        if got == want:
+            break
+        await asyncio.sleep(0.05)
+    return got
+
+
+async def test_a_repeated_question_is_answered_from_the_cache(make_client, key, pool) -> None:
+    client = await make_client(answer_cache_s=60)
+    assert await _available(client, key) == 10
+    assert len(client.app[ANSWERS]) == 1
+    # a write nobody announces (no NOTIFY) is not seen: the cached answer is served
+    await pool.execute("UPDATE stock SET erp_available = 4 WHERE sku = 'JEANS-32'")
+    await client.app[READER].cache.clear()  # only the answer cache can still say 10
+    assert await _available(client, key) == 10
+    # another question is computed afresh
+    assert await _available(client, key, "sku=JEANS-32&store=PAR&store=LYO") == 4
+
+
+async def test_a_stock_change_from_the_sync_is_seen_at_once(make_client, key, pool) -> None:
+    client = await make_client(answer_cache_s=60)
+    assert await _available(client, key) == 10
+    await set_stock(pool, "PAR", "JEANS-32", 3)  # writes and NOTIFYs, like the sync
+    assert await _until(client, key, 3) == 3
+
+
+async def test_a_hold_taken_on_another_replica_is_seen(make_client, key, pool) -> None:
+    client = await make_client(answer_cache_s=60)
+    other = await make_client(answer_cache_s=60)  # a second replica on the same database
+    assert await _available(client, key) == 10
+    assert await _available(other, key) == 10
+    await add_hold(pool, "PAR", "JEANS-32", 4)
+    await pool.execute("SELECT pg_notify('omnistock_stock', '[\"JEANS-32\"]')")
+    assert await _until(client, key, 6) == 6
+    assert await _until(other, key, 6) == 6
+
+
+async def test_other_skus_keep_their_answers(make_client, key, pool) -> None:
+    client = await make_client(answer_cache_s=60)
+    tshirt = "sku=TSHIRT-RED-M&store=PAR"
+    assert await _available(client, key, tshirt) == 10
+    await pool.execute("UPDATE stock SET erp_available = 1 WHERE sku = 'TSHIRT-RED-M'")
+    await client.app[READER].invalidate(["JEANS-32"])
+    assert await _available(client, key, tshirt) == 10  # its SKU did not change
+
+
+async def test_answers_expire(make_client, key, pool) -> None:
+    client = await make_client(answer_cache_s=0.2)
+    assert await _available(client, key) == 10
+    await pool.execute("UPDATE stock SET erp_available = 4 WHERE sku = 'JEANS-32'")
+    await client.app[READER].cache.clear()  # only the answer cache is left in the way
+    assert await _available(client, key) == 10
+    await asyncio.sleep(0.3)
+    assert await _available(client, key) == 4
+
+
+async def test_zero_turns_it_off(make_client, key, pool) -> None:
+    client = await make_client(answer_cache_s=0)
+    assert await _available(client, key) == 10
+    assert len(client.app[ANSWERS]) == 0
+
+
+async def test_reference_changes_drop_every_answer(make_client, key) -> None:
+    client = await make_client(answer_cache_s=60)
+    assert await _available(client, key) == 10
+    client.app[READER].forget_reference()
+    assert client.app[ANSWERS].get(Q) is None
+
+
+async def test_an_answer_computed_across_a_change_is_not_served(make_client, key) -> None:
+    """The epoch is read before computing: a change during the computation makes it old."""
+    client = await make_client(answer_cache_s=60)
+    reader = client.app[READER]
+    answers = AnswerCache(reader, 60)
+    epoch = reader.epoch
+    await reader.invalidate(["JEANS-32"])  # lands while the answer is being computed
+    answers.put(Q, epoch, "JEANS-32", b"{}")
+    assert answers.get(Q) is None
+    answers.put(Q, reader.epoch, "JEANS-32", b"{}")
+    assert answers.get(Q) == b"{}"
+    await reader.invalidate_all()  # a lost listener: everything may have changed
+    assert answers.get(Q) is None
+
+
+async def test_errors_are_not_cached(make_client, key) -> None:
+    client = await make_client(answer_cache_s=60)
+    resp = await client.get("/v1/availability?sku=NOPE&store=PAR", headers=bearer(key))
+    assert resp.status == 404
+    assert len(client.app[ANSWERS]) == 0
