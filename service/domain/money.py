@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_new = object.__new__
 
 
 def to_cents(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
@@ -55,6 +56,17 @@ class Money:
     def zero(cls, currency: str = "EUR") -> Money:
         return cls(Decimal("0.00"), currency)
 
+    @classmethod
+    def of_cents(cls, amount: Decimal, currency: str) -> Money:
+        """``Money(amount, currency)`` without the checks, for hot paths that already hold an
+        amount with exactly 2 decimal places (e.g. a ``to_cents`` result, or sums and integer
+        multiples of such amounts) and a currency ``Money`` accepted before. The caller vouches
+        for both: nothing is normalised."""
+        money = _new(cls)
+        _set_amount(money, amount)
+        _set_currency(money, currency)
+        return money
+
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money) or other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} with {other!r}")
@@ -69,6 +81,11 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+# The slots' own setters: they bypass the frozen dataclass's ``__setattr__`` (``of_cents``).
+_set_amount = Money.__dict__["amount"].__set__
+_set_currency = Money.__dict__["currency"].__set__
 
 
 def split_pro_rata(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:

@@ -17,6 +17,11 @@ times qty. Then, with rules from a ``RuleBook``:
    on the targeted subtotal, then split over its lines pro rata to their nets in whole cents
    (``money.split_pro_rata``: largest remainders get the leftover cents).
 
+7. Every amount the engine works with has exactly 2 decimal places (prices are normalised to
+   cents, rule amounts rounded, which is exact for valid rules, every rate rounded with
+   ``to_cents``; sums, differences and integer multiples keep 2 places), so results are built
+   as ``Money`` without checking each amount again.
+
 Lines are priced in a canonical order (by SKU, qty, prices, categories), so neither the order of
 the rules nor the order of the lines changes any amount. Totals satisfy
 ``total = subtotal_base - markdowns - discounts = sum(line nets)``.
@@ -30,7 +35,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from service.domain.money import Money, as_amount, split_pro_rata, to_cents
-from service.domain.promotions import NotApplied, Rule, RuleBook, RuleKind, SkipReason, eligibility
+from service.domain.promotions import NotApplied, Rule, RuleBook, RuleKind, SkipReason
 
 ZERO = Decimal("0.00")
 
@@ -87,7 +92,7 @@ class PricedLine:
 
     @property
     def markdown(self) -> Money:
-        return self.base - self.current
+        return Money.of_cents(self.base.amount - self.current.amount, self.base.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +119,7 @@ class PricedBasket:
 class _Line:
     line: BasketLine
     net: Decimal
-    discounts: list[tuple[str, Decimal, str]] = field(default_factory=list)
+    discounts: list[LineDiscount] = field(default_factory=list)
     locked_by: str | None = None
 
 
@@ -142,7 +147,8 @@ def _percent_off(rule: Rule, lines: list[_Line]) -> list[Decimal] | NotApplied:
 
 
 def _amount_off(rule: Rule, lines: list[_Line]) -> list[Decimal] | NotApplied:
-    return [min(item.net, (rule.amount or ZERO) * item.line.qty) for item in lines]
+    each = to_cents(rule.amount or ZERO)  # exact (at most 2 places): 2 places, like every amount
+    return [min(item.net, each * item.line.qty) for item in lines]
 
 
 def _cheapest_free(rule: Rule, lines: list[_Line]) -> list[Decimal] | NotApplied:
@@ -172,7 +178,7 @@ def _threshold_off(rule: Rule, lines: list[_Line]) -> list[Decimal] | NotApplied
     if rule.percent is not None:
         off = to_cents(subtotal * rule.percent / 100)
     else:
-        off = min(subtotal, rule.amount or ZERO)
+        off = min(subtotal, to_cents(rule.amount or ZERO))
     return split_pro_rata(off, [item.net for item in lines])
 
 
@@ -185,24 +191,46 @@ _DISCOUNTERS: dict[str, Callable[[Rule, list[_Line]], list[Decimal] | NotApplied
 
 
 def _open_lines(rule: Rule, targeted: list[_Line]) -> list[_Line] | NotApplied:
-    """The targeted lines this rule may still discount, or why there are none."""
-    unlocked = [item for item in targeted if item.locked_by is None]
+    """The targeted lines this rule may still discount, or why there are none: lines locked by
+    an exclusive rule are out, then (non-stackable rule) lines already discounted, then (line
+    rules) lines already free. One pass; the reason is the first filter that left nothing."""
+    line_level = rule.kind != RuleKind.THRESHOLD
+    stackable = rule.stackable
+    fresh: list[_Line] = []
+    unlocked = combinable = False
+    for item in targeted:
+        if item.locked_by is not None:
+            continue
+        unlocked = True
+        if not stackable and item.discounts:
+            continue
+        combinable = True
+        if not line_level or item.net > 0:
+            fresh.append(item)
+    if fresh:
+        return fresh
     if not unlocked:
         blockers = ", ".join(sorted({item.locked_by or "" for item in targeted}))
         detail = f"items already in exclusive offer {blockers}"
         return NotApplied(rule.id, SkipReason.BLOCKED_BY_EXCLUSIVE, detail)
-    fresh = unlocked if rule.stackable else [item for item in unlocked if not item.discounts]
-    if not fresh:
+    if not combinable:
         detail = "does not combine with other offers, and every item already has one"
         return NotApplied(rule.id, SkipReason.NOT_STACKABLE, detail)
-    if rule.kind != RuleKind.THRESHOLD:
-        fresh = [item for item in fresh if item.net > 0]
-    if not fresh:
-        return NotApplied(rule.id, SkipReason.NOTHING_LEFT, "matching items are already free")
-    return fresh
+    return NotApplied(rule.id, SkipReason.NOTHING_LEFT, "matching items are already free")
 
 
-def _run(rule: Rule, targeted: list[_Line], currency: str) -> AppliedRule | NotApplied:
+def _explained(book: RuleBook, rule: Rule, currency: str) -> str:
+    """``explain_rule``, once per rule and currency for as long as the book lives."""
+    key = (rule.id, currency)
+    text = book.explanations.get(key)
+    if text is None:
+        text = book.explanations[key] = explain_rule(rule, currency)
+    return text
+
+
+def _run(
+    rule: Rule, targeted: list[_Line], currency: str, book: RuleBook
+) -> AppliedRule | NotApplied:
     lines = _open_lines(rule, targeted)
     if isinstance(lines, NotApplied):
         return lines
@@ -211,14 +239,16 @@ def _run(rule: Rule, targeted: list[_Line], currency: str) -> AppliedRule | NotA
         return amounts
     if not any(amounts):
         return NotApplied(rule.id, SkipReason.NOTHING_LEFT, "the discount rounds to zero")
-    explanation = explain_rule(rule, currency)
+    explanation = _explained(book, rule, currency)
     for item, amount in zip(lines, amounts, strict=True):
         if amount > 0:
             item.net -= amount
-            item.discounts.append((rule.id, amount, explanation))
+            item.discounts.append(
+                LineDiscount(rule.id, Money.of_cents(amount, currency), explanation)
+            )
             if rule.exclusive:
                 item.locked_by = rule.id
-    total = Money(sum(amounts, ZERO), currency)
+    total = Money.of_cents(sum(amounts, ZERO), currency)
     return AppliedRule(rule.id, rule.name, total, explanation)
 
 
@@ -234,13 +264,14 @@ def _canonical(line: BasketLine) -> tuple[object, ...]:
 
 def _priced(item: _Line, currency: str) -> PricedLine:
     line = item.line
+    cents = Money.of_cents  # every amount here has exactly 2 places (module docstring, 7.)
     return PricedLine(
         sku=line.sku,
         qty=line.qty,
-        base=Money(line.base_unit_price * line.qty, currency),
-        current=Money(line.current_unit_price * line.qty, currency),
-        discounts=tuple(LineDiscount(r, Money(a, currency), e) for r, a, e in item.discounts),
-        net=Money(item.net, currency),
+        base=cents(line.base_unit_price * line.qty, currency),
+        current=cents(line.current_unit_price * line.qty, currency),
+        discounts=tuple(item.discounts),
+        net=cents(item.net, currency),
     )
 
 
@@ -262,10 +293,10 @@ def _totals(
     return PricedBasket(
         currency=currency,
         lines=lines,
-        subtotal_base=Money(base, currency),
-        markdowns=Money(base - current, currency),
-        discounts=Money(current - net, currency),
-        total=Money(net, currency),
+        subtotal_base=Money.of_cents(base, currency),
+        markdowns=Money.of_cents(base - current, currency),
+        discounts=Money.of_cents(current - net, currency),
+        total=Money.of_cents(net, currency),
         applied=tuple(applied),
         not_applied=tuple(skipped),
     )
@@ -282,16 +313,16 @@ def price_basket(basket: Basket, rules: RuleBook | Iterable[Rule], at: datetime)
     ]
     applied: list[AppliedRule] = []
     skipped: list[NotApplied] = []
-    items = [(item.line.sku, item.line.categories) for item in work]
-    for rule, positions in book.targeting(items):
-        outcome = eligibility(
-            rule,
-            channel=basket.channel,
-            store_id=basket.store_id,
-            loyalty_member=basket.loyalty_member,
-            currency=basket.currency,
-            at=at,
-        ) or _run(rule, [work[p] for p in positions], basket.currency)
+    considered = book.considered(
+        [(item.line.sku, item.line.categories) for item in work],
+        channel=basket.channel,
+        store_id=basket.store_id,
+        loyalty_member=basket.loyalty_member,
+        currency=basket.currency,
+        at=at,
+    )
+    for rule, positions, why in considered:
+        outcome = why or _run(rule, [work[p] for p in positions], basket.currency, book)
         if isinstance(outcome, NotApplied):
             skipped.append(outcome)
         else:

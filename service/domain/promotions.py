@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -241,6 +241,10 @@ class RuleBook:
                 raise InvalidRule(rule.id, {"id": "duplicate rule id"})
             seen.add(rule.id)
         self.rules: tuple[Rule, ...] = tuple(ordered)
+        # Windows in UTC: comparing datetimes of one tzinfo is much cheaper (``considered``).
+        self._windows = [(_utc(r.starts_at), _utc(r.ends_at)) for r in self.rules]
+        # (rule id, currency) -> the pricing engine's explanation, memoised by the engine.
+        self.explanations: dict[tuple[str, str], str] = {}
         self._everywhere: list[int] = []
         self._by_sku: dict[str, list[int]] = {}
         self._by_category: dict[str, list[int]] = {}
@@ -259,11 +263,67 @@ class RuleBook:
         self, items: Sequence[tuple[str, frozenset[str]]]
     ) -> list[tuple[Rule, list[int]]]:
         """Rules targeting any of ``items`` ((sku, categories)), in order, with item positions."""
-        hits: dict[int, set[int]] = {}
+        return [(self.rules[p], targeted) for p, targeted in self._hits(items)]
+
+    def considered(
+        self,
+        items: Sequence[tuple[str, frozenset[str]]],
+        *,
+        channel: str,
+        store_id: str | None,
+        loyalty_member: bool,
+        currency: str,
+        at: datetime,
+    ) -> list[tuple[Rule, list[int], NotApplied | None]]:
+        """``targeting``, with each rule's ``eligibility`` for a basket (None: it may apply).
+
+        The common case, a rule that may apply, is decided here without building a reason."""
+        at_utc = at.astimezone(UTC)
+        found: list[tuple[Rule, list[int], NotApplied | None]] = []
+        for position, targeted in self._hits(items):
+            rule = self.rules[position]
+            starts, ends = self._windows[position]
+            if (
+                (starts is None or starts <= at_utc)
+                and (ends is None or at_utc < ends)
+                and (rule.channel == "both" or rule.channel == channel)
+                and (not rule.store_ids or store_id in rule.store_ids)
+                and (loyalty_member or not rule.loyalty_only)
+                and rule.currency == currency
+            ):
+                found.append((rule, targeted, None))
+                continue
+            why = eligibility(
+                rule,
+                channel=channel,
+                store_id=store_id,
+                loyalty_member=loyalty_member,
+                currency=currency,
+                at=at,
+            )
+            found.append((rule, targeted, why))
+        return found
+
+    def _hits(self, items: Sequence[tuple[str, frozenset[str]]]) -> list[tuple[int, list[int]]]:
+        """Positions of the rules targeting any of ``items``, in order, with item positions."""
+        hits: dict[int, list[int]] = {}
+        by_sku, by_category = self._by_sku, self._by_category
         for index, (sku, categories) in enumerate(items):
-            positions = set(self._everywhere).union(self._by_sku.get(sku, ()))
+            found = by_sku.get(sku, [])
             for category in categories:
-                positions.update(self._by_category.get(category, ()))
-            for position in positions:
-                hits.setdefault(position, set()).add(index)
-        return [(self.rules[p], sorted(hits[p])) for p in sorted(hits)]
+                found = found + by_category.get(category, [])
+            for position in found:
+                targeted = hits.get(position)
+                if targeted is None:
+                    hits[position] = [index]
+                elif targeted[-1] != index:  # indexes grow: a repeat can only be the last one
+                    targeted.append(index)
+        if items and self._everywhere:
+            every = list(range(len(items)))
+            for position in self._everywhere:
+                hits[position] = every.copy()
+        return [(p, hits[p]) for p in sorted(hits)]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)

@@ -56,7 +56,10 @@ targets = st.one_of(
     st.builds(Targets, categories=st.frozensets(st.sampled_from(CATEGORIES), min_size=1)),
 )
 percents = st.integers(1, 10_000).map(lambda p: Decimal(p).scaleb(-2))
-amounts = st.integers(1, 5_000).map(lambda c: Decimal(c).scaleb(-2))
+# Amounts as an admin may write them too: "2" or "1.5" (the engine's amounts have 2 places).
+amounts = st.integers(1, 5_000).map(lambda c: Decimal(c).scaleb(-2)) | st.sampled_from(
+    [Decimal("2"), Decimal("1.5"), Decimal("0.1")]
+)
 
 
 @st.composite
@@ -98,7 +101,18 @@ def rule_lists(draw: st.DrawFn) -> list[Rule]:
     return [draw(rules(f"R{i}")) for i in range(count)]
 
 
+def _every_money(result: PricedBasket) -> list[Money]:
+    found = [result.subtotal_base, result.markdowns, result.discounts, result.total]
+    found += [a.amount for a in result.applied]
+    for p in result.lines:
+        found += [p.base, p.current, p.net, p.markdown, *(d.amount for d in p.discounts)]
+    return found
+
+
 def _check_invariants(result: PricedBasket) -> None:
+    for money in _every_money(result):  # built unchecked (Money.of_cents): as Money would
+        assert money.amount.as_tuple().exponent == -2, money
+        assert Money(money.amount, money.currency) == money
     assert result.total.amount >= 0
     assert sum((p.net.amount for p in result.lines), ZERO) == result.total.amount
     assert result.subtotal_base - result.markdowns - result.discounts == result.total
