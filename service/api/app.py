@@ -16,6 +16,7 @@ from service.api import (
     health,
     loyalty,
     pickups,
+    prices,
     promotions,
 )
 from service.api.appkeys import (
@@ -45,6 +46,7 @@ ROUTERS = (
     availability.router,
     pickups.router,
     admin_outbox.router,
+    prices.router,
     promotions.router,
     loyalty.router,
 )

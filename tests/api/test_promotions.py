@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from service.api.promotions import BasketOut
+from service.api.prices import BasketOut
 from service.erp.port import StorePrice
 from stores import prices as prices_repo
 from tests.api.stock_fixtures import seed
