@@ -1,13 +1,23 @@
-"""Repository of store prices (base, current, markdown). Explicit connection, never commits."""
+"""Repository of store prices (base, current, markdown). Explicit connection, never commits.
+
+Writers of what baskets are priced from (store prices here; item categories and rules in
+``stores.promotions``) NOTIFY ``PRICING_CHANNEL`` with what changed, so that every API process
+drops what it cached (``service.usecases.promo_prices``). Keys: ``list:<store_id>`` (prices of
+that price list), ``sku:<sku>`` (that item in every price list), ``rules``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import asyncpg
 
 from service.erp.port import StorePrice
+from stores.notify import notify_changed
+
+PRICING_CHANNEL = "omnistock_pricing"
+RULES_KEY = "rules"
 
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS prices_stage (
@@ -46,10 +56,24 @@ RETURNING store_id, sku
 """
 
 
+def price_list_key(store_id: str) -> str:
+    return f"list:{store_id}"
+
+
+def sku_key(sku: str) -> str:
+    return f"sku:{sku}"
+
+
+async def notify_pricing(conn: asyncpg.Connection, keys: Iterable[str]) -> None:
+    """Announce changed pricing data (at commit when inside a transaction)."""
+    await notify_changed(conn, PRICING_CHANNEL, keys)
+
+
 async def apply_prices(
     conn: asyncpg.Connection, prices: Sequence[StorePrice], as_of: datetime
 ) -> int:
-    """Write new or changed prices; return how many. Run inside a transaction."""
+    """Write new or changed prices; return how many. Run inside a transaction: the price lists
+    that changed are announced on ``PRICING_CHANNEL`` at commit."""
     if not prices:
         return 0
     await conn.execute(_STAGE)
@@ -72,4 +96,6 @@ async def apply_prices(
     )
     rows = await conn.fetch(_UPSERT_CHANGED, as_of)
     await conn.execute("TRUNCATE prices_stage")
+    if rows:
+        await notify_pricing(conn, {price_list_key(r["store_id"]) for r in rows})
     return len(rows)

@@ -3,7 +3,8 @@
 Explicit connection, never commits. Rule writers call ``lock_rules`` first in their transaction:
 writes then take turns and ``updated_at`` (clock_timestamp() after the lock) follows commit
 order, so ``signature`` changes with every committed change (see sql/0007_promotions.sql).
-Rules are written and read as JSON text, whatever codecs the connection has.
+Rules are written and read as JSON text, whatever codecs the connection has. Rule and category
+writes are announced on ``stores.prices.PRICING_CHANNEL`` (at commit, in a transaction).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+
+from stores.prices import RULES_KEY, notify_pricing, sku_key
 
 PROMOTIONS_LOCK_KEY = 7_302_466_911_007  # serialises rule writers (see the module docstring)
 
@@ -93,8 +96,10 @@ def _rule(row: asyncpg.Record) -> StoredRule:
 
 # --------------------------------------------------------------------------- rules
 async def lock_rules(conn: asyncpg.Connection) -> None:
-    """Take the rule writers' lock until the end of the transaction."""
+    """Take the rule writers' lock until the end of the transaction, and announce a rule change
+    at commit (every rule writer takes the lock; a rolled back write announces nothing)."""
     await conn.execute(_LOCK, PROMOTIONS_LOCK_KEY)
+    await notify_pricing(conn, [RULES_KEY])
 
 
 async def save_rule(
@@ -162,6 +167,7 @@ async def set_categories(conn: asyncpg.Connection, categories: Mapping[str, Sequ
     """Replace the categories of each SKU in ``categories`` (an empty list clears them)."""
     if not categories:
         return
+    await notify_pricing(conn, [sku_key(sku) for sku in categories])
     await conn.execute(_CLEAR_CATEGORIES, list(categories))
     pairs = [(sku, c) for sku, cats in categories.items() for c in cats]
     if pairs:

@@ -1,7 +1,8 @@
 """Prices over HTTP: an item's store price, and a basket priced by the promotions engine.
 
-Money is a decimal string with the answer's ``currency``. Baskets are priced with the app's
-cached rule book (``service.api.promotions.RULES``).
+Money is a decimal string with the answer's ``currency``. Baskets are priced from the app's
+pricing caches (``service.api.promotions``: ``RULES``, ``PRICES``); a single price is read from
+``store_prices`` every time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.appkeys import POOL, SETTINGS
 from service.api.availability import ItemOut
-from service.api.promotions import RULES
+from service.api.promotions import PRICES, RULES
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
 from service.domain.pricing import PricedLine
 from service.usecases.promo_pricing import BasketQuote, quote_basket, store_price
@@ -232,5 +233,6 @@ async def post_basket_price(request: web.Request) -> web.Response:
         request.app[RULES],
         body.query(),
         web_store_id=request.app[SETTINGS].web_store_id,
+        prices=request.app[PRICES],
     )
     return _json(basket_json(quote, body))

@@ -1,12 +1,16 @@
 """Promotions over HTTP: the rules that apply now, and the admin API of basket rules and item
 categories (prices and baskets: ``service.api.prices``).
 
-The active rule book is cached in process (``RULES``, see ``service.usecases.promo_rulebook``);
-admin writes invalidate it.
+The app's pricing caches live here: the active rule book (``RULES``, see
+``service.usecases.promo_rulebook``) and the store price rows of baskets (``PRICES``, see
+``service.usecases.promo_prices``), kept in step with writes made anywhere by one LISTEN task;
+admin writes through this process also invalidate them directly.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime
 
 from aiohttp import web
@@ -17,20 +21,44 @@ from service.api.routing import ANY_ROLE, Router, json_response, parse_body, par
 from service.domain.apikeys import Role
 from service.usecases import promotions
 from service.usecases.promo_model import CategoriesIn, RuleEntry, RuleFields
+from service.usecases.promo_prices import MIN_POOL_FOR_LISTENER, PriceCache, listen_for_changes
 from service.usecases.promo_requests import ActiveQuery, RuleListQuery
 from service.usecases.promo_rulebook import RuleCache
 from stores.promotions import StoredRule
 
 RULES = web.AppKey("promotion_rules", RuleCache)
+PRICES = web.AppKey("basket_prices", PriceCache)
+_LISTENER = web.AppKey("pricing_listener", list[asyncio.Task[None]])
 ADMIN: list[Role] = ["admin"]
 
 
 class PromotionsRouter(Router):
-    """Also gives the app its rule cache when it installs the routes."""
+    """Also gives the app its pricing caches, and their listener, when it installs the routes."""
 
     def install(self, app: web.Application) -> None:
         super().install(app)
         app[RULES] = RuleCache()
+        app[PRICES] = PriceCache()
+        app[_LISTENER] = []
+        app.on_startup.append(_start_listener)  # after the cleanup contexts: the pool is open
+        app.on_shutdown.append(_stop_listener)  # before they close it
+
+
+async def _start_listener(app: web.Application) -> None:
+    """The listener holds a connection: with a pool too small to spare one, prices are read
+    from the database for every basket (and rules checked every few seconds, as always)."""
+    pool = app[POOL]
+    if pool.get_max_size() >= MIN_POOL_FOR_LISTENER:
+        task = asyncio.create_task(listen_for_changes(pool, app[PRICES], app[RULES]))
+        app[_LISTENER].append(task)
+
+
+async def _stop_listener(app: web.Application) -> None:
+    for task in app[_LISTENER]:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    app[_LISTENER].clear()
 
 
 router = PromotionsRouter()
@@ -164,4 +192,5 @@ async def put_categories(request: web.Request) -> web.Response:
     sku, categories = await promotions.set_item_categories(
         request.app[POOL], request.match_info["sku"], body.categories
     )
+    request.app[PRICES].drop_skus([sku])  # at once here; other processes on the notification
     return json_response(ItemCategoriesOut(sku=sku, categories=categories))

@@ -2,7 +2,8 @@
 
 Base and current (marked-down) prices come from ``store_prices`` (Cegid's price engine, synced):
 the store's rows for a store basket, or the rows of the web price list (the web store's code,
-``OMNISTOCK_WEB_STORE_ID``) for a web basket without a store. Rules come from the in-process
+``OMNISTOCK_WEB_STORE_ID``) for a web basket without a store, through the app's ``PriceCache``
+when it has one (``service.usecases.promo_prices``). Rules come from the in-process
 ``RuleCache``; the amounts from ``service.domain.pricing.price_basket``, which is deterministic.
 """
 
@@ -19,6 +20,7 @@ import asyncpg
 from service.domain.pricing import Basket, BasketLine, PricedBasket, price_basket
 from service.errors import Conflict, InvalidInput, NotFound
 from service.usecases.identifiers import ItemLookup, ResolvedItem, resolve_item, resolve_items
+from service.usecases.promo_prices import PriceCache
 from service.usecases.promo_rulebook import RuleCache
 from stores import promotions as repo
 from stores.promotions import PriceRow
@@ -122,11 +124,19 @@ def _currency(query: BasketQuery, prices: Sequence[PriceRow], price_list: str) -
 
 
 async def _read(
-    pool: asyncpg.Pool, query: BasketQuery, price_list: str, web_store_id: str
+    pool: asyncpg.Pool,
+    prices: PriceCache | None,
+    query: BasketQuery,
+    price_list: str,
+    web_store_id: str,
 ) -> tuple[list[ResolvedItem], list[PriceRow]]:
     async with pool.acquire() as conn:
         items = await resolve_items(conn, query.lookups)
-        known, rows = await repo.price_rows(conn, price_list, sorted({i.sku for i in items}))
+        skus = sorted({i.sku for i in items})
+        if prices is None:
+            known, rows = await repo.price_rows(conn, price_list, skus)
+        else:
+            known, rows = await prices.price_rows(conn, price_list, skus)
     if price_list != web_store_id and not known:
         raise _unknown_store(price_list)
     return items, _line_prices(items, rows, price_list)
@@ -138,24 +148,25 @@ async def quote_basket(
     query: BasketQuery,
     *,
     web_store_id: str,
+    prices: PriceCache | None = None,
     at: datetime | None = None,
 ) -> BasketQuote:
     """Price the basket: 404 unknown item/store, 409 ambiguous item or price missing, 422 bad
-    identifiers or currency."""
+    identifiers or currency. Store prices come from ``prices`` when given."""
     if query.channel == "store" and query.store_id is None:
         msg = "a store basket needs store_id"
         raise InvalidInput(msg, [{"loc": ["store_id"], "msg": msg, "type": "missing"}])
     at = at or datetime.now(UTC)
     loaded = await rules.current(pool)
     price_list = query.store_id or web_store_id
-    items, prices = await _read(pool, query, price_list, web_store_id)
+    items, rows = await _read(pool, prices, query, price_list, web_store_id)
     basket = Basket(
         channel=query.channel,
         lines=tuple(
             BasketLine(i.sku, qty, p.base_price, p.current_price, p.categories)
-            for i, qty, p in zip(items, query.quantities, prices, strict=True)
+            for i, qty, p in zip(items, query.quantities, rows, strict=True)
         ),
-        currency=_currency(query, prices, price_list),
+        currency=_currency(query, rows, price_list),
         store_id=query.store_id,
         loyalty_member=query.loyalty_member,
     )
@@ -164,7 +175,7 @@ async def quote_basket(
         store_id=query.store_id,
         priced_at=at,
         items=items,
-        prices=prices,
+        prices=rows,
         result=price_basket(basket, loaded.book, at),
         rules_version=loaded.version,
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -39,7 +40,11 @@ TOPS = {"categories": ["tops"], "label": "Tops"}
 
 @pytest.fixture
 async def world(pool, make_key: KeyFactory) -> dict[str, str]:
-    """Stores and items of the stock fixtures, prices, categories, and a key of every role."""
+    return await seed_world(pool, make_key)
+
+
+async def seed_world(pool: asyncpg.Pool, make_key: KeyFactory) -> dict[str, str]:
+    """Stores and items of the stock fixtures, prices, and a key of every role."""
     await seed(pool)
     async with pool.acquire() as conn, conn.transaction():
         records = [
