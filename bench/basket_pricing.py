@@ -1,23 +1,37 @@
 """Basket pricing over HTTP: 20-line baskets against 200 active rules, against a baseline.
 
     .venv/bin/python bench/basket_pricing.py [--seconds 10 --connections 8 --items 2000
-                                              --rules 200 --lines 20 --client auto|wrk|aiohttp]
+                                              --rules 200 --lines 20 --baskets 1
+                                              --client auto|wrk|aiohttp --gc-freeze --profile]
 
 One run, one data set, measured in this order for both endpoints of one server process:
 
 - baseline: ``POST /bench/basket/resolve``, a route registered only in this benchmark's server.
   It takes the same body through the same middlewares (auth, problems, metrics), parses it with
-  the same model and resolves the items (``resolve_items``), then answers them unpriced;
-- priced: ``POST /v1/baskets/price``, the real endpoint: the same, plus the store price rows,
-  the cached rule book and the engine (``service.domain.pricing``), and a larger answer.
+  the same model and resolves the items (``resolve_items``, in the database), then answers them
+  unpriced;
+- priced: ``POST /v1/baskets/price``, the real endpoint: the same (items are resolved in the
+  database on every request too), plus the store price rows and the rule book from the app's
+  pricing caches, the engine (``service.domain.pricing``), and a larger answer.
+
+The caches are the production ones (``service.usecases.promo_prices``, ``promo_rulebook``): the
+rule book is rebuilt only when the rules change, price rows are kept at most 10 s and dropped on
+every change a writer announces (NOTIFY). After the warm-up, the priced rows therefore mostly hit
+the cache, as a busy API does; rows expire every 10 s during a run and are read again. Nothing
+caches answers: every request is parsed, resolved, priced and encoded. ``--baskets N`` sends N
+distinct baskets (random SKUs, one picked at random per request) instead of one.
 
 ``--gc-freeze`` calls ``gc.freeze()`` in the server after start-up (not what ``omnistock serve``
 does today): it shows how much of the tail is full garbage collections over start-up objects.
+``--profile`` adds a py-spy profile of the server on the priced endpoint (one connection).
 
 Each endpoint is driven with one connection (latency: p50/p99) and with ``--connections``
 (throughput: baskets/s). The client is wrk when installed (``--client auto``), else an aiohttp
 client; the server runs in its own process (``--serve``), pinned to CPU 0 and the client to CPU
-1 when there are two. Also printed: the engine alone (``price_basket`` in this process).
+1 when there are two. Under each row: CPU per request of the server, the bench database's
+PostgreSQL backends, the load generator and every other process on the machine (from /proc, see
+``_harness.cpu_meter``): on a shared machine, "other processes" says how much the numbers were
+disturbed. Also printed: the engine alone (``price_basket`` in this process).
 
 The database is a fresh one, created and dropped here: on ``DATABASE_URL`` when set, else on
 the embedded server (``stores.embedded``). This is a benchmark, not a test: nothing is asserted.
@@ -47,6 +61,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
+from _harness import CpuUse, cpu_meter, database_name, profile_summary, pyspy
 from aiohttp import web
 
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body
@@ -126,8 +141,9 @@ def make_rules(rng: random.Random, skus: list[str], count: int) -> list[dict[str
     return rules
 
 
-async def seed(pool: asyncpg.Pool, args: argparse.Namespace) -> tuple[str, list[str]]:
-    """Items, store prices (a third marked down), categories, rules; return a storefront key."""
+async def seed(pool: asyncpg.Pool, args: argparse.Namespace) -> tuple[str, list[list[str]]]:
+    """Items, store prices (a third marked down), categories, rules; return a storefront key and
+    the SKUs of ``--baskets`` baskets."""
     rng = random.Random(SEED)
     skus = [f"SKU-{n:06d}" for n in range(args.items)]
     now = datetime.now(UTC)
@@ -147,7 +163,7 @@ async def seed(pool: asyncpg.Pool, args: argparse.Namespace) -> tuple[str, list[
     await import_promotions(pool, read_import(document))
     key, _ = await create_key(pool, "storefront", [], "bench")
     await pool.execute("ANALYZE")  # what autovacuum would have done by now in production
-    return key, rng.sample(skus, args.lines)
+    return key, [rng.sample(skus, args.lines) for _ in range(args.baskets)]
 
 
 # ------------------------------------------------------------------------------- server
@@ -198,7 +214,7 @@ def _pin(cpu: int) -> None:
 
 
 @contextlib.asynccontextmanager
-async def server_process(dsn: str, port: int, freeze_gc: bool) -> AsyncIterator[str]:
+async def server_process(dsn: str, port: int, freeze_gc: bool) -> AsyncIterator[tuple[str, int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNISTOCK_")}
     env |= {"DATABASE_URL": dsn, "OMNISTOCK_LOG_JSON": "false", "REDIS_URL": ""}
     process = await asyncio.create_subprocess_exec(
@@ -221,7 +237,7 @@ async def server_process(dsn: str, port: int, freeze_gc: bool) -> AsyncIterator[
                 await asyncio.sleep(0.1)
             else:
                 raise RuntimeError("the server did not start")
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         await process.wait()
@@ -230,9 +246,12 @@ async def server_process(dsn: str, port: int, freeze_gc: bool) -> AsyncIterator[
 # ------------------------------------------------------------------------------- clients
 _WRK_LUA = """
 wrk.method = "POST"
-wrk.body = [===[%s]===]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %s"
+bodies = {%s}
+request = function()
+  return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])
+end
 done = function(s, latency, requests)
   local e = s.errors
   io.write(string.format('WRKJSON {"requests":%%d,"us":%%d,"p50":%%d,"p99":%%d,"errors":%%d}\\n',
@@ -242,9 +261,11 @@ end
 """
 
 
-async def drive_wrk(url: str, body: str, key: str, conns: int, seconds: float) -> dict[str, float]:
+async def drive_wrk(
+    url: str, bodies: list[str], key: str, conns: int, seconds: float
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_WRK_LUA % (body, key))
+        script.write(_WRK_LUA % (key, ", ".join(f"[===[{b}]===]" for b in bodies)))
     argv = ["wrk", "-t1", f"-c{conns}", f"-d{seconds:g}s", "-s", script.name, url]
     process = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, preexec_fn=lambda: _pin(1)
@@ -255,6 +276,7 @@ async def drive_wrk(url: str, body: str, key: str, conns: int, seconds: float) -
     data = json.loads(line.removeprefix("WRKJSON "))
     rate = data["requests"] / (data["us"] / 1e6)
     return {
+        "requests": data["requests"],
         "rate": rate,
         "p50": data["p50"] / 1e3,
         "p99": data["p99"] / 1e3,
@@ -263,7 +285,7 @@ async def drive_wrk(url: str, body: str, key: str, conns: int, seconds: float) -
 
 
 async def drive_aiohttp(
-    url: str, body: str, key: str, conns: int, seconds: float
+    url: str, bodies: list[str], key: str, conns: int, seconds: float
 ) -> dict[str, float]:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     latencies: list[float] = []
@@ -273,6 +295,7 @@ async def drive_aiohttp(
         nonlocal errors
         while time.perf_counter() < until:
             start = time.perf_counter()
+            body = random.choice(bodies)
             async with session.post(url, data=body, headers=headers) as reply:
                 await reply.read()
                 errors += reply.status != 200
@@ -285,6 +308,7 @@ async def drive_aiohttp(
         elapsed = time.perf_counter() - start
     cuts = statistics.quantiles(latencies, n=100)
     return {
+        "requests": len(latencies),
         "rate": len(latencies) / elapsed,
         "p50": cuts[49] * 1e3,
         "p99": cuts[98] * 1e3,
@@ -294,7 +318,8 @@ async def drive_aiohttp(
 
 # ------------------------------------------------------------------------------- measuring
 async def engine_alone(pool: asyncpg.Pool, skus: list[str], rounds: int = 500) -> str:
-    """The pure engine on the benchmark basket: microseconds per basket, and what it did."""
+    """The pure engine on the (first) benchmark basket: microseconds per basket, and what it
+    did. The rule book is built once, as the server's cache does."""
     from service.usecases.promo_rulebook import build_rules
     from stores import promotions as repo
 
@@ -319,10 +344,10 @@ async def engine_alone(pool: asyncpg.Pool, skus: list[str], rounds: int = 500) -
     )
 
 
-def row(label: str, conns: int, r: dict[str, float]) -> str:
+def row(label: str, conns: int, r: dict[str, float], cpu: CpuUse) -> str:
     return (
         f"{label:<44} {conns:>5} {r['rate']:>10,.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-        f"{int(r['errors']):>6}"
+        f"{int(r['errors']):>6}\n{cpu.per_request(int(r['requests']))}"
     )
 
 
@@ -334,16 +359,25 @@ async def run(args: argparse.Namespace) -> None:
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
-            key, skus = await seed(pool, args)
-            print(await engine_alone(pool, skus))
+            key, baskets = await seed(pool, args)
+            print(await engine_alone(pool, baskets[0]))
         finally:
             await pool.close()
-        lines = [{"sku": s, "quantity": 1 + n % 3} for n, s in enumerate(skus)]
-        body = json.dumps({"channel": "store", "store_id": STORE, "lines": lines})
-        async with server_process(dsn, free_port(), args.gc_freeze) as url:
+        bodies = [
+            json.dumps(
+                {
+                    "channel": "store",
+                    "store_id": STORE,
+                    "lines": [{"sku": s, "quantity": 1 + n % 3} for n, s in enumerate(skus)],
+                }
+            )
+            for skus in baskets
+        ]
+        async with server_process(dsn, free_port(), args.gc_freeze) as (url, pid):
             print(
-                f"client: {'wrk' if use_wrk else 'aiohttp'}; {len(lines)} lines, {args.rules} "
-                f"rules; {args.seconds:g} s per row; gc.freeze: {'yes' if args.gc_freeze else 'no'}"
+                f"client: {'wrk' if use_wrk else 'aiohttp'}; {args.lines} lines, {args.rules} "
+                f"rules, {len(bodies)} distinct basket(s); {args.seconds:g} s per row; "
+                f"gc.freeze: {'yes' if args.gc_freeze else 'no'}"
             )
             print(
                 f"{'scenario':<44} {'conns':>5} {'baskets/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
@@ -354,12 +388,19 @@ async def run(args: argparse.Namespace) -> None:
                 ("baseline: parse + resolve, unpriced", BASELINE),
                 ("priced: POST /v1/baskets/price", PRICED),
             ):
-                await drive(url + path, body, key, 2, 1.0)  # warm up
+                await drive(url + path, bodies, key, 2, 1.0)  # warm up
                 for conns in (1, args.connections):
-                    results[path, conns] = r = await drive(
-                        url + path, body, key, conns, args.seconds
-                    )
-                    print(row(label, conns, r))
+                    meter = cpu_meter(pid, database_name(dsn), client_is_self=not use_wrk)
+                    async with meter as cpu:
+                        r = await drive(url + path, bodies, key, conns, args.seconds)
+                    results[path, conns] = r
+                    print(row(label, conns, r, cpu))
+            if args.profile:
+                out = Path(tempfile.gettempdir()) / f"basket-pricing-{os.getpid()}.pyspy.txt"
+                async with pyspy(pid, out, args.seconds):
+                    await drive(url + PRICED, bodies, key, 1, args.seconds)
+                print(f"py-spy of the server, priced, 1 connection ({out}):")
+                print(profile_summary(out, top=15))
     base, priced = results[BASELINE, 1], results[PRICED, 1]
     top_base, top_priced = results[BASELINE, args.connections], results[PRICED, args.connections]
     print(
@@ -377,9 +418,15 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--rules", type=int, default=200)
     parser.add_argument("--lines", type=int, default=20)
+    parser.add_argument(
+        "--baskets", type=int, default=1, help="distinct baskets, picked at random per request"
+    )
     parser.add_argument("--client", choices=["auto", "wrk", "aiohttp"], default="auto")
     parser.add_argument(
         "--gc-freeze", action="store_true", help="gc.freeze() in the server after start-up"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also py-spy the server on the priced endpoint"
     )
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
