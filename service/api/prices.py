@@ -11,14 +11,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.appkeys import POOL, SETTINGS
 from service.api.availability import ItemOut
 from service.api.promotions import PRICES, RULES
-from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
+from service.api.routing import (
+    ANY_ROLE,
+    Router,
+    data_response,
+    json_response,
+    parse_body,
+    parse_query,
+)
 from service.domain.pricing import PricedLine
 from service.usecases.promo_pricing import BasketQuote, quote_basket, store_price
 from service.usecases.promo_requests import BasketIn, PriceQuery
@@ -179,10 +185,6 @@ def basket_json(q: BasketQuote, body: BasketIn) -> dict[str, Any]:
     }
 
 
-def _json(data: dict[str, Any]) -> web.Response:
-    return web.Response(body=orjson.dumps(data), content_type="application/json")
-
-
 # --------------------------------------------------------------------------- routes
 @router.route(
     "GET",
@@ -235,4 +237,4 @@ async def post_basket_price(request: web.Request) -> web.Response:
         web_store_id=request.app[SETTINGS].web_store_id,
         prices=request.app[PRICES],
     )
-    return _json(basket_json(quote, body))
+    return data_response(basket_json(quote, body))
