@@ -3,7 +3,7 @@ tiers and the store directory's positions. Explicit connection, never commits.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,20 +62,26 @@ async def load_sku_stock(conn: asyncpg.Connection, skus: Sequence[str]) -> dict[
 
 
 async def load_buffer_tiers(conn: asyncpg.Connection) -> BufferTiers:
+    return buffer_tiers(tuple(r) for r in await conn.fetch(_BUFFERS))
+
+
+def buffer_tiers(
+    rows: Iterable[tuple[str | None, str | None, int | None, int | None, int | None]],
+) -> BufferTiers:
+    """Tiers from ``stock_buffers`` rows: (store_id, sku, safety_stock, low_stock, hide_below)."""
     global_default = Buffers()
     by_store: dict[str, BufferOverride] = {}
     by_sku: dict[str, BufferOverride] = {}
     by_store_sku: dict[tuple[str, str], BufferOverride] = {}
-    for r in await conn.fetch(_BUFFERS):
-        values = (r["safety_stock"], r["low_stock"], r["hide_below"])
-        if r["store_id"] is None and r["sku"] is None:
+    for store_id, sku, *values in rows:
+        if store_id is None and sku is None:
             global_default = Buffers(*(v or 0 for v in values))
-        elif r["sku"] is None:
-            by_store[r["store_id"]] = BufferOverride(*values)
-        elif r["store_id"] is None:
-            by_sku[r["sku"]] = BufferOverride(*values)
+        elif sku is None:
+            by_store[store_id] = BufferOverride(*values)  # type: ignore[index]
+        elif store_id is None:
+            by_sku[sku] = BufferOverride(*values)
         else:
-            by_store_sku[(r["store_id"], r["sku"])] = BufferOverride(*values)
+            by_store_sku[(store_id, sku)] = BufferOverride(*values)
     return BufferTiers(global_default, by_store, by_sku, by_store_sku)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import orjson
 
 from stores.embedded import embedded_dsn
 
@@ -18,6 +20,26 @@ def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
     if database_url:
         return database_url
     return embedded_dsn(data_dir)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def jsonb(value: Any) -> str:
+    """JSON text for a ``$n::text::jsonb`` parameter (orjson: datetimes in ISO 8601, UUIDs as
+    strings, Decimal as a string)."""
+    return orjson.dumps(value, default=_default).decode()
+
+
+async def _release_as_is(conn: asyncpg.Connection) -> None:
+    """What the pool does on release besides asyncpg's own clean-up (which rolls back an open
+    transaction and drops listener callbacks): nothing. The default runs ``SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` - a round trip per release,
+    for state our code never leaves behind (no SET, no cursors, session advisory locks are
+    released in ``finally`` by the job runner, LISTEN connections remove their listeners)."""
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -34,6 +56,7 @@ async def create_pool(
         max_size=max_size,
         init=_init_connection,
         command_timeout=30,
+        reset=_release_as_is,
         **kwargs,
     )
     assert pool is not None

@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-_LOCK_STOCK = """
-SELECT store_id, sku FROM stock WHERE store_id = $1 AND sku = ANY($2::text[])
-ORDER BY store_id, sku FOR UPDATE
-"""
+from stores.db import jsonb
+
 _RELEASE_HOLDS = """
 UPDATE stock_holds SET released_at = $2 WHERE pickup_id = $1 AND released_at IS NULL
 RETURNING sku
@@ -44,10 +43,6 @@ WHERE id = $1
 _COUNT_DAY = """
 SELECT count(*) FROM pickups WHERE store_id = $1 AND created_at >= $2 AND created_at < $3
 """
-_STORE = """
-SELECT store_id, timezone, opening_hours, services, pickup_capacity_per_day, hold_hours, active
-FROM stores WHERE store_id = $1
-"""
 _PAGE = """
 SELECT * FROM pickups
 WHERE store_id = $1 AND ($2::text[] IS NULL OR state = ANY($2::text[]))
@@ -57,6 +52,52 @@ ORDER BY created_at, id LIMIT $5
 _DUE = """
 SELECT id FROM pickups WHERE state IN ('confirmed', 'ready') AND deadline < $1
 ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+
+
+# What a new pickup reads, in two statements:
+# 1. ``_PREPARE``: claim the Idempotency-Key (if another transaction holds it uncommitted, wait
+#    for it: an InitPlan of the lock, so it is done before any stock row is locked), lock this
+#    store's snapshot rows of the SKUs in (store, sku) order (no deadlocks; a locked row is read
+#    as last committed), and read the store, the SKU checks, the buffer rows that can apply and
+#    an existing pickup for the PrestaShop order id;
+# 2. ``_OPEN_HOLDS``, AFTER the lock, in its own statement: a statement reads the database as it
+#    was when it began, so holds read by statement 1 would miss those committed by the
+#    transaction its lock waited for, and oversell.
+_PREPARE = """
+WITH claim AS (
+    INSERT INTO idempotency_keys (principal, key, operation, request_hash)
+    SELECT $3::text, $4::text, $5::text, $6::bytea WHERE $4::text IS NOT NULL
+    ON CONFLICT (principal, key) DO NOTHING
+    RETURNING 1
+), claimed AS MATERIALIZED (
+    SELECT count(*)::int AS n FROM claim
+), locked AS MATERIALIZED (
+    SELECT s.sku, s.erp_available, greatest(s.as_of, sc.checked_at) AS as_of
+    FROM stock s
+    LEFT JOIN stock_store_checks sc ON sc.store_id = s.store_id
+    WHERE s.store_id = $1 AND s.sku = ANY($2::text[]) AND (SELECT n FROM claimed) >= 0
+    ORDER BY s.store_id, s.sku
+    FOR UPDATE OF s
+)
+SELECT
+    (SELECT n FROM claimed) AS claimed,
+    (SELECT id FROM pickups WHERE ps_order_id = $7) AS existing_order,
+    st.store_id, st.timezone, st.opening_hours, st.services, st.pickup_capacity_per_day,
+    st.hold_hours, st.active,
+    (SELECT array_agg(ROW(sku, erp_available, as_of)) FROM locked) AS rows,
+    (SELECT array_agg(ROW(k.sku, k.checked_at)) FROM stock_sku_checks k
+     WHERE k.sku = ANY($2::text[])) AS checks,
+    (SELECT array_agg(ROW(b.store_id, b.sku, b.safety_stock, b.low_stock, b.hide_below))
+     FROM stock_buffers b
+     WHERE (b.store_id = $1 OR b.store_id IS NULL)
+       AND (b.sku = ANY($2::text[]) OR b.sku IS NULL)) AS buffers
+FROM (SELECT 1) AS one
+LEFT JOIN stores st ON st.store_id = $1
+"""
+_OPEN_HOLDS = """
+SELECT sku, qty, erp_acked_at FROM stock_holds
+WHERE store_id = $1 AND sku = ANY($2::text[]) AND released_at IS NULL
 """
 
 
@@ -87,9 +128,53 @@ WITH p AS (
 ), w AS (
     INSERT INTO hot_skus (sku, wanted_at) SELECT unnest($20::text[]), $13
     ON CONFLICT (sku) DO UPDATE SET wanted_at = greatest(hot_skus.wanted_at, EXCLUDED.wanted_at)
+), i AS (
+    UPDATE idempotency_keys SET status = 201, response = $28::text::jsonb
+    WHERE principal = $26 AND key = $27
 )
 SELECT pg_notify('omnistock_stock', $25)
 """
+
+
+@dataclass(frozen=True, slots=True)
+class CreateContext:
+    """What ``prepare_create`` read, with the stock rows locked."""
+
+    claimed: bool  # this transaction owns the Idempotency-Key (or none was given)
+    existing_order: uuid.UUID | None  # a pickup already made for the PrestaShop order id
+    store: asyncpg.Record  # store_id is None when there is no such store
+    rows: dict[str, tuple[int, datetime | None]]  # sku -> (erp_available, as_of) at the store
+    holds: dict[str, list[tuple[int, datetime | None]]]  # sku -> open holds at the store
+    checks: dict[str, datetime]  # sku -> last hot-pass read (covers absent rows)
+    buffer_rows: list[tuple[str | None, str | None, int | None, int | None, int | None]]
+
+
+async def prepare_create(
+    conn: asyncpg.Connection,
+    store_id: str,
+    skus: Sequence[str],
+    idempotency: tuple[str, str, str, bytes] | None,
+    ps_order_id: int | None,
+) -> CreateContext:
+    """Claim the key, lock the stock rows, then read everything a hold needs: two round trips
+    (the open holds must be read by a statement that starts after the lock is granted)."""
+    principal, key, operation, digest = idempotency or (None, None, None, None)
+    wanted = sorted(set(skus))
+    r = await conn.fetchrow(
+        _PREPARE, store_id, wanted, principal, key, operation, digest, ps_order_id
+    )
+    holds: dict[str, list[tuple[int, datetime | None]]] = {}
+    for sku, qty, acked in await conn.fetch(_OPEN_HOLDS, store_id, wanted):
+        holds.setdefault(sku, []).append((qty, acked))
+    return CreateContext(
+        claimed=idempotency is None or r["claimed"] == 1,
+        existing_order=r["existing_order"],
+        store=r,
+        rows={sku: (erp, as_of) for sku, erp, as_of in r["rows"] or ()},
+        holds=holds,
+        checks=dict(r["checks"] or ()),
+        buffer_rows=list(r["buffers"] or ()),
+    )
 
 
 async def create_all(
@@ -99,15 +184,18 @@ async def create_all(
     qty_by_sku: dict[str, int],
     actor: tuple[str, str],
     outbox_payload: dict[str, Any],
+    idempotency: tuple[str, str, Any] | None = None,
 ) -> None:
-    """Write a new pickup and everything that goes with it, in one round trip."""
+    """Write a new pickup and everything that goes with it, in one round trip; with
+    ``(principal, key, answer)``, also store the answer (201) under that Idempotency-Key."""
     skus = sorted(qty_by_sku)
+    principal, key, answer = idempotency or (None, None, None)
     await conn.execute(
         _CREATE_ALL,
         row["id"],
         row["kind"],
         row["store_id"],
-        json.dumps(row["customer"]),
+        jsonb(row["customer"]),
         row["ps_order_id"],
         row["ps_order_reference"],
         row["payment_status"],
@@ -127,18 +215,12 @@ async def create_all(
         [qty_by_sku[s] for s in skus],
         actor[0],
         actor[1],
-        json.dumps(outbox_payload, default=str),
-        json.dumps(skus),
+        jsonb(outbox_payload),
+        jsonb(skus),
+        principal,
+        key,
+        jsonb(answer),
     )
-
-
-async def lock_stock(conn: asyncpg.Connection, store_id: str, skus: Sequence[str]) -> None:
-    """Lock the snapshot rows a hold reads, always in (store, sku) order: no deadlocks."""
-    await conn.fetch(_LOCK_STOCK, store_id, sorted(set(skus)))
-
-
-async def store(conn: asyncpg.Connection, store_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(_STORE, store_id)
 
 
 async def count_created_between(

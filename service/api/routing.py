@@ -6,7 +6,6 @@ so the three cannot drift apart.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -116,7 +115,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
     raw = await request.read()
     try:
-        data = json.loads(raw) if raw else None
+        data = orjson.loads(raw) if raw else None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     try:

@@ -53,13 +53,11 @@ def check_key(key: str | None, *, required: bool) -> str | None:
     return key
 
 
-async def begin(
-    conn: asyncpg.Connection, principal: str, key: str, operation: str, body: Any
+async def stored(
+    conn: asyncpg.Connection, principal: str, key: str, operation: str, digest: bytes
 ) -> Replay | None:
-    """Claim the key (None: go ahead) or return the stored answer to replay."""
-    digest = request_hash(operation, body)
-    if await repo.claim(conn, principal, key, operation, digest):
-        return None
+    """After a failed claim: the answer to replay, a 409 for another request under the same
+    key, or None when there is nothing to replay (go ahead)."""
     row = await repo.get(conn, principal, key)
     if row is None or row["status"] is None:  # purged meanwhile: treat as new
         return None
@@ -69,6 +67,16 @@ async def begin(
             idempotency_key=key,
         )
     return Replay(row["status"], row["response"])
+
+
+async def begin(
+    conn: asyncpg.Connection, principal: str, key: str, operation: str, body: Any
+) -> Replay | None:
+    """Claim the key (None: go ahead) or return the stored answer to replay."""
+    digest = request_hash(operation, body)
+    if await repo.claim(conn, principal, key, operation, digest):
+        return None
+    return await stored(conn, principal, key, operation, digest)
 
 
 async def finish(

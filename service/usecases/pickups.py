@@ -8,11 +8,13 @@ lines or none: a refusal lists every short line.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -24,15 +26,17 @@ from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pic
 from service.domain.pickups import Actor, has_capacity, pickup_deadline, ready_by
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases import idempotency
-from service.usecases.identifiers import ItemLookup, resolve_items
+from service.usecases.identifiers import ItemLookup, ResolvedItem, resolve_items
 from service.usecases.pickup_views import created_view, pickup_view
+from service.usecases.stock_reader import TtlCache
 from service.usecases.store_model import hours_from_json
 from service.usecases.sync import utcnow
-from stores import availability_repo
 from stores import pickups as repo
+from stores.availability_repo import buffer_tiers
 
 Kind = Literal["reservation", "order"]
 SERVICE_OF: dict[str, str] = {"reservation": "reservation", "order": "click_and_collect"}
+OPERATION = "create_pickup"  # the Idempotency-Key operation
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,8 @@ class Idempotency:
     body: Any = field(compare=False)
 
 
-async def _store(conn: asyncpg.Connection, new: NewPickup) -> asyncpg.Record:
-    store = await repo.store(conn, new.store_id)
-    if store is None or not store["active"]:
+def _check_store(store: asyncpg.Record, new: NewPickup) -> asyncpg.Record:
+    if store["store_id"] is None or not store["active"]:
         raise NotFound(f"no active store {new.store_id!r}", unknown_stores=[new.store_id])
     if SERVICE_OF[new.kind] not in store["services"]:
         raise Conflict(
@@ -98,22 +101,20 @@ async def _check_capacity(conn: asyncpg.Connection, store: asyncpg.Record, now: 
         )
 
 
-async def _hold_stock(
-    conn: asyncpg.Connection,
+def _check_stock(
+    ctx: repo.CreateContext,
     store_id: str,
     qty: dict[str, int],
     now: datetime,
     settings: PickupSettings,
 ) -> None:
-    """Lock, compute ATP, refuse with every shortfall. Called inside the transaction."""
-    await repo.lock_stock(conn, store_id, list(qty))
-    stock = await availability_repo.load_sku_stock(conn, list(qty))
-    tiers = await availability_repo.load_buffer_tiers(conn)
+    """ATP of every line from the locked rows; refuse with every shortfall."""
+    tiers = buffer_tiers(ctx.buffer_rows)
     available: dict[tuple[str, str], int] = {}
     for sku in qty:
-        s = stock[sku]
-        erp, row_as_of = s.rows.get(store_id, (0, None))
-        as_of = max((d for d in (row_as_of, s.checked_at) if d), default=None)
+        erp, row_as_of = ctx.rows.get(sku, (0, None))
+        checked = ctx.checks.get(sku)
+        as_of = max((d for d in (row_as_of, checked) if d), default=None)
         if as_of is None or now - as_of > settings.max_staleness:
             raise ServiceUnavailable(
                 f"the stock of {sku} at store {store_id} is too old to promise "
@@ -121,10 +122,26 @@ async def _hold_stock(
                 sku=sku,
                 store_id=store_id,
             )
-        holds = [OpenHold(q, a) for q, a in s.holds.get(store_id, ())]
+        holds = [OpenHold(q, a) for q, a in ctx.holds.get(sku, ())]
         position = position_of(erp, pending_hold_qty(holds, as_of), tiers.resolve(store_id, sku))
         available[(store_id, sku)] = position.available if position.offered_for_pickup else 0
     ensure_available([StockRequest(store_id, sku, n) for sku, n in qty.items()], available)
+
+
+async def _resolve(
+    pool: asyncpg.Pool, lookups: list[ItemLookup], known: TtlCache | None
+) -> list[ResolvedItem]:
+    """Items of the lines; ``known`` remembers answers for a few seconds (mappings change
+    rarely; the availability reader shares the same cache)."""
+    cached = [known.get(x) for x in lookups] if known is not None else [None]
+    if known is not None and all(c is not None for c in cached):
+        return cached  # type: ignore[return-value]
+    async with pool.acquire() as conn:
+        items = await resolve_items(conn, lookups)
+    if known is not None:
+        for lookup, item in zip(lookups, items, strict=True):
+            known.put(lookup, item)
+    return items
 
 
 async def create_pickup(
@@ -133,74 +150,76 @@ async def create_pickup(
     actor: Actor,
     idem: Idempotency | None,
     settings: PickupSettings,
+    items_cache: TtlCache | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, answer). 201 new; 200 an order already created for that PrestaShop id."""
-    async with pool.acquire() as conn:
-        items = await resolve_items(conn, [line.lookup for line in new.lines])
-        async with conn.transaction():
-            if idem:
-                replay = await idempotency.begin(
-                    conn, idem.principal, idem.key, "create_pickup", idem.body
-                )
-                if replay:
-                    return replay.status, replay.body
-            status, body = await _create(conn, new, items, actor, settings)
-            if idem:
-                await idempotency.finish(conn, idem.principal, idem.key, status, body)
-            return status, body
+    """(HTTP status, answer). 201 new; 200 an order already created for that PrestaShop id.
 
-
-async def _create(
-    conn: asyncpg.Connection,
-    new: NewPickup,
-    items: list[Any],
-    actor: Actor,
-    settings: PickupSettings,
-) -> tuple[int, dict[str, Any]]:
-    if new.ps_order_id is not None:
-        existing = await repo.by_order(conn, new.ps_order_id)
-        if existing is not None:
-            return 200, await pickup_view(conn, existing)
-    now = utcnow()
-    store = await _store(conn, new)
-    await _check_capacity(conn, store, now)
+    Five round trips in the transaction: BEGIN, ``prepare_create`` (claim the key and lock;
+    then read the open holds), ``create_all`` (write everything and the idempotent answer),
+    COMMIT. The pickup code's slow hash runs in a thread meanwhile (hashlib releases the GIL)."""
+    items = await _resolve(pool, [line.lookup for line in new.lines], items_cache)
     qty: dict[str, int] = defaultdict(int)
     for item, line in zip(items, new.lines, strict=True):
         qty[item.sku] += line.quantity
-    await _hold_stock(conn, new.store_id, dict(qty), now, settings)
-    hours = hours_from_json(store["opening_hours"])
-    code, salt, pickup_id = new_pickup_code(), new_code_salt(), uuid.uuid4()
-    row = {
-        "id": pickup_id,
-        "kind": new.kind,
-        "store_id": new.store_id,
-        "customer": new.customer,
-        "ps_order_id": new.ps_order_id,
-        "ps_order_reference": new.ps_order_reference,
-        "payment_status": new.payment_status,
-        "currency": new.currency,
-        "code_hash": hash_pickup_code(code, salt, iterations=settings.code_iterations),
-        "code_salt": salt,
-        "created_at": now,
-        "deadline": pickup_deadline(now, store["hold_hours"], hours, store["timezone"]),
-        "ready_by": ready_by(now, settings.prep_minutes, hours, store["timezone"]),
-    }
-    lines = [
-        {
-            "sku": i.sku,
-            "ean": i.ean,
-            "quantity": x.quantity,
-            "unit_price": x.unit_price,
-            "label": x.label,
-        }
-        for i, x in zip(items, new.lines, strict=True)
-    ]
-    await repo.create_all(
-        conn, row, lines, dict(qty), (actor.kind.value, actor.id), _created_payload(row, lines)
+    code, salt = new_pickup_code(), new_code_salt()
+    code_hash = asyncio.get_running_loop().run_in_executor(
+        None, partial(hash_pickup_code, code, salt, iterations=settings.code_iterations)
     )
-    body = created_view(row, lines, actor.kind.value, actor.id)
-    body["pickup_code"] = code  # shown once (and replayed to the same Idempotency-Key)
-    return 201, body
+    digest = idempotency.request_hash(OPERATION, idem.body) if idem else b""
+    claim = (idem.principal, idem.key, OPERATION, digest) if idem else None
+    async with pool.acquire() as conn, conn.transaction():
+        ctx = await repo.prepare_create(conn, new.store_id, list(qty), claim, new.ps_order_id)
+        if idem and not ctx.claimed:
+            replay = await idempotency.stored(conn, idem.principal, idem.key, OPERATION, digest)
+            if replay:
+                return replay.status, replay.body
+        if ctx.existing_order is not None:
+            body = await pickup_view(conn, ctx.existing_order)
+            if idem:
+                await idempotency.finish(conn, idem.principal, idem.key, 200, body)
+            return 200, body
+        now = utcnow()
+        store = _check_store(ctx.store, new)
+        await _check_capacity(conn, store, now)
+        _check_stock(ctx, new.store_id, dict(qty), now, settings)
+        hours = hours_from_json(store["opening_hours"])
+        row = {
+            "id": uuid.uuid4(),
+            "kind": new.kind,
+            "store_id": new.store_id,
+            "customer": new.customer,
+            "ps_order_id": new.ps_order_id,
+            "ps_order_reference": new.ps_order_reference,
+            "payment_status": new.payment_status,
+            "currency": new.currency,
+            "code_hash": await code_hash,
+            "code_salt": salt,
+            "created_at": now,
+            "deadline": pickup_deadline(now, store["hold_hours"], hours, store["timezone"]),
+            "ready_by": ready_by(now, settings.prep_minutes, hours, store["timezone"]),
+        }
+        lines = [
+            {
+                "sku": i.sku,
+                "ean": i.ean,
+                "quantity": x.quantity,
+                "unit_price": x.unit_price,
+                "label": x.label,
+            }
+            for i, x in zip(items, new.lines, strict=True)
+        ]
+        body = created_view(row, lines, actor.kind.value, actor.id)
+        body["pickup_code"] = code  # shown once (and replayed to the same Idempotency-Key)
+        await repo.create_all(
+            conn,
+            row,
+            lines,
+            dict(qty),
+            (actor.kind.value, actor.id),
+            _created_payload(row, lines),
+            (idem.principal, idem.key, body) if idem else None,
+        )
+        return 201, body
 
 
 def _created_payload(row: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:

@@ -44,7 +44,11 @@ async def run_singleton(pool: asyncpg.Pool, job: Job, deps: Any) -> int | None:
         try:
             return await job.run_once(deps)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", job.lock_key)
+            try:
+                await conn.execute("SELECT pg_advisory_unlock($1)", job.lock_key)
+            except BaseException:
+                conn.terminate()  # never hand a connection that may hold the lock to the pool
+                raise
 
 
 async def run_job_forever(pool: asyncpg.Pool, job: Job, deps: Any) -> None:
