@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -286,7 +286,7 @@ async def run_wrk(
     target_rate: float | None = None,
     timeout_s: float = 5.0,
     work_dir: Path,
-    server_pid: int | None = None,
+    server_pid: int | Sequence[int] | None = None,
     database: str | None = None,
 ) -> WrkResult:
     """Run wrk with ``lua`` (which must declare the request; ``statuses``, ``tid``, ``counter``
@@ -428,12 +428,19 @@ class CpuUse:
 
 @contextlib.asynccontextmanager
 async def cpu_meter(
-    server_pid: int | None, database: str, *, client_is_self: bool = False
+    server_pid: int | Sequence[int] | None, database: str, *, client_is_self: bool = False
 ) -> AsyncIterator[CpuUse]:
     """Measure who used the CPU while the block runs. The load generator is the wrk child
-    that ran (and was reaped) inside the block, or this process (``client_is_self``)."""
+    that ran (and was reaped) inside the block, or this process (``client_is_self``). Several
+    server pids (replicas) count as one server."""
     use = CpuUse(has_server=server_pid is not None)
-    server0 = _proc_times(server_pid) if server_pid else (0.0, 0.0)
+    pids = [server_pid] if isinstance(server_pid, int) else list(server_pid or ())
+
+    def server_times() -> tuple[float, float]:
+        times = [_proc_times(p) for p in pids]
+        return sum(u for u, _ in times), sum(s for _, s in times)
+
+    server0 = server_times()
     pg0 = {pid: _proc_cpu(pid) for pid in _backends(database)}
     client0 = _self() if client_is_self else _children()
     busy0, total0 = _machine()
@@ -442,8 +449,8 @@ async def cpu_meter(
     finally:
         busy1, total1 = _machine()
         use.client = (_self() if client_is_self else _children()) - client0
-        if server_pid:
-            user, system = _proc_times(server_pid)
+        if pids:
+            user, system = server_times()
             use.server = user + system - sum(server0)
             use.server_sys = system - server0[1]
         use.postgres = sum(_proc_cpu(pid) - pg0.get(pid, 0.0) for pid in _backends(database))

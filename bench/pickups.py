@@ -32,6 +32,10 @@ Measured, in this order, at the same concurrency (``--connections``):
    during the run between the server process, this database's PostgreSQL backends, the load
    generator and every other process on the machine, from /proc.
 
+``--hot-share S`` changes the 20% (``0``: no contention, nearly every request creates a
+pickup); ``--replicas N`` runs N ``omnistock serve --reuse-port`` processes on the port (as N
+replicas on one host; their CPU is added up as "server").
+
 Then the check, from PostgreSQL, over every pickup created (warm-up included): for every
 (store, sku), the sum of the open holds must not exceed ``stock.erp_available`` (``oversold``
 counts the pairs where it does: must be 0); every pickup holds its 1 unit; pickups in the
@@ -120,7 +124,14 @@ async def seed(pool: asyncpg.Pool, state: SimulatorState, hot: list[Pair]) -> in
     return sum(stock.values())
 
 
-def pickup_lua(key: str, prefix: str, stores: list[str], skus: list[str], hot: list[Pair]) -> str:
+def pickup_lua(
+    key: str,
+    prefix: str,
+    stores: list[str],
+    skus: list[str],
+    hot: list[Pair],
+    hot_share: float = HOT_SHARE,
+) -> str:
     template = json.dumps(
         {
             "kind": "reservation",
@@ -140,7 +151,7 @@ local auth = "Bearer {key}"
 function request()
   counter = counter + 1
   local store, sku
-  if math.random() < {HOT_SHARE} then
+  if math.random() < {hot_share} then
     local pair = hot[math.random(#hot)]
     store, sku = pair[1], pair[2]
   else
@@ -276,11 +287,17 @@ async def run(args: argparse.Namespace) -> None:
                 key, _ = await create_key(pool, "storefront", label="bench pickups")
             finally:
                 await pool.close()
+            replicas = (
+                "1 process"
+                if args.replicas == 1
+                else f"{args.replicas} replicas (processes) sharing the port (--reuse-port)"
+            )
             print(
                 f"pickups: {STORES} stores x {SKUS} SKUs ({STORES * SKUS:,} pairs, {units:,} "
-                f"units), {HOT_PAIRS} hot pairs of {HOT_STOCK} units get {HOT_SHARE:.0%} of the "
-                f"requests; omnistock serve: 1 process, default settings (INFO logs, pool max "
-                f"10); wrk: 1 thread; {conns} connections; {args.seconds:g} s per run; "
+                f"units), {HOT_PAIRS} hot pairs of {HOT_STOCK} units get "
+                f"{args.hot_share:.0%} of the requests; omnistock serve: {replicas}, default "
+                f"settings (INFO logs, pool max 10 each); wrk: 1 thread; {conns} connections; "
+                f"{args.seconds:g} s per run; "
                 f"load average {os.getloadavg()[0]:.2f}, niceness {os.nice(0)}",
                 flush=True,
             )
@@ -290,19 +307,26 @@ async def run(args: argparse.Namespace) -> None:
             print(baseline.row(), flush=True)
 
             port = free_port()
-            async with server(
-                "omnistock",
-                omnistock_argv(port),
-                port=port,
-                ready_path="/readyz",
-                env=server_env(dsn),
-                log_dir=work,
-            ) as api:
+            async with contextlib.AsyncExitStack() as stack:
+                apis = [
+                    await stack.enter_async_context(
+                        server(
+                            f"omnistock{n}" if args.replicas > 1 else "omnistock",
+                            omnistock_argv(port) + (["--reuse-port"] if args.replicas > 1 else []),
+                            port=port,
+                            ready_path="/readyz",
+                            env=server_env(dsn),
+                            log_dir=work,
+                        )
+                    )
+                    for n in range(1, args.replicas + 1)
+                ]
+                api = apis[0]
                 pid = os.getpid()
                 warm = await run_wrk(
                     "warm-up",
                     api.url,
-                    pickup_lua(key, f"warm{pid}", stores, skus, hot),
+                    pickup_lua(key, f"warm{pid}", stores, skus, hot, args.hot_share),
                     connections=conns,
                     seconds=2,
                     work_dir=work,
@@ -310,11 +334,11 @@ async def run(args: argparse.Namespace) -> None:
                 result = await run_wrk(
                     "POST /v1/pickups (1 unit, unique Idempotency-Key)",
                     api.url,
-                    pickup_lua(key, f"run{pid}", stores, skus, hot),
+                    pickup_lua(key, f"run{pid}", stores, skus, hot, args.hot_share),
                     connections=conns,
                     seconds=args.seconds,
                     work_dir=work,
-                    server_pid=api.process.pid,
+                    server_pid=[a.process.pid for a in apis],
                     database=database,
                 )
                 # 409 (refused for stock) is an expected answer here, not an error
@@ -327,13 +351,13 @@ async def run(args: argparse.Namespace) -> None:
                         profiled = await run_wrk(
                             "profile",
                             api.url,
-                            pickup_lua(key, f"prof{pid}", stores, skus, hot),
+                            pickup_lua(key, f"prof{pid}", stores, skus, hot, args.hot_share),
                             connections=conns,
                             seconds=seconds,
                             work_dir=work,
                         )
                     await asyncio.sleep(0.5)
-                log_lines = count_lines(api.log)
+                log_lines = sum(count_lines(a.log) for a in apis)
             found = await check(dsn, hot)
 
     runs = [warm, result] + ([profiled] if args.profile else [])
@@ -375,6 +399,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20, help="length of each measured run")
     parser.add_argument("--connections", type=int, default=16, help="concurrency of both runs")
     parser.add_argument("--profile", metavar="DIR", help="also py-spy omnistock into DIR")
+    parser.add_argument(
+        "--hot-share",
+        type=float,
+        default=HOT_SHARE,
+        help="share of the requests sent to the 8 hot pairs (contention; refused once sold out)",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="omnistock serve processes on one port (--reuse-port), as k8s replicas would run",
+    )
     parser.add_argument(
         "--nice",
         type=int,

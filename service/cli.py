@@ -46,15 +46,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log.info("serving", extra={"host": host, "port": port})
     gc.collect()
     gc.freeze()  # start-up objects are permanent: keep them out of every later GC pass
+    app = create_app(settings)
+    app.on_startup.append(_freeze_startup_objects)  # runs after every cleanup context started
     web.run_app(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         shutdown_timeout=settings.shutdown_timeout_s,
         access_log=None,
         print=None,
+        reuse_port=args.reuse_port or None,
     )
     return 0
+
+
+async def _freeze_startup_objects(_app: web.Application) -> None:
+    gc.collect()
+    gc.freeze()  # what the app built at start-up (pool, caches, ERP client) is permanent too
 
 
 async def _migrate(settings: Settings) -> int:
@@ -151,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="default: OMNISTOCK_HOST")
     serve.add_argument("--port", type=int, default=None, help="default: OMNISTOCK_PORT")
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="bind with SO_REUSEPORT: several serve processes (replicas) share the port and "
+        "the kernel spreads connections between them",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run the background jobs")
