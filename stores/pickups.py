@@ -102,7 +102,7 @@ WHERE store_id = $1 AND sku = ANY($2::text[]) AND released_at IS NULL
 
 
 # Everything a new pickup writes, in one statement (one round trip): the pickup, its lines, its
-# holds, the first history row, the outbox row, the hot-SKU marks and the stock NOTIFY.
+# holds, the first history row, the outbox row, the idempotent answer and the stock NOTIFY.
 # Foreign keys are checked at the end of the statement, when the pickup row exists.
 _CREATE_ALL = """
 WITH p AS (
@@ -125,9 +125,6 @@ WITH p AS (
 ), o AS (
     INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
     VALUES ('pickup', $1::text, 'pickup.created', $24::text::jsonb)
-), w AS (
-    INSERT INTO hot_skus (sku, wanted_at) SELECT unnest($20::text[]), $13
-    ON CONFLICT (sku) DO UPDATE SET wanted_at = greatest(hot_skus.wanted_at, EXCLUDED.wanted_at)
 ), i AS (
     UPDATE idempotency_keys SET status = 201, response = $28::text::jsonb
     WHERE principal = $26 AND key = $27

@@ -181,6 +181,7 @@ async def post_pickup(request: web.Request) -> web.Response:
         idem,
         _settings(request),
         items_cache=request.app[READER].items,
+        mark_hot=request.app[READER].want,
     )
     return _pickup_response(answer, status)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ import asyncpg
 
 from service.domain.atp import OpenHold, StockRequest, ensure_available, pending_hold_qty
 from service.domain.atp import stock_position as position_of
+from service.domain.hours import OpeningHours
 from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pickup_code
 from service.domain.pickups import Actor, has_capacity, pickup_deadline, ready_by
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
@@ -128,6 +130,21 @@ def _check_stock(
     ensure_available([StockRequest(store_id, sku, n) for sku, n in qty.items()], available)
 
 
+_HOURS: dict[str, tuple[Any, OpeningHours]] = {}  # store -> (its JSON, parsed): pure values
+
+
+def _hours(store_id: str, data: Any) -> OpeningHours:
+    """``hours_from_json``, parsed again only when the store's JSON hours changed."""
+    hit = _HOURS.get(store_id)
+    if hit is not None and hit[0] == data:
+        return hit[1]
+    hours = hours_from_json(data)
+    if len(_HOURS) > 10_000:
+        _HOURS.clear()
+    _HOURS[store_id] = (data, hours)
+    return hours
+
+
 async def _resolve(
     pool: asyncpg.Pool, lookups: list[ItemLookup], known: TtlCache | None
 ) -> list[ResolvedItem]:
@@ -151,12 +168,16 @@ async def create_pickup(
     idem: Idempotency | None,
     settings: PickupSettings,
     items_cache: TtlCache | None = None,
+    mark_hot: Callable[[Iterable[str]], None] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, answer). 201 new; 200 an order already created for that PrestaShop id.
 
     Five round trips in the transaction: BEGIN, ``prepare_create`` (claim the key and lock;
     then read the open holds), ``create_all`` (write everything and the idempotent answer),
-    COMMIT. The pickup code's slow hash runs in a thread meanwhile (hashlib releases the GIL)."""
+    COMMIT. The pickup code's slow hash runs in a thread meanwhile (hashlib releases the GIL).
+    ``mark_hot`` (the availability reader's batched hot-SKU list) hears the SKUs held, so that
+    the hot sync pass keeps them fresh; a per-pickup upsert would lock one row per SKU across
+    stores until commit."""
     items = await _resolve(pool, [line.lookup for line in new.lines], items_cache)
     qty: dict[str, int] = defaultdict(int)
     for item, line in zip(items, new.lines, strict=True):
@@ -182,7 +203,7 @@ async def create_pickup(
         store = _check_store(ctx.store, new)
         await _check_capacity(conn, store, now)
         _check_stock(ctx, new.store_id, dict(qty), now, settings)
-        hours = hours_from_json(store["opening_hours"])
+        hours = _hours(store["store_id"], store["opening_hours"])
         row = {
             "id": uuid.uuid4(),
             "kind": new.kind,
@@ -208,6 +229,8 @@ async def create_pickup(
             }
             for i, x in zip(items, new.lines, strict=True)
         ]
+        if mark_hot is not None:
+            mark_hot(qty)
         body = created_view(row, lines, actor.kind.value, actor.id)
         body["pickup_code"] = code  # shown once (and replayed to the same Idempotency-Key)
         await repo.create_all(

@@ -292,3 +292,12 @@ async def test_sweeper_expires_and_no_shows_and_releases(client, keys, pool) -> 
     assert {"pickup.expired", "pickup.no_show"} <= kinds
     hist = await pool.fetchrow("SELECT actor_kind FROM pickup_history WHERE event = 'expire'")
     assert hist["actor_kind"] == "system"
+
+
+async def test_held_skus_are_marked_hot_for_the_sync(client, keys, pool) -> None:
+    from service.api.appkeys import READER
+
+    await create(client, keys["storefront"], reservation(("JEANS-32", 1), ("TSHIRT-RED-M", 1)))
+    await client.app[READER].flush_wanted()  # the API's batch, every 2 s
+    hot = await pool.fetch("SELECT sku FROM hot_skus ORDER BY sku")
+    assert [r["sku"] for r in hot] == ["JEANS-32", "TSHIRT-RED-M"]
