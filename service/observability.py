@@ -21,7 +21,7 @@ from prometheus_client import (
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
-_second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+_second: list[tuple[int | None, str]] = [(None, "")]  # last whole second and its text
 
 
 def utc_timestamp_ms(at: float) -> str:
@@ -33,10 +33,11 @@ def utc_timestamp_ms(at: float) -> str:
         whole, micros = whole + 1, micros - 1_000_000
     elif micros < 0:
         whole, micros = whole - 1, micros + 1_000_000
-    if _second[0] != whole:
-        _second[1] = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        _second[0] = whole
-    return f"{_second[1]}.{micros // 1000:03d}+00:00"
+    cached_whole, text = _second[0]
+    if cached_whole != whole:
+        text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second[0] = (whole, text)  # one assignment: threads see the pair or the old pair
+    return f"{text}.{micros // 1000:03d}+00:00"
 
 
 class JsonFormatter(logging.Formatter):
@@ -72,6 +73,7 @@ class JsonLinesHandler(logging.StreamHandler):
         self.setFormatter(JsonFormatter())
         self._pending: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -86,16 +88,25 @@ class JsonLinesHandler(logging.StreamHandler):
         self.write_line(orjson.dumps(fields, default=str).decode())
 
     def write_line(self, line: str, *, urgent: bool = False) -> None:
-        self._pending.append(line)
-        if urgent or len(self._pending) >= self.MAX_PENDING:
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.append(line)
+            full = len(self._pending) >= self.MAX_PENDING
+        if urgent or full:
             self.flush()
-        elif self._timer is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # no event loop in this thread: nobody would flush later
-                self.flush()
-                return
-            self._timer = loop.call_later(self.FLUSH_EVERY_S, self._on_timer)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop in this thread: nobody would flush later
+            self.flush()
+            return
+        timer = self._timer
+        if timer is not None and self._timer_loop is loop and not timer.cancelled():
+            return  # a flush is already due on this loop
+        if timer is not None:  # due on a loop that stopped (a former asyncio.run)
+            timer.cancel()
+            self.flush()
+        self._timer_loop = loop
+        self._timer = loop.call_later(self.FLUSH_EVERY_S, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None

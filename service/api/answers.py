@@ -15,11 +15,26 @@ import time
 
 from service.usecases.stock_reader import StockReader
 
+MAX_ANSWER_BYTES = 16 * 1024  # larger answers (many stores) are not kept
+MAX_TOTAL_BYTES = 32 * 1024 * 1024  # then everything is dropped and the cache starts over
+
 
 class AnswerCache:
-    def __init__(self, reader: StockReader, ttl_s: float, max_entries: int = 20_000) -> None:
-        self.reader, self.ttl_s, self.max_entries = reader, ttl_s, max_entries
+    """Bounded in bytes, whatever the callers send: a key is any query string (callers decide
+    the key space), so the cache holds at most ``MAX_TOTAL_BYTES`` of answers, each at most
+    ``MAX_ANSWER_BYTES``, and starts over when full (expired entries go with the rest)."""
+
+    def __init__(
+        self,
+        reader: StockReader,
+        ttl_s: float,
+        max_bytes: int = MAX_TOTAL_BYTES,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+    ) -> None:
+        self.reader, self.ttl_s = reader, ttl_s
+        self.max_bytes, self.max_answer_bytes = max_bytes, max_answer_bytes
         self._entries: dict[str, tuple[float, int, str, bytes]] = {}
+        self._bytes = 0
 
     @property
     def enabled(self) -> bool:
@@ -31,16 +46,27 @@ class AnswerCache:
             return None
         expires, epoch, sku, body = hit
         if expires < time.monotonic() or self.reader.changed_since(sku, epoch):
-            self._entries.pop(key, None)
+            if self._entries.pop(key, None) is not None:
+                self._bytes -= len(key) + len(body)
             return None
         return body
 
     def put(self, key: str, epoch: int, sku: str, body: bytes) -> None:
-        if not self.enabled:
+        size = len(key) + len(body)
+        if not self.enabled or size > self.max_answer_bytes:
             return
-        if len(self._entries) >= self.max_entries:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(key) + len(old[3])
+        if self._bytes + size > self.max_bytes:
             self._entries.clear()
+            self._bytes = 0
         self._entries[key] = (time.monotonic() + self.ttl_s, epoch, sku, body)
+        self._bytes += size
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -36,7 +36,8 @@ def reader_settings(app: web.Application) -> ReaderSettings:
 
 
 async def listen_for_changes(pool: asyncpg.Pool, reader: StockReader) -> None:
-    """Drop cache entries of SKUs changed anywhere; after a lost connection, drop them all."""
+    """Drop cache entries of SKUs changed anywhere. Each time the LISTEN is (re)established,
+    everything is dropped once: changes made while nobody listened were not heard."""
     pending: set[asyncio.Task[None]] = set()
     while True:
         lost = asyncio.Event()
@@ -51,13 +52,15 @@ async def listen_for_changes(pool: asyncpg.Pool, reader: StockReader) -> None:
                 conn.add_termination_listener(lambda _c, ev=lost: ev.set())
                 await conn.add_listener(STOCK_CHANNEL, on_stock)
                 try:
+                    await reader.invalidate_all()  # listening now: drop what we may have missed
                     await lost.wait()
                 finally:
                     with contextlib.suppress(Exception):
                         await conn.remove_listener(STOCK_CHANNEL, on_stock)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("stock change listener lost its connection: %s", exc)
-        await reader.invalidate_all()  # we may have missed changes meanwhile
+        except Exception as exc:  # PostgreSQL or the cache (Redis) failed: listen again
+            log.warning("stock change listener failed, listening again in 1 s: %s", exc)
+            with contextlib.suppress(Exception):
+                await reader.invalidate_all()
         await asyncio.sleep(1.0)
 
 

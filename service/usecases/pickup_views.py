@@ -17,7 +17,11 @@ CENT = Decimal("0.01")
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    """ISO 8601 with ``Z`` for UTC, as the API's pydantic answers write datetimes."""
+    if value is None:
+        return None
+    text: str = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def summary(row: asyncpg.Record) -> dict[str, Any]:

@@ -188,61 +188,72 @@ async def create_pickup(
     )
     digest = idempotency.request_hash(OPERATION, idem.body) if idem else b""
     claim = (idem.principal, idem.key, OPERATION, digest) if idem else None
-    async with pool.acquire() as conn, conn.transaction():
-        ctx = await repo.prepare_create(conn, new.store_id, list(qty), claim, new.ps_order_id)
-        if idem and not ctx.claimed:
-            replay = await idempotency.stored(conn, idem.principal, idem.key, OPERATION, digest)
-            if replay:
-                return replay.status, replay.body
-        if ctx.existing_order is not None:
-            body = await pickup_view(conn, ctx.existing_order)
-            if idem:
-                await idempotency.finish(conn, idem.principal, idem.key, 200, body)
-            return 200, body
-        now = utcnow()
-        store = _check_store(ctx.store, new)
-        await _check_capacity(conn, store, now)
-        _check_stock(ctx, new.store_id, dict(qty), now, settings)
-        hours = _hours(store["store_id"], store["opening_hours"])
-        row = {
-            "id": uuid.uuid4(),
-            "kind": new.kind,
-            "store_id": new.store_id,
-            "customer": new.customer,
-            "ps_order_id": new.ps_order_id,
-            "ps_order_reference": new.ps_order_reference,
-            "payment_status": new.payment_status,
-            "currency": new.currency,
-            "code_hash": await code_hash,
-            "code_salt": salt,
-            "created_at": now,
-            "deadline": pickup_deadline(now, store["hold_hours"], hours, store["timezone"]),
-            "ready_by": ready_by(now, settings.prep_minutes, hours, store["timezone"]),
-        }
-        lines = [
-            {
-                "sku": i.sku,
-                "ean": i.ean,
-                "quantity": x.quantity,
-                "unit_price": x.unit_price,
-                "label": x.label,
+
+    async def attempt() -> tuple[int, dict[str, Any]]:
+        async with pool.acquire() as conn, conn.transaction():
+            ctx = await repo.prepare_create(conn, new.store_id, list(qty), claim, new.ps_order_id)
+            if idem and not ctx.claimed:
+                replay = await idempotency.stored(conn, idem.principal, idem.key, OPERATION, digest)
+                if replay:
+                    return replay.status, replay.body
+            if ctx.existing_order is not None:
+                body = await pickup_view(conn, ctx.existing_order)
+                if idem:
+                    await idempotency.finish(conn, idem.principal, idem.key, 200, body)
+                return 200, body
+            now = utcnow()
+            store = _check_store(ctx.store, new)
+            await _check_capacity(conn, store, now)
+            _check_stock(ctx, new.store_id, dict(qty), now, settings)
+            hours = _hours(store["store_id"], store["opening_hours"])
+            row = {
+                "id": uuid.uuid4(),
+                "kind": new.kind,
+                "store_id": new.store_id,
+                "customer": new.customer,
+                "ps_order_id": new.ps_order_id,
+                "ps_order_reference": new.ps_order_reference,
+                "payment_status": new.payment_status,
+                "currency": new.currency,
+                "code_hash": await code_hash,
+                "code_salt": salt,
+                "created_at": now,
+                "deadline": pickup_deadline(now, store["hold_hours"], hours, store["timezone"]),
+                "ready_by": ready_by(now, settings.prep_minutes, hours, store["timezone"]),
             }
-            for i, x in zip(items, new.lines, strict=True)
-        ]
-        if mark_hot is not None:
-            mark_hot(qty)
-        body = created_view(row, lines, actor.kind.value, actor.id)
-        body["pickup_code"] = code  # shown once (and replayed to the same Idempotency-Key)
-        await repo.create_all(
-            conn,
-            row,
-            lines,
-            dict(qty),
-            (actor.kind.value, actor.id),
-            _created_payload(row, lines),
-            (idem.principal, idem.key, body) if idem else None,
-        )
-        return 201, body
+            lines = [
+                {
+                    "sku": i.sku,
+                    "ean": i.ean,
+                    "quantity": x.quantity,
+                    "unit_price": x.unit_price,
+                    "label": x.label,
+                }
+                for i, x in zip(items, new.lines, strict=True)
+            ]
+            if mark_hot is not None:
+                mark_hot(qty)
+            body = created_view(row, lines, actor.kind.value, actor.id)
+            body["pickup_code"] = code  # shown once (and replayed to the same Idempotency-Key)
+            await repo.create_all(
+                conn,
+                row,
+                lines,
+                dict(qty),
+                (actor.kind.value, actor.id),
+                _created_payload(row, lines),
+                (idem.principal, idem.key, body) if idem else None,
+            )
+            return 201, body
+
+    try:
+        return await attempt()
+    except asyncpg.UniqueViolationError as exc:
+        if new.ps_order_id is None or exc.constraint_name != "pickups_ps_order_unique":
+            raise
+    # another request created this order between our read and our insert (its transaction
+    # committed while ours waited): try again, and this time answer with that order (200)
+    return await attempt()
 
 
 def _created_payload(row: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:

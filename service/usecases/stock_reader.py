@@ -125,6 +125,7 @@ class StockReader:
 
     # ------------------------------------------------------------------ cache
     async def load(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+        epoch = self.epoch  # a change notified from now on must not be covered by what we store
         keys = [cache_key("stock", s) for s in skus]
         found: dict[str, SkuStock] = {}
         for sku, value in zip(skus, await get_many(self.cache, keys), strict=True):
@@ -136,9 +137,10 @@ class StockReader:
             self.metrics.cache_requests.labels("stock", "miss").inc(len(missing))
             async with self.pool.acquire() as conn:
                 loaded = await repo.load_sku_stock(conn, missing)
-            pairs = [
+            pairs = [  # a SKU whose change was notified while we read may be read as it was
                 (cache_key("stock", s), _encode(v) if self.settings.encode else v)
                 for s, v in loaded.items()
+                if not self.changed_since(s, epoch)
             ]
             await set_many(self.cache, pairs, self.settings.cache_ttl_s)
             found.update(loaded)
@@ -146,21 +148,25 @@ class StockReader:
 
     async def invalidate(self, skus: Iterable[str]) -> None:
         skus = list(skus)
-        for sku in skus:
-            await self.cache.delete(cache_key("stock", sku))
-        self.epoch += 1
-        if len(self._changed_at) > 100_000:  # bounded: forgetting SKUs means "all changed"
-            self._changed_at.clear()
-            self._reference_changed_at = self.epoch
-        for sku in skus:
-            self._changed_at[sku] = self.epoch
+        try:
+            for sku in skus:
+                await self.cache.delete(cache_key("stock", sku))
+        finally:  # even when a delete failed (Redis down): answers built on top are dropped
+            self.epoch += 1
+            if len(self._changed_at) > 100_000:  # bounded: forgetting SKUs = "all changed"
+                self._changed_at.clear()
+                self._reference_changed_at = self.epoch
+            for sku in skus:
+                self._changed_at[sku] = self.epoch
 
     async def invalidate_all(self) -> None:
         """Drop every stock entry (after a lost change listener: changes may have been missed)."""
-        await clear_ours(self.cache)
-        self.epoch += 1
-        self._changed_at.clear()
-        self._reference_changed_at = self.epoch
+        try:
+            await clear_ours(self.cache)
+        finally:
+            self.epoch += 1
+            self._changed_at.clear()
+            self._reference_changed_at = self.epoch
 
     def changed_since(self, sku: str, epoch: int) -> bool:
         """Whether ``sku``'s stock or any reference data changed after ``epoch`` was read."""

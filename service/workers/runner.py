@@ -38,7 +38,11 @@ class Job:
 async def run_singleton(pool: asyncpg.Pool, job: Job, deps: Any) -> int | None:
     """Run the job once if no other process holds its lock; None when skipped."""
     async with pool.acquire() as conn:
-        got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", job.lock_key)
+        try:
+            got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", job.lock_key)
+        except BaseException:
+            conn.terminate()  # the server may have granted the lock before the call failed
+            raise
         if not got:
             return None
         try:

@@ -127,3 +127,17 @@ def test_timestamps_read_as_datetime_writes_them(at: float) -> None:
     assert utc_timestamp_ms(at) == datetime.fromtimestamp(at, UTC).isoformat(
         timespec="milliseconds"
     )
+
+
+def test_lines_logged_on_a_second_event_loop_are_written() -> None:
+    """A flush scheduled on a loop that has stopped (a former asyncio.run) must not keep the
+    next loop's lines waiting."""
+
+    async def log_and_wait(text: str, wait: float) -> None:
+        logging.getLogger("omnistock.test").info(text)
+        await asyncio.sleep(wait)
+
+    with _json_root() as (handler, stream):
+        asyncio.run(log_and_wait("first", 0))  # the loop ends before its flush is due
+        asyncio.run(log_and_wait("second", handler.FLUSH_EVERY_S * 3))
+        assert [x["msg"] for x in _lines(stream)] == ["first", "second"]

@@ -119,3 +119,40 @@ async def test_errors_are_not_cached(make_client, key) -> None:
     resp = await client.get("/v1/availability?sku=NOPE&store=PAR", headers=bearer(key))
     assert resp.status == 404
     assert len(client.app[ANSWERS]) == 0
+
+
+async def test_the_cache_is_bounded_in_bytes_whatever_the_queries(make_client, key) -> None:
+    client = await make_client(answer_cache_s=60)
+    answers = client.app[ANSWERS]
+    answers.max_bytes = 4_000  # a few answers' worth
+    for n in range(40):  # unknown parameters make new keys for the same answer
+        assert await _available(client, key, f"{Q}&junk={n}") == 10
+        assert answers.size_bytes <= 4_000
+    assert 0 < len(answers) < 40
+    big = AnswerCache(client.app[READER], 60, max_answer_bytes=100)
+    big.put("k", 0, "JEANS-32", b"x" * 200)  # larger than one answer may be: not kept
+    assert len(big) == 0 and big.size_bytes == 0
+
+
+async def test_a_read_overtaken_by_a_change_is_not_cached(make_client, key, monkeypatch) -> None:
+    """A NOTIFY that lands while the stock is read from PostgreSQL: what was read may predate
+    the change, so it answers this request but is not kept for the next ones."""
+    from stores import availability_repo
+    from stores.cache import cache_key
+
+    client = await make_client(answer_cache_s=60)
+    reader = client.app[READER]
+    real = availability_repo.load_sku_stock
+
+    async def overtaken(conn, skus):
+        loaded = await real(conn, skus)
+        await reader.invalidate(skus)  # the change's NOTIFY, heard mid-read
+        return loaded
+
+    monkeypatch.setattr(availability_repo, "load_sku_stock", overtaken)
+    assert await _available(client, key) == 10
+    assert await reader.cache.get(cache_key("stock", "JEANS-32")) is None
+    assert len(client.app[ANSWERS]) == 0 or client.app[ANSWERS].get(Q) is None
+    monkeypatch.setattr(availability_repo, "load_sku_stock", real)
+    assert await _available(client, key) == 10
+    assert await reader.cache.get(cache_key("stock", "JEANS-32")) is not None

@@ -87,3 +87,35 @@ async def test_one_key_sent_20_times_at_once_creates_one_pickup(client, pool, ma
     assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
     assert await pool.fetchval("SELECT sum(qty) FROM stock_holds") == 2
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
+
+
+async def test_one_order_sent_at_once_under_different_keys_is_created_once(
+    pool, aiohttp_client, settings, make_key
+) -> None:
+    """Orders are idempotent on the PrestaShop order id even when the retries race: the
+    losers of the insert answer 200 with the winner's pickup, never a 500."""
+    await seed(pool)
+    key = await make_key("storefront")
+    apps = [await aiohttp_client(create_app(settings, pool=pool)) for _ in range(2)]
+    order = {
+        "kind": "order",
+        "store_id": "PAR",
+        "customer": CUSTOMER,
+        "lines": [{"sku": "JEANS-32", "quantity": 1, "unit_price": "49.90"}],
+        "ps_order_id": 4242,
+        "payment_status": "paid",
+    }
+
+    async def one(i: int) -> tuple[int, str]:
+        resp = await apps[i % 2].post(
+            "/v1/pickups", json=order, headers={**bearer(key), "Idempotency-Key": f"o-{i}"}
+        )
+        body = await resp.json()
+        return resp.status, body.get("id", body.get("detail", ""))
+
+    answers = await asyncio.gather(*(one(i) for i in range(12)))
+    statuses = sorted(s for s, _ in answers)
+    assert statuses == [200] * 11 + [201], answers
+    assert len({pickup_id for _, pickup_id in answers}) == 1
+    assert await pool.fetchval("SELECT count(*) FROM pickups WHERE ps_order_id = 4242") == 1
+    assert await pool.fetchval("SELECT sum(qty) FROM stock_holds") == 1
