@@ -40,13 +40,16 @@ the arrival rate with a Lua ``delay()`` per request: each connection waits a ran
 ``connections / target rate`` after every answer; the achieved rate is printed beside the target.
 
 CPUs (2 cores): omnistock and the bare app are pinned to CPU 0 and wrk (1 thread) to CPU 1, so
-the client never steals the server's core. PostgreSQL is not pinned: with a warm stock cache,
-omnistock still resolves the SKU with one query per request (``resolve_item``), besides a key
-re-check every 5 s and a hot-SKU flush every 2 s. Under each row, "CPU per request" splits the
-CPU used during the run between the server process (and its part in the kernel), this
-database's PostgreSQL backends, wrk and every other process on the machine (a busy neighbour
-shows up there), from /proc. ``--profile DIR`` adds py-spy samples of omnistock under (b) and (c)
-at saturation (separate runs after the measured ones), summarised at the end.
+the client never steals the server's core. PostgreSQL is not pinned: with a warm cache, (b) reads
+nothing from PostgreSQL per request (the encoded answer is reused for up to
+``OMNISTOCK_ANSWER_CACHE_S``, 1 s, and recomputed from the stock cache after that; resolved items
+are kept 30 s), besides a key re-check every 5 s and a hot-SKU flush every 2 s; (c) is computed
+for every request (1,000 cells from the stock cache) and never cached as an answer. Under each
+row, "CPU per request" splits the CPU used during the run between the server process (and its
+part in the kernel), this database's PostgreSQL backends, wrk and every other process on the
+machine (a busy neighbour shows up there), from /proc. ``--profile DIR`` adds py-spy samples of
+omnistock under (b) and (c) at saturation (separate runs after the measured ones), summarised at
+the end.
 
 The database is a fresh one, created and dropped here: on ``DATABASE_URL`` when set, else on the
 embedded server (``stores.embedded``). This is a benchmark, not a test: nothing is asserted; the
