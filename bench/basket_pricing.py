@@ -57,11 +57,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
-from _harness import CpuUse, cpu_meter, database_name, profile_summary, pyspy
+from _harness import (
+    CpuUse,
+    admin_dsn,
+    cpu_meter,
+    database_name,
+    fresh_database,
+    profile_summary,
+    pyspy,
+)
 from aiohttp import web
 
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body
@@ -82,27 +89,6 @@ PRICED, BASELINE = "/v1/baskets/price", "/bench/basket/resolve"
 
 
 # ------------------------------------------------------------------------------- data
-def admin_dsn() -> str:
-    if url := os.environ.get("DATABASE_URL"):
-        return url
-    from stores.embedded import embedded_admin_dsn
-
-    return embedded_admin_dsn(Path(tempfile.gettempdir()) / "omnistock-bench" / "pg")
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(admin: str) -> AsyncIterator[str]:
-    name = f"omnistock_bench_baskets_{os.getpid()}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        yield urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
-    finally:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-
 def make_rules(rng: random.Random, skus: list[str], count: int) -> list[dict[str, Any]]:
     """``count`` rules, all active now in STORE: a realistic mix of kinds and targets."""
     now = datetime.now(UTC)
@@ -354,7 +340,7 @@ def row(label: str, conns: int, r: dict[str, float], cpu: CpuUse) -> str:
 async def run(args: argparse.Namespace) -> None:
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
     drive = drive_wrk if use_wrk else drive_aiohttp
-    async with fresh_database(admin_dsn()) as dsn:
+    async with fresh_database(admin_dsn(), "omnistock_bench_baskets") as dsn:
         pool = await create_pool(dsn, min_size=1, max_size=4)
         try:
             async with pool.acquire() as conn:

@@ -29,22 +29,19 @@ import contextlib
 import cProfile
 import io
 import multiprocessing
-import os
 import pstats
 import random
 import re
 import socket
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from _harness import admin_dsn, fresh_database
 from lxml import etree
 
 from service.erp.cegid import CegidConfig, CegidErp, readers
@@ -121,28 +118,6 @@ async def simulator(args: argparse.Namespace, state: SimulatorState) -> AsyncIte
 
 
 # ------------------------------------------------------------------------------- database
-def admin_dsn() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from stores.embedded import embedded_admin_dsn
-
-    return embedded_admin_dsn(Path(tempfile.gettempdir()) / "omnistock-bench" / "pg")
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(admin: str) -> AsyncIterator[str]:
-    name = f"omnistock_bench_{os.getpid()}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        yield urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
-    finally:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-
 # ------------------------------------------------------------------------------- baseline
 def envelope(page_index: int, page_size: int) -> bytes:
     """The request the adapter sends (tests/erp/golden), written by hand."""
@@ -289,7 +264,7 @@ async def run(args: argparse.Namespace) -> None:
     )
     state = generate(SEED, args.stores, args.skus)
     lines: list[Line] = []
-    async with simulator(args, state) as url, fresh_database(admin_dsn()) as dsn:
+    async with simulator(args, state) as url, fresh_database(admin_dsn(), "omnistock_bench") as dsn:
         pool = await create_pool(dsn, min_size=2, max_size=args.concurrency + 2)
         erp = await CegidErp.create(
             CegidConfig(
