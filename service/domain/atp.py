@@ -196,6 +196,31 @@ def position_figures(
     return available, status, available >= (hide_below if hide_below > 1 else 1), short_by
 
 
+def grants(erp_available: int, pending_held: int, buffers: Buffers, qty: int) -> bool:
+    """Whether ``qty`` units can be held: offered for pickup and at least ``qty`` available."""
+    available, _, offered, _ = position_figures(erp_available, pending_held, buffers)
+    return offered and available >= qty
+
+
+def hold_headroom(erp_available: int, pending_held: int, buffers: Buffers, qty: int) -> int | None:
+    """How many more pending units ``grants`` tolerates for ``qty``; None when it refuses now.
+
+    Creating a pickup decides from an unlocked read, then writes only if the holds added since
+    stay within this headroom (sql/0010). Found by bisection over ``grants``, which can only turn
+    false as ``pending_held`` grows, so the formula stays written once, in ``position_figures``.
+    """
+    if not grants(erp_available, pending_held, buffers, qty):
+        return None
+    low, high = 0, max(erp_available - pending_held, 0)  # beyond ``high`` nothing is available
+    while low < high:  # invariant: grants at pending_held + low
+        middle = (low + high + 1) // 2
+        if grants(erp_available, pending_held + middle, buffers, qty):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def stale(as_of: datetime | None, now: datetime, budget_seconds: float) -> bool:
     """Whether a snapshot taken at ``as_of`` is older than the staleness budget (None: stale)."""
     if budget_seconds < 0:

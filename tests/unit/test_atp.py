@@ -15,7 +15,9 @@ from service.domain.atp import (
     StockStatus,
     ensure_available,
     find_shortfalls,
+    grants,
     hold_counts,
+    hold_headroom,
     pending_hold_qty,
     stale,
     stock_position,
@@ -209,3 +211,52 @@ def test_a_request_that_fits_passes() -> None:
 def test_requests_need_a_positive_qty(qty: int) -> None:
     with pytest.raises(ValueError):
         StockRequest("S1", "A", qty)
+
+
+# --------------------------------------------------------------------------- headroom
+_buffers = st.builds(
+    Buffers,
+    safety_stock=st.integers(0, 30),
+    low_stock=st.integers(0, 30),
+    hide_below=st.integers(0, 30),
+)
+
+
+@given(st.integers(-20, 400), st.integers(0, 400), _buffers, st.integers(1, 60))
+def test_headroom_is_the_largest_extra_pending_that_still_grants(
+    erp: int, pending: int, buffers: Buffers, qty: int
+) -> None:
+    room = hold_headroom(erp, pending, buffers, qty)
+    position = stock_position(erp, pending, buffers)
+    granted_now = position.offered_for_pickup and position.available >= qty
+    assert grants(erp, pending, buffers, qty) is granted_now
+    if not granted_now:
+        assert room is None
+        return
+    assert room is not None and room >= 0
+    assert grants(erp, pending + room, buffers, qty)
+    assert not grants(erp, pending + room + 1, buffers, qty)
+    # what the formula says in closed form: everything above the request and the thresholds
+    assert room == erp - pending - buffers.safety_stock - max(qty, buffers.hide_below, 1)
+
+
+@given(st.integers(0, 400), st.integers(0, 400), _buffers, st.integers(1, 60), st.data())
+def test_any_extra_pending_within_the_headroom_still_grants(
+    erp: int, pending: int, buffers: Buffers, qty: int, data: st.DataObject
+) -> None:
+    """The write's guard (sql/0010) adds unseen holds up to the headroom: each must grant."""
+    room = hold_headroom(erp, pending, buffers, qty)
+    if room is None:
+        return
+    extra = data.draw(st.integers(0, room))
+    assert grants(erp, pending + extra, buffers, qty)
+
+
+def test_headroom_examples() -> None:
+    plain = Buffers()
+    assert hold_headroom(10, 0, plain, 1) == 9
+    assert hold_headroom(10, 9, plain, 1) == 0
+    assert hold_headroom(10, 10, plain, 1) is None
+    assert hold_headroom(10, 0, Buffers(safety_stock=2), 3) == 5
+    assert hold_headroom(10, 0, Buffers(hide_below=4), 1) == 6  # offered only from 4 left
+    assert hold_headroom(-3, 0, plain, 1) is None
