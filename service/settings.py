@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     pickup_code_attempts: int = Field(
         default=5, ge=1, description="Wrong pickup codes before a pickup is locked."
     )
+    pickup_optimistic_attempts: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="Unlocked reads a pickup creation tries (each re-checked under the lock by "
+        "its write) before it locks the stock rows for its whole transaction; 0: always lock.",
+    )
     sweeper_interval_s: float = Field(
         default=30, gt=0, description="How often pickups past their deadline are expired."
     )

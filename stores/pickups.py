@@ -133,6 +133,38 @@ SELECT pg_notify('omnistock_stock', $25)
 """
 
 
+# What an optimistic creation reads, in one statement (one snapshot) and without a lock:
+# whether the Idempotency-Key is already stored, an existing pickup for the PrestaShop order id,
+# the store, this store's stock rows of the SKUs (as_of both as stored and with the store's
+# last check), their open holds with their ids, the SKU checks and the buffer rows. The write
+# (``omnistock_create_pickup``, sql/0010) then checks, under the lock, that it still holds.
+_READ = """
+SELECT
+    EXISTS (SELECT 1 FROM idempotency_keys WHERE principal = $3 AND key = $4) AS key_taken,
+    (SELECT id FROM pickups WHERE ps_order_id = $5) AS existing_order,
+    st.store_id, st.timezone, st.opening_hours, st.services, st.pickup_capacity_per_day,
+    st.hold_hours, st.active,
+    (SELECT array_agg(ROW(s.sku, s.erp_available, s.as_of, greatest(s.as_of, sc.checked_at)))
+     FROM stock s LEFT JOIN stock_store_checks sc ON sc.store_id = s.store_id
+     WHERE s.store_id = $1 AND s.sku = ANY($2::text[])) AS rows,
+    (SELECT array_agg(ROW(h.id, h.sku, h.qty, h.erp_acked_at)) FROM stock_holds h
+     WHERE h.store_id = $1 AND h.sku = ANY($2::text[]) AND h.released_at IS NULL) AS holds,
+    (SELECT array_agg(ROW(k.sku, k.checked_at)) FROM stock_sku_checks k
+     WHERE k.sku = ANY($2::text[])) AS checks,
+    (SELECT array_agg(ROW(b.store_id, b.sku, b.safety_stock, b.low_stock, b.hide_below))
+     FROM stock_buffers b
+     WHERE (b.store_id = $1 OR b.store_id IS NULL)
+       AND (b.sku = ANY($2::text[]) OR b.sku IS NULL)) AS buffers
+FROM (SELECT 1) AS one
+LEFT JOIN stores st ON st.store_id = $1
+"""
+_CREATE_GUARDED = """
+SELECT omnistock_create_pickup($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12,
+    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27::text::jsonb, $28,
+    $29, $30, $31, $32, $33::text::jsonb)
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class CreateContext:
     """What ``prepare_create`` read, with the stock rows locked."""
@@ -144,6 +176,104 @@ class CreateContext:
     holds: dict[str, list[tuple[int, datetime | None]]]  # sku -> open holds at the store
     checks: dict[str, datetime]  # sku -> last hot-pass read (covers absent rows)
     buffer_rows: list[tuple[str | None, str | None, int | None, int | None, int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadContext:
+    """What ``read_create`` read, unlocked: a ``CreateContext`` and what the write re-checks."""
+
+    key_taken: bool  # the Idempotency-Key is already stored (replay it: the locked path does)
+    context: CreateContext
+    stored: dict[str, tuple[int, datetime]]  # sku -> (erp_available, as_of) as stored
+    seen_holds: list[int]  # ids of the open holds read
+
+
+async def read_create(
+    conn: asyncpg.Connection,
+    store_id: str,
+    skus: Sequence[str],
+    idempotency: tuple[str, str] | None,
+    ps_order_id: int | None,
+) -> ReadContext:
+    """One round trip, no lock: everything a hold needs, for ``create_guarded`` to re-check."""
+    principal, key = idempotency or (None, None)
+    r = await conn.fetchrow(_READ, store_id, sorted(set(skus)), principal, key, ps_order_id)
+    holds: dict[str, list[tuple[int, datetime | None]]] = {}
+    seen: list[int] = []
+    for hold_id, sku, qty, acked in r["holds"] or ():
+        holds.setdefault(sku, []).append((qty, acked))
+        seen.append(hold_id)
+    rows = r["rows"] or ()
+    return ReadContext(
+        key_taken=r["key_taken"],
+        context=CreateContext(
+            claimed=True,
+            existing_order=r["existing_order"],
+            store=r,
+            rows={sku: (erp, as_of) for sku, erp, _, as_of in rows},
+            holds=holds,
+            checks=dict(r["checks"] or ()),
+            buffer_rows=list(r["buffers"] or ()),
+        ),
+        stored={sku: (erp, as_of) for sku, erp, as_of, _ in rows},
+        seen_holds=seen,
+    )
+
+
+async def create_guarded(
+    conn: asyncpg.Connection,
+    read: ReadContext,
+    row: dict[str, Any],
+    lines: Sequence[dict[str, Any]],
+    qty_by_sku: dict[str, int],
+    headroom: dict[str, int],
+    actor: tuple[str, str],
+    outbox_payload: dict[str, Any],
+    idempotency: tuple[str, str, str, bytes, Any] | None = None,
+) -> bool:
+    """Write a new pickup in one round trip (its own transaction), if what ``read`` saw still
+    holds under the lock: see sql/0010. False, having written nothing, when the
+    Idempotency-Key ``(principal, key, operation, request hash, answer)`` was taken meanwhile.
+    Raise ``asyncpg.SerializationError``, having written nothing, when the stock moved."""
+    skus = sorted(qty_by_sku)
+    principal, key, operation, digest, answer = idempotency or (None, None, None, None, None)
+    outcome = await conn.fetchval(
+        _CREATE_GUARDED,
+        row["id"],
+        row["kind"],
+        row["store_id"],
+        jsonb(row["customer"]),
+        row["ps_order_id"],
+        row["ps_order_reference"],
+        row["payment_status"],
+        row["currency"],
+        row["code_hash"].encode(),
+        row["code_salt"],
+        row["deadline"],
+        row["ready_by"],
+        row["created_at"],
+        [x["sku"] for x in lines],
+        [x["ean"] for x in lines],
+        [x["quantity"] for x in lines],
+        [x["unit_price"] for x in lines],
+        [x["label"] for x in lines],
+        skus,
+        [qty_by_sku[s] for s in skus],
+        [read.stored[s][0] if s in read.stored else None for s in skus],
+        [read.stored[s][1] if s in read.stored else None for s in skus],
+        [headroom[s] for s in skus],
+        read.seen_holds,
+        actor[0],
+        actor[1],
+        jsonb(outbox_payload),
+        jsonb(skus),
+        principal,
+        key,
+        operation,
+        digest,
+        jsonb(answer),
+    )
+    return bool(outcome == "created")
 
 
 async def prepare_create(

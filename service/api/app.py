@@ -80,6 +80,7 @@ def create_app(
         max_staleness=timedelta(seconds=settings.pickup_max_staleness_s),
         prep_minutes=settings.pickup_prep_minutes,
         max_code_attempts=settings.pickup_code_attempts,
+        optimistic_attempts=settings.pickup_optimistic_attempts,
     )
     for router in ROUTERS:
         router.install(app)

@@ -1,9 +1,19 @@
 """E-reservations and click-and-collect orders: create with a stock hold, never oversell.
 
-Creating a pickup is one transaction: claim the Idempotency-Key, lock the store's stock rows in
-(store, sku) order, compute ATP for every line from the snapshot, open holds and buffers, then
-insert the pickup, its lines, holds, history and the outbox row that posts it to the ERP. All
-lines or none: a refusal lists every short line.
+Creating a pickup commits everything or nothing in one transaction: the Idempotency-Key's
+answer, the pickup, its lines, holds, history and the outbox row that posts it to the ERP, with
+this store's stock rows of the SKUs locked in (store, sku) order. All lines or none: a refusal
+lists every short line.
+
+Two ways to get there, with the same rows written:
+- optimistic (the default): read without a lock (one statement), decide ATP here, then write in
+  one call, ``omnistock_create_pickup`` (sql/0010), which locks the rows and proves, in a
+  snapshot taken after the lock, that the decision still holds: the rows unchanged and the holds
+  added since within each SKU's headroom (``atp.hold_headroom``). Two round trips, and no lock
+  held while this process works. When the stock moved, it reads again;
+- locked: lock the rows first and read the holds after the lock, decide, write, commit (five
+  round trips). Taken after ``optimistic_attempts`` moved reads, and for replays and orders
+  already created, so that a hot SKU cannot starve a request.
 """
 
 from __future__ import annotations
@@ -21,7 +31,13 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from service.domain.atp import OpenHold, StockRequest, ensure_available, pending_hold_qty
+from service.domain.atp import (
+    OpenHold,
+    StockRequest,
+    ensure_available,
+    hold_headroom,
+    pending_hold_qty,
+)
 from service.domain.atp import stock_position as position_of
 from service.domain.hours import OpeningHours
 from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pickup_code
@@ -47,6 +63,9 @@ class PickupSettings:
     prep_minutes: int = 60
     code_iterations: int = 1000  # PBKDF2 rounds of the stored pickup code hash
     max_code_attempts: int = 5
+    # unlocked reads tried (each then re-checked by the write under the lock) before a creation
+    # takes the locked path; 0: always locked
+    optimistic_attempts: int = 3
 
 
 @dataclass(frozen=True)
@@ -109,11 +128,13 @@ def _check_stock(
     qty: dict[str, int],
     now: datetime,
     settings: PickupSettings,
-) -> None:
-    """ATP of every line from the locked rows; refuse with every shortfall."""
+) -> dict[str, int]:
+    """ATP of every line from the rows read; refuse with every shortfall. Returns each SKU's
+    headroom: how many more held units would still grant it (``hold_headroom``)."""
     tiers = buffer_tiers(ctx.buffer_rows)
     available: dict[tuple[str, str], int] = {}
-    for sku in qty:
+    headroom: dict[str, int] = {}
+    for sku, wanted in qty.items():
         erp, row_as_of = ctx.rows.get(sku, (0, None))
         checked = ctx.checks.get(sku)
         as_of = max((d for d in (row_as_of, checked) if d), default=None)
@@ -124,10 +145,15 @@ def _check_stock(
                 sku=sku,
                 store_id=store_id,
             )
-        holds = [OpenHold(q, a) for q, a in ctx.holds.get(sku, ())]
-        position = position_of(erp, pending_hold_qty(holds, as_of), tiers.resolve(store_id, sku))
+        pending = pending_hold_qty([OpenHold(q, a) for q, a in ctx.holds.get(sku, ())], as_of)
+        buffers = tiers.resolve(store_id, sku)
+        position = position_of(erp, pending, buffers)
         available[(store_id, sku)] = position.available if position.offered_for_pickup else 0
+        room = hold_headroom(erp, pending, buffers, wanted)
+        if room is not None:
+            headroom[sku] = room
     ensure_available([StockRequest(store_id, sku, n) for sku, n in qty.items()], available)
+    return headroom  # every SKU has one here: ensure_available refused those without
 
 
 _HOURS: dict[str, tuple[Any, OpeningHours]] = {}  # store -> (its JSON, parsed): pure values
@@ -172,12 +198,13 @@ async def create_pickup(
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, answer). 201 new; 200 an order already created for that PrestaShop id.
 
-    Five round trips in the transaction: BEGIN, ``prepare_create`` (claim the key and lock;
-    then read the open holds), ``create_all`` (write everything and the idempotent answer),
-    COMMIT. The pickup code's slow hash runs in a thread meanwhile (hashlib releases the GIL).
-    ``mark_hot`` (the availability reader's batched hot-SKU list) hears the SKUs held, so that
-    the hot sync pass keeps them fresh; a per-pickup upsert would lock one row per SKU across
-    stores until commit."""
+    Optimistic first: two round trips and no lock held between them (``_create_unlocked``).
+    When the stock moved between its read and its write, it reads again, up to
+    ``settings.optimistic_attempts`` times; then, and for replays and existing orders, the
+    locked path answers (``_create_locked``), which cannot be overtaken. The pickup code's slow
+    hash runs in a thread meanwhile (hashlib releases the GIL). ``mark_hot`` (the availability
+    reader's batched hot-SKU list) hears the SKUs held, so that the hot sync pass keeps them
+    fresh; a per-pickup upsert would lock one row per SKU across stores until commit."""
     items = await _resolve(pool, [line.lookup for line in new.lines], items_cache)
     qty: dict[str, int] = defaultdict(int)
     for item, line in zip(items, new.lines, strict=True):
@@ -186,74 +213,156 @@ async def create_pickup(
     code_hash = asyncio.get_running_loop().run_in_executor(
         None, partial(hash_pickup_code, code, salt, iterations=settings.code_iterations)
     )
-    digest = idempotency.request_hash(OPERATION, idem.body) if idem else b""
-    claim = (idem.principal, idem.key, OPERATION, digest) if idem else None
-
-    async def attempt() -> tuple[int, dict[str, Any]]:
-        async with pool.acquire() as conn, conn.transaction():
-            ctx = await repo.prepare_create(conn, new.store_id, list(qty), claim, new.ps_order_id)
-            if idem and not ctx.claimed:
-                replay = await idempotency.stored(conn, idem.principal, idem.key, OPERATION, digest)
-                if replay:
-                    return replay.status, replay.body
-            if ctx.existing_order is not None:
-                body = await pickup_view(conn, ctx.existing_order)
-                if idem:
-                    await idempotency.finish(conn, idem.principal, idem.key, 200, body)
-                return 200, body
-            now = utcnow()
-            store = _check_store(ctx.store, new)
-            await _check_capacity(conn, store, now)
-            _check_stock(ctx, new.store_id, dict(qty), now, settings)
-            hours = _hours(store["store_id"], store["opening_hours"])
-            row = {
-                "id": uuid.uuid4(),
-                "kind": new.kind,
-                "store_id": new.store_id,
-                "customer": new.customer,
-                "ps_order_id": new.ps_order_id,
-                "ps_order_reference": new.ps_order_reference,
-                "payment_status": new.payment_status,
-                "currency": new.currency,
-                "code_hash": await code_hash,
-                "code_salt": salt,
-                "created_at": now,
-                "deadline": pickup_deadline(now, store["hold_hours"], hours, store["timezone"]),
-                "ready_by": ready_by(now, settings.prep_minutes, hours, store["timezone"]),
-            }
-            lines = [
-                {
-                    "sku": i.sku,
-                    "ean": i.ean,
-                    "quantity": x.quantity,
-                    "unit_price": x.unit_price,
-                    "label": x.label,
-                }
-                for i, x in zip(items, new.lines, strict=True)
-            ]
-            if mark_hot is not None:
-                mark_hot(qty)
-            body = created_view(row, lines, actor.kind.value, actor.id)
-            body["pickup_code"] = code  # shown once (and replayed to the same Idempotency-Key)
-            await repo.create_all(
-                conn,
-                row,
-                lines,
-                dict(qty),
-                (actor.kind.value, actor.id),
-                _created_payload(row, lines),
-                (idem.principal, idem.key, body) if idem else None,
-            )
-            return 201, body
-
+    draft = _Draft(new, actor, idem, settings, items, dict(qty), code, salt, code_hash, mark_hot)
+    for _ in range(settings.optimistic_attempts):
+        try:
+            answer = await _create_unlocked(pool, draft)
+        except asyncpg.SerializationError:
+            continue  # the stock moved between our read and our write: read again
+        except asyncpg.UniqueViolationError as exc:
+            if new.ps_order_id is None or exc.constraint_name != "pickups_ps_order_unique":
+                raise
+            break  # this order was created meanwhile: the locked path answers with it (200)
+        if answer is None:
+            break
+        return answer
     try:
-        return await attempt()
+        return await _create_locked(pool, draft)
     except asyncpg.UniqueViolationError as exc:
         if new.ps_order_id is None or exc.constraint_name != "pickups_ps_order_unique":
             raise
     # another request created this order between our read and our insert (its transaction
     # committed while ours waited): try again, and this time answer with that order (200)
-    return await attempt()
+    return await _create_locked(pool, draft)
+
+
+@dataclass
+class _Draft:
+    """One creation request, resolved, with its code: what every attempt at it shares."""
+
+    new: NewPickup
+    actor: Actor
+    idem: Idempotency | None
+    settings: PickupSettings
+    items: list[ResolvedItem]
+    qty: dict[str, int]
+    code: str
+    salt: bytes
+    code_hash: asyncio.Future[str]
+    mark_hot: Callable[[Iterable[str]], None] | None
+    digest: bytes = b""
+
+    def __post_init__(self) -> None:
+        if self.idem:
+            self.digest = idempotency.request_hash(OPERATION, self.idem.body)
+
+    async def pickup(
+        self, store: asyncpg.Record, now: datetime
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+        """(pickup row, line rows, 201 answer) for a store that accepted it at ``now``."""
+        new = self.new
+        hours = _hours(store["store_id"], store["opening_hours"])
+        row = {
+            "id": uuid.uuid4(),
+            "kind": new.kind,
+            "store_id": new.store_id,
+            "customer": new.customer,
+            "ps_order_id": new.ps_order_id,
+            "ps_order_reference": new.ps_order_reference,
+            "payment_status": new.payment_status,
+            "currency": new.currency,
+            "code_hash": await self.code_hash,
+            "code_salt": self.salt,
+            "created_at": now,
+            "deadline": pickup_deadline(now, store["hold_hours"], hours, store["timezone"]),
+            "ready_by": ready_by(now, self.settings.prep_minutes, hours, store["timezone"]),
+        }
+        lines = [
+            {
+                "sku": i.sku,
+                "ean": i.ean,
+                "quantity": x.quantity,
+                "unit_price": x.unit_price,
+                "label": x.label,
+            }
+            for i, x in zip(self.items, new.lines, strict=True)
+        ]
+        if self.mark_hot is not None:
+            self.mark_hot(self.qty)
+        body = created_view(row, lines, self.actor.kind.value, self.actor.id)
+        body["pickup_code"] = self.code  # shown once (and replayed to the same Idempotency-Key)
+        return row, lines, body
+
+
+async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, Any]] | None:
+    """Read without locking, decide here, then write in one call that re-checks under the lock
+    (``repo.create_guarded``, sql/0010): two round trips, no lock held across them.
+
+    None when the locked path must answer: the Idempotency-Key or the PrestaShop order is
+    already known. Raise ``asyncpg.SerializationError`` when the stock moved meanwhile."""
+    new, idem = d.new, d.idem
+    async with pool.acquire() as conn:
+        read = await repo.read_create(
+            conn,
+            new.store_id,
+            list(d.qty),
+            (idem.principal, idem.key) if idem else None,
+            new.ps_order_id,
+        )
+        ctx = read.context
+        if read.key_taken or ctx.existing_order is not None:
+            return None
+        now = utcnow()
+        store = _check_store(ctx.store, new)
+        await _check_capacity(conn, store, now)
+        headroom = _check_stock(ctx, new.store_id, d.qty, now, d.settings)
+        row, lines, body = await d.pickup(store, now)
+        created = await repo.create_guarded(
+            conn,
+            read,
+            row,
+            lines,
+            d.qty,
+            headroom,
+            (d.actor.kind.value, d.actor.id),
+            _created_payload(row, lines),
+            (idem.principal, idem.key, OPERATION, d.digest, body) if idem else None,
+        )
+    return (201, body) if created else None
+
+
+async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, Any]]:
+    """Five round trips in one transaction that holds the stock rows' locks from its read to
+    its commit: BEGIN, ``prepare_create`` (claim the key and lock; then read the open holds),
+    ``create_all`` (write everything and the idempotent answer), COMMIT."""
+    new, idem = d.new, d.idem
+    claim = (idem.principal, idem.key, OPERATION, d.digest) if idem else None
+    async with pool.acquire() as conn, conn.transaction():
+        ctx = await repo.prepare_create(conn, new.store_id, list(d.qty), claim, new.ps_order_id)
+        if idem and not ctx.claimed:
+            replay = await idempotency.stored(conn, idem.principal, idem.key, OPERATION, d.digest)
+            if replay:
+                return replay.status, replay.body
+        if ctx.existing_order is not None:
+            body = await pickup_view(conn, ctx.existing_order)
+            if idem:
+                await idempotency.finish(conn, idem.principal, idem.key, 200, body)
+            return 200, body
+        now = utcnow()
+        store = _check_store(ctx.store, new)
+        await _check_capacity(conn, store, now)
+        _check_stock(ctx, new.store_id, d.qty, now, d.settings)
+        row, lines, body = await d.pickup(store, now)
+        await repo.create_all(
+            conn,
+            row,
+            lines,
+            d.qty,
+            (d.actor.kind.value, d.actor.id),
+            _created_payload(row, lines),
+            (idem.principal, idem.key, body) if idem else None,
+        )
+        return 201, body
 
 
 def _created_payload(row: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:

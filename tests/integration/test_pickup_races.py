@@ -1,16 +1,21 @@
 """No oversell under concurrency, across two app instances on one database; one pickup per
-Idempotency-Key even when the same request arrives many times at once."""
+Idempotency-Key even when the same request arrives many times at once. Each race runs twice:
+with the default optimistic creation (unlocked read, guarded write) and with the locked path
+only (``OMNISTOCK_PICKUP_OPTIMISTIC_ATTEMPTS=0``)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 
+import pytest
+
 from service.api.app import create_app
 from tests.api.stock_fixtures import seed
 from tests.conftest import bearer
 
 CUSTOMER = {"email": "race@example.com"}
+BOTH_PATHS = pytest.mark.parametrize("attempts", [3, 0], ids=["optimistic", "locked"])
 
 
 def _body(*lines: tuple[str, int]) -> dict:
@@ -22,11 +27,13 @@ def _body(*lines: tuple[str, int]) -> dict:
     }
 
 
+@BOTH_PATHS
 async def test_200_concurrent_creations_never_oversell(
-    aiohttp_client, settings, pool, make_key
+    aiohttp_client, settings, pool, make_key, attempts
 ) -> None:
     await seed(pool)  # 10 of everything in every store
     key = await make_key("storefront")
+    settings = settings.model_copy(update={"pickup_optimistic_attempts": attempts})
     apps = [await aiohttp_client(create_app(settings, pool=pool)) for _ in range(2)]
 
     async def one(i: int) -> int:
@@ -67,9 +74,13 @@ async def test_200_concurrent_creations_never_oversell(
         await app.close()
 
 
-async def test_one_key_sent_20_times_at_once_creates_one_pickup(client, pool, make_key) -> None:
+@BOTH_PATHS
+async def test_one_key_sent_20_times_at_once_creates_one_pickup(
+    make_client, pool, make_key, attempts
+) -> None:
     await seed(pool)
     key = await make_key("storefront")
+    client = await make_client(pickup_optimistic_attempts=attempts)
     idem = uuid.uuid4().hex
 
     async def send() -> dict:
@@ -89,13 +100,15 @@ async def test_one_key_sent_20_times_at_once_creates_one_pickup(client, pool, ma
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
 
 
+@BOTH_PATHS
 async def test_one_order_sent_at_once_under_different_keys_is_created_once(
-    pool, aiohttp_client, settings, make_key
+    pool, aiohttp_client, settings, make_key, attempts
 ) -> None:
     """Orders are idempotent on the PrestaShop order id even when the retries race: the
     losers of the insert answer 200 with the winner's pickup, never a 500."""
     await seed(pool)
     key = await make_key("storefront")
+    settings = settings.model_copy(update={"pickup_optimistic_attempts": attempts})
     apps = [await aiohttp_client(create_app(settings, pool=pool)) for _ in range(2)]
     order = {
         "kind": "order",

@@ -1,0 +1,120 @@
+-- Creating a pickup in one call, without holding locks across a round trip (service/usecases/
+-- pickups.py, "optimistic" creation).
+--
+-- The caller first read the store, the stock rows, the open holds and the buffers in one
+-- statement, without locking, and checked available-to-promise in Python (service/domain/atp.py,
+-- the only place the formula lives). For each SKU it then knows its "headroom": how many more
+-- units of holds it could tolerate and still grant the request. This function, in one implicit
+-- transaction:
+--   1. stores the Idempotency-Key with its answer (201); when the key is already taken (another
+--      request with it committed meanwhile: the insert waits for it), returns 'replay' having
+--      written nothing, and the caller replays the stored answer;
+--   2. locks this store's stock rows of the SKUs in (store, sku) order, like every creation;
+--   3. in a NEW statement, hence a new snapshot that sees every transaction its lock waited for,
+--      checks that nothing the decision rested on moved: each stock row still exists with the
+--      same erp_available and as_of, and the open holds on it that the caller did not see add up
+--      to no more than its headroom. Holds created since are counted whole, whatever their ERP
+--      acknowledgement (counting a hold that no longer counts can only refuse, never oversell).
+--      Otherwise it raises serialization_failure (SQLSTATE 40001): everything is rolled back and
+--      the caller reads again;
+--   4. writes the pickup, its lines, holds, first history row and outbox row, and NOTIFYs the
+--      SKUs (the same rows and payload as the locked path's _CREATE_ALL).
+-- Released holds, later acknowledgements and fresher store/SKU checks can only make more stock
+-- available, so they are not reasons to read again.
+CREATE FUNCTION omnistock_create_pickup(
+    p_id uuid,
+    p_kind text,
+    p_store_id text,
+    p_customer jsonb,
+    p_ps_order_id integer,
+    p_ps_order_reference text,
+    p_payment_status text,
+    p_currency text,
+    p_code_hash bytea,
+    p_code_salt bytea,
+    p_deadline timestamptz,
+    p_ready_by timestamptz,
+    p_at timestamptz,
+    p_line_sku text[],
+    p_line_ean text[],
+    p_line_qty integer[],
+    p_line_price numeric[],
+    p_line_label text[],
+    p_skus text[],               -- distinct
+    p_sku_qty integer[],         -- units held per SKU
+    p_erp_available integer[],   -- per SKU, as read
+    p_as_of timestamptz[],       -- per SKU, the stock row's as_of as read
+    p_headroom integer[],        -- per SKU: more held units the decision tolerates
+    p_seen_holds bigint[],       -- ids of the open holds on these rows, as read
+    p_actor_kind text,
+    p_actor_id text,
+    p_outbox jsonb,
+    p_notify text,
+    p_principal text,
+    p_key text,
+    p_operation text,
+    p_request_hash bytea,
+    p_answer jsonb
+) RETURNS text
+LANGUAGE plpgsql
+-- every statement below finds its rows by primary key or index equality, so one generic plan
+-- per statement serves every call; without this, PostgreSQL may plan some of them anew each time
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    v_sku text;
+    moved text;
+BEGIN
+    IF p_key IS NOT NULL THEN
+        INSERT INTO idempotency_keys (principal, key, operation, request_hash, status, response)
+        VALUES (p_principal, p_key, p_operation, p_request_hash, 201, p_answer)
+        ON CONFLICT (principal, key) DO NOTHING;
+        IF NOT FOUND THEN
+            RETURN 'replay';
+        END IF;
+    END IF;
+
+    -- one primary-key probe per SKU (a generic plan of "sku = ANY (...)" may scan the store's
+    -- rows), in the order of the database's collation, as the locked path's ORDER BY sku
+    -- locks them: the same order everywhere, so no deadlock between the two
+    FOR v_sku IN SELECT x.sku FROM unnest(p_skus) AS x (sku) ORDER BY x.sku LOOP
+        PERFORM 1 FROM stock WHERE store_id = p_store_id AND sku = v_sku FOR UPDATE;
+    END LOOP;
+
+    -- scalar subqueries, one index probe per SKU whatever the plan (a join may scan the store)
+    SELECT w.sku INTO moved
+    FROM unnest(p_skus, p_erp_available, p_as_of, p_headroom) AS w (sku, erp, as_of, headroom)
+    WHERE w.erp IS NULL
+       OR (SELECT ROW(s.erp_available, s.as_of) FROM stock s
+           WHERE s.store_id = p_store_id AND s.sku = w.sku)
+          IS DISTINCT FROM ROW(w.erp, w.as_of)
+       OR (SELECT coalesce(sum(h.qty), 0) FROM stock_holds h
+           WHERE h.store_id = p_store_id AND h.sku = w.sku AND h.released_at IS NULL
+             AND h.id <> ALL (p_seen_holds)) > w.headroom
+    LIMIT 1;
+    IF moved IS NOT NULL THEN
+        RAISE EXCEPTION 'the stock of % at store % changed while the pickup was being created',
+            moved, p_store_id
+            USING ERRCODE = 'serialization_failure';
+    END IF;
+
+    INSERT INTO pickups (id, kind, state, store_id, customer, ps_order_id, ps_order_reference,
+                         payment_status, currency, code_hash, code_salt, deadline, ready_by,
+                         created_at, updated_at)
+    VALUES (p_id, p_kind, 'confirmed', p_store_id, p_customer, p_ps_order_id,
+            p_ps_order_reference, p_payment_status, p_currency, p_code_hash, p_code_salt,
+            p_deadline, p_ready_by, p_at, p_at);
+    INSERT INTO pickup_lines (pickup_id, line_no, sku, ean, quantity, unit_price, label)
+    SELECT p_id, x.n, x.sku, x.ean, x.qty, x.price, x.label
+    FROM unnest(p_line_sku, p_line_ean, p_line_qty, p_line_price, p_line_label)
+         WITH ORDINALITY AS x (sku, ean, qty, price, label, n);
+    INSERT INTO stock_holds (pickup_id, store_id, sku, qty, created_at)
+    SELECT p_id, p_store_id, y.sku, y.qty, p_at FROM unnest(p_skus, p_sku_qty) AS y (sku, qty);
+    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at)
+    VALUES (p_id, NULL, 'confirmed', 'create', p_actor_kind, p_actor_id, p_at);
+    INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
+    VALUES ('pickup', p_id::text, 'pickup.created', p_outbox);
+    PERFORM pg_notify('omnistock_stock', p_notify);
+    RETURN 'created';
+END
+$$;

@@ -1,0 +1,253 @@
+"""Optimistic pickup creation: what happens when the database moves between the unlocked read
+and the guarded write (sql/0010). Each test lets something else commit in that gap, through
+another connection, then checks the outcome and everything written."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+
+from service.domain.errors import InsufficientStock
+from service.domain.pickups import Actor, ActorKind
+from service.usecases import pickups as uc
+from service.usecases.identifiers import ItemLookup
+from stores import pickups as repo
+from tests.api.stock_fixtures import now, seed
+
+STOREFRONT = Actor(ActorKind.STOREFRONT)
+SETTINGS = uc.PickupSettings(code_iterations=1)
+
+
+def _new(qty: int, sku: str = "JEANS-32", **extra: Any) -> uc.NewPickup:
+    return uc.NewPickup(
+        extra.pop("kind", "reservation"),
+        "PAR",
+        {"email": "guard@example.com"},
+        [uc.NewLine(ItemLookup(sku=sku), qty, **extra.pop("line", {}))],
+        **extra,
+    )
+
+
+def _idem(key: str, body: Any = None) -> uc.Idempotency:
+    return uc.Idempotency("test-principal", key, body or {"key": key})
+
+
+class Gap:
+    """Runs ``action`` between the read and the write of the next ``times`` creations, and
+    counts the reads, guarded writes and locked-path reads made."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.action: Callable[[], Awaitable[None]] | None = None
+        self.times = 0
+        self.reads = self.writes = self.locked = 0
+        read, write, locked = repo.read_create, repo.create_guarded, repo.prepare_create
+
+        async def counted_read(*args: Any, **kwargs: Any) -> repo.ReadContext:
+            self.reads += 1
+            return await read(*args, **kwargs)
+
+        async def gapped_write(*args: Any, **kwargs: Any) -> bool:
+            self.writes += 1
+            if self.action is not None and self.times > 0:
+                self.times -= 1
+                await self.action()
+            return await write(*args, **kwargs)
+
+        async def counted_locked(*args: Any, **kwargs: Any) -> repo.CreateContext:
+            self.locked += 1
+            return await locked(*args, **kwargs)
+
+        monkeypatch.setattr(repo, "read_create", counted_read)
+        monkeypatch.setattr(repo, "create_guarded", gapped_write)
+        monkeypatch.setattr(repo, "prepare_create", counted_locked)
+
+    def between(self, action: Callable[[], Awaitable[None]], times: int = 1) -> None:
+        self.action, self.times = action, times
+
+
+@pytest.fixture
+def gap(monkeypatch: pytest.MonkeyPatch) -> Gap:
+    return Gap(monkeypatch)
+
+
+async def _held(pool: asyncpg.Pool, sku: str = "JEANS-32") -> int:
+    return int(
+        await pool.fetchval(
+            "SELECT coalesce(sum(qty), 0) FROM stock_holds "
+            "WHERE store_id = 'PAR' AND sku = $1 AND released_at IS NULL",
+            sku,
+        )
+    )
+
+
+async def test_a_hold_within_the_headroom_does_not_stop_the_write(pool, gap) -> None:
+    await seed(pool)  # 10 of everything
+
+    async def other() -> None:  # 3 units held by another request meanwhile
+        await uc.create_pickup(pool, _new(3), STOREFRONT, _idem("other"), SETTINGS)
+
+    gap.between(other)
+    status, body = await uc.create_pickup(pool, _new(6), STOREFRONT, _idem("mine"), SETTINGS)
+    assert status == 201 and body["state"] == "confirmed"
+    assert await _held(pool) == 9
+    assert (gap.reads, gap.writes, gap.locked) == (2, 2, 0)  # both in one read and one write
+
+
+async def test_a_hold_beyond_the_headroom_makes_it_read_again_and_refuse(pool, gap) -> None:
+    await seed(pool)
+
+    async def other() -> None:
+        await uc.create_pickup(pool, _new(8), STOREFRONT, _idem("other"), SETTINGS)
+
+    gap.between(other)
+    with pytest.raises(InsufficientStock) as refused:
+        await uc.create_pickup(pool, _new(5), STOREFRONT, _idem("mine"), SETTINGS)
+    (short,) = refused.value.shortfalls
+    assert (short.requested, short.available) == (5, 2)
+    assert await _held(pool) == 8
+    # the failed write left nothing: no pickup, no stored answer under its key
+    assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
+    assert await pool.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'mine'") == 0
+    assert gap.reads == 3  # mine, the other's, mine again
+
+
+async def test_a_stock_update_in_the_gap_makes_it_read_again(pool, gap) -> None:
+    await seed(pool)
+
+    async def sync() -> None:  # the ERP says 3 now (a new snapshot)
+        await pool.execute(
+            "UPDATE stock SET erp_available = 3, as_of = $1 WHERE store_id = 'PAR'", now()
+        )
+
+    gap.between(sync)
+    with pytest.raises(InsufficientStock):
+        await uc.create_pickup(pool, _new(5), STOREFRONT, _idem("a"), SETTINGS)
+    assert await _held(pool) == 0
+    gap.between(sync)
+    status, _ = await uc.create_pickup(pool, _new(2), STOREFRONT, _idem("b"), SETTINGS)
+    assert status == 201 and await _held(pool) == 2
+    assert (gap.reads, gap.writes) == (4, 3)  # refused after 2 reads; created after 2 writes
+
+
+async def test_a_newer_snapshot_with_the_same_quantity_still_reads_again(pool, gap) -> None:
+    """as_of decides which acknowledged holds still count: a moved as_of is a moved row."""
+    await seed(pool)
+
+    async def touch() -> None:
+        await pool.execute("UPDATE stock SET as_of = $1 WHERE store_id = 'PAR'", now())
+
+    gap.between(touch)
+    status, _ = await uc.create_pickup(pool, _new(1), STOREFRONT, _idem("a"), SETTINGS)
+    assert status == 201
+    assert (gap.reads, gap.writes, gap.locked) == (2, 2, 0)
+
+
+async def test_stock_moving_at_every_attempt_ends_on_the_locked_path(pool, gap) -> None:
+    await seed(pool)
+
+    async def touch() -> None:
+        await pool.execute("UPDATE stock SET as_of = $1 WHERE store_id = 'PAR'", now())
+
+    gap.between(touch, times=100)
+    status, body = await uc.create_pickup(pool, _new(4), STOREFRONT, _idem("a"), SETTINGS)
+    assert status == 201
+    assert (gap.reads, gap.writes, gap.locked) == (3, 3, 1)  # 3 optimistic, then locked
+    assert await _held(pool) == 4
+    assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
+    stored = await pool.fetchrow("SELECT status, response FROM idempotency_keys WHERE key = 'a'")
+    assert stored["status"] == 201 and stored["response"]["id"] == body["id"]
+
+
+async def test_zero_optimistic_attempts_always_lock(pool, gap) -> None:
+    await seed(pool)
+    locked = uc.PickupSettings(code_iterations=1, optimistic_attempts=0)
+    status, _ = await uc.create_pickup(pool, _new(1), STOREFRONT, _idem("a"), locked)
+    assert status == 201
+    assert (gap.reads, gap.writes, gap.locked) == (0, 0, 1)
+
+
+async def test_the_same_key_committed_in_the_gap_is_replayed(pool, gap) -> None:
+    await seed(pool)
+    first: dict[str, Any] = {}
+
+    async def twin() -> None:  # the same request, sent twice by the storefront
+        first["answer"] = await uc.create_pickup(pool, _new(2), STOREFRONT, _idem("same"), SETTINGS)
+
+    gap.between(twin)
+    status, body = await uc.create_pickup(pool, _new(2), STOREFRONT, _idem("same"), SETTINGS)
+    assert (status, body) == first["answer"]
+    assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
+    assert await _held(pool) == 2
+    assert gap.locked == 1  # the guarded write found the key taken and wrote nothing
+
+
+async def test_an_order_created_in_the_gap_answers_200_with_it(pool, gap) -> None:
+    await seed(pool)
+    order = {"kind": "order", "ps_order_id": 4242, "line": {"unit_price": Decimal("10.00")}}
+    first: dict[str, Any] = {}
+
+    async def other_key() -> None:  # the same order, retried under another Idempotency-Key
+        first["answer"] = await uc.create_pickup(
+            pool, _new(1, **dict(order)), STOREFRONT, _idem("k1"), SETTINGS
+        )
+
+    gap.between(other_key)
+    status, body = await uc.create_pickup(
+        pool, _new(1, **dict(order)), STOREFRONT, _idem("k2"), SETTINGS
+    )
+    assert first["answer"][0] == 201
+    assert status == 200 and body["id"] == first["answer"][1]["id"]
+    assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
+    assert await _held(pool) == 1
+    replay = await pool.fetchrow("SELECT status, response FROM idempotency_keys WHERE key = 'k2'")
+    assert replay["status"] == 200 and replay["response"]["id"] == body["id"]
+
+
+async def test_the_guard_counts_unseen_holds_whatever_their_acknowledgement(pool, gap) -> None:
+    """A hold acknowledged by the ERP before the snapshot no longer counts in ATP; the guard
+    still counts it when it appeared in the gap, which can only refuse, never oversell."""
+    as_of = await seed(pool)
+
+    async def acked_hold() -> None:
+        await pool.execute(
+            "INSERT INTO stock_holds (store_id, sku, qty, erp_acked_at) "
+            "VALUES ('PAR', 'JEANS-32', 5, $1)",
+            as_of - timedelta(seconds=1),  # booked before the snapshot: the snapshot has it
+        )
+
+    gap.between(acked_hold)
+    status, _ = await uc.create_pickup(pool, _new(6), STOREFRONT, _idem("a"), SETTINGS)
+    # the re-read sees the acked hold as booked (not counted): 10 available, 6 granted
+    assert status == 201
+    assert (gap.reads, gap.writes, gap.locked) == (2, 2, 0)
+
+
+async def test_optimistic_and_locked_creations_together_never_oversell(pool) -> None:
+    """Both paths at once on two SKUs, lines in both orders: no oversell, no deadlock."""
+    await seed(pool)
+    locked = uc.PickupSettings(code_iterations=1, optimistic_attempts=0)
+
+    async def one(i: int) -> str:
+        pair = [("TSHIRT-RED-M", 1), ("TSHIRT-RED-L", 2)]
+        lines = [uc.NewLine(ItemLookup(sku=s), q) for s, q in (pair if i % 2 else pair[::-1])]
+        new = uc.NewPickup("reservation", "PAR", {"email": "m@example.com"}, lines)
+        try:
+            status, _ = await uc.create_pickup(
+                pool, new, STOREFRONT, _idem(f"m{i}"), locked if i % 3 == 0 else SETTINGS
+            )
+        except InsufficientStock:
+            return "refused"
+        return str(status)
+
+    outcomes = await asyncio.gather(*(one(i) for i in range(60)))
+    assert outcomes.count("201") == 5  # 5 x 2 = 10 L: then L is gone
+    assert outcomes.count("refused") == 55
+    assert await _held(pool, "TSHIRT-RED-L") == 10
+    assert await _held(pool, "TSHIRT-RED-M") == 5
