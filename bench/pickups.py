@@ -32,6 +32,10 @@ Measured, in this order, at the same concurrency (``--connections``):
    during the run between the server process, this database's PostgreSQL backends, the load
    generator and every other process on the machine, from /proc.
 
+``--compare-locked`` then measures the same load again on servers that always take the locked
+path (``OMNISTOCK_PICKUP_OPTIMISTIC_ATTEMPTS=0``: the stock rows locked from the read to the
+commit, five round trips), on the same database after the first run, and prints the ratio.
+
 ``--hot-share S`` changes the 20% (``0``: no contention, nearly every request creates a
 pickup); ``--replicas N`` runs N ``omnistock serve --reuse-port`` processes on the port (as N
 replicas on one host; their CPU is added up as "server").
@@ -269,6 +273,80 @@ def pbkdf2_cost() -> float:
 
 
 # ------------------------------------------------------------------------------- run
+async def measure(
+    args: argparse.Namespace,
+    dsn: str,
+    key: str,
+    data: tuple[list[str], list[str], list[Pair]],
+    work: Path,
+    suffix: str,
+    settings: dict[str, str],
+    first: bool,
+) -> tuple[WrkResult, list[WrkResult], int, Path | None]:
+    """Start the replicas with ``settings``, warm up, measure (and profile, on the first mode
+    only): (the measured run, the other runs made, log lines, the profile file)."""
+    stores, skus, hot = data
+    port = free_port()
+    pid = os.getpid()
+    tag = f"{pid}{'L' if settings else ''}"
+    others: list[WrkResult] = []
+    out = None
+    async with contextlib.AsyncExitStack() as stack:
+        apis = [
+            await stack.enter_async_context(
+                server(
+                    f"omnistock{n}{tag}" if args.replicas > 1 else f"omnistock{tag}",
+                    omnistock_argv(port) + (["--reuse-port"] if args.replicas > 1 else []),
+                    port=port,
+                    ready_path="/readyz",
+                    env=server_env(dsn, **settings),
+                    log_dir=work,
+                )
+            )
+            for n in range(1, args.replicas + 1)
+        ]
+        api = apis[0]
+        others.append(
+            await run_wrk(
+                "warm-up",
+                api.url,
+                pickup_lua(key, f"warm{tag}", stores, skus, hot, args.hot_share),
+                connections=args.connections,
+                seconds=2,
+                work_dir=work,
+            )
+        )
+        result = await run_wrk(
+            f"POST /v1/pickups (1 unit, unique Idempotency-Key){suffix}",
+            api.url,
+            pickup_lua(key, f"run{tag}", stores, skus, hot, args.hot_share),
+            connections=args.connections,
+            seconds=args.seconds,
+            work_dir=work,
+            server_pid=[a.process.pid for a in apis],
+            database=database_name(dsn),
+        )
+        # 409 (refused for stock) is an expected answer here, not an error
+        result.non2xx -= result.statuses.get("409", 0)
+        if args.profile and first:
+            out = Path(args.profile) / "pickups.pyspy.txt"
+            seconds = min(args.seconds, 8)
+            async with pyspy(api.process.pid, out, seconds):
+                others.append(
+                    await run_wrk(
+                        "profile",
+                        api.url,
+                        pickup_lua(key, f"prof{tag}", stores, skus, hot, args.hot_share),
+                        connections=args.connections,
+                        seconds=seconds,
+                        work_dir=work,
+                    )
+                )
+            await asyncio.sleep(0.5)
+        lines = sum(count_lines(a.log) for a in apis)
+    return result, others, lines, out
+
+
 async def run(args: argparse.Namespace) -> None:
     state = generate(SEED, STORES, SKUS)
     stores = list(state.stores)
@@ -302,65 +380,26 @@ async def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
             print(HEADER, flush=True)
-            database = database_name(dsn)
             baseline = await insert_baseline(dsn, conns, args.seconds)
             print(baseline.row(), flush=True)
 
-            port = free_port()
-            async with contextlib.AsyncExitStack() as stack:
-                apis = [
-                    await stack.enter_async_context(
-                        server(
-                            f"omnistock{n}" if args.replicas > 1 else "omnistock",
-                            omnistock_argv(port) + (["--reuse-port"] if args.replicas > 1 else []),
-                            port=port,
-                            ready_path="/readyz",
-                            env=server_env(dsn),
-                            log_dir=work,
-                        )
-                    )
-                    for n in range(1, args.replicas + 1)
-                ]
-                api = apis[0]
-                pid = os.getpid()
-                warm = await run_wrk(
-                    "warm-up",
-                    api.url,
-                    pickup_lua(key, f"warm{pid}", stores, skus, hot, args.hot_share),
-                    connections=conns,
-                    seconds=2,
-                    work_dir=work,
+            modes = [("", {})]
+            if args.compare_locked:
+                modes.append((", locked path", {"pickup_optimistic_attempts": "0"}))
+            results, log_lines, warms, profile_out = [], 0, [], None
+            for suffix, settings in modes:
+                measured, others, lines, out = await measure(
+                    args, dsn, key, (stores, skus, hot), work, suffix, settings, not results
                 )
-                result = await run_wrk(
-                    "POST /v1/pickups (1 unit, unique Idempotency-Key)",
-                    api.url,
-                    pickup_lua(key, f"run{pid}", stores, skus, hot, args.hot_share),
-                    connections=conns,
-                    seconds=args.seconds,
-                    work_dir=work,
-                    server_pid=[a.process.pid for a in apis],
-                    database=database,
-                )
-                # 409 (refused for stock) is an expected answer here, not an error
-                result.non2xx -= result.statuses.get("409", 0)
-                print(result.row(), flush=True)
-                if args.profile:
-                    out = Path(args.profile) / "pickups.pyspy.txt"
-                    seconds = min(args.seconds, 8)
-                    async with pyspy(api.process.pid, out, seconds):
-                        profiled = await run_wrk(
-                            "profile",
-                            api.url,
-                            pickup_lua(key, f"prof{pid}", stores, skus, hot, args.hot_share),
-                            connections=conns,
-                            seconds=seconds,
-                            work_dir=work,
-                        )
-                    await asyncio.sleep(0.5)
-                log_lines = sum(count_lines(a.log) for a in apis)
+                print(measured.row(), flush=True)
+                results.append(measured)
+                warms.extend(others)
+                log_lines += lines
+                profile_out = profile_out or out
             found = await check(dsn, hot)
 
-    runs = [warm, result] + ([profiled] if args.profile else [])
+    result = results[0]
+    runs = warms + results
     all_created = sum(r.statuses.get("201", 0) for r in runs)
     created = result.statuses.get("201", 0)
     refused = result.statuses.get("409", 0)
@@ -384,10 +423,18 @@ async def run(args: argparse.Namespace) -> None:
         f"when wrk stopped); {found['sold_out']:,} pairs sold out exactly (hot: "
         f"{found['hot_sold_out']}/{HOT_PAIRS})"
     )
+    if args.compare_locked:
+        locked = results[1]
+        print(
+            f"locked path (OMNISTOCK_PICKUP_OPTIMISTIC_ATTEMPTS=0), same load after it: "
+            f"{locked.rate:,.0f} answered/s, {locked.statuses.get('201', 0) / locked.seconds:,.0f}"
+            f"/s created, p50 {locked.p50_ms:.2f} ms, p99 {locked.p99_ms:.2f} ms; default over "
+            f"locked: {result.rate / locked.rate:.2f}x answered/s"
+        )
     print(f"omnistock INFO log: {log_lines:,} lines")
-    if args.profile:
-        print(f"\npy-spy of omnistock under the same load ({out}):")
-        print(profile_summary(out))
+    if profile_out is not None:
+        print(f"\npy-spy of omnistock under the same load ({profile_out}):")
+        print(profile_summary(profile_out))
         print(
             f"not sampled (runs without the GIL): the PBKDF2 pickup-code hash, "
             f"{pbkdf2_cost() * 1000:.2f} ms CPU per created pickup"
@@ -410,6 +457,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=1,
         help="omnistock serve processes on one port (--reuse-port), as k8s replicas would run",
+    )
+    parser.add_argument(
+        "--compare-locked",
+        action="store_true",
+        help="then the same load on servers that always lock (OMNISTOCK_PICKUP_OPTIMISTIC_"
+        "ATTEMPTS=0), on the same database: its row and the ratio",
     )
     parser.add_argument(
         "--nice",
