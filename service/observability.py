@@ -162,6 +162,9 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
+PICKUP_WRITE_OUTCOMES = ("created", "stock_moved", "locked")
+
+
 class Metrics:
     """Every metric omnistock exports. Created once per app/worker with its own registry."""
 
@@ -299,6 +302,18 @@ class Metrics:
             ["state"],
             registry=r,
         )
+        self.pickup_writes = Counter(
+            "omnistock_pickup_create_writes",
+            "Pickup creation writes by outcome: created (an unlocked read, then a write that "
+            "found it still true), stock_moved (that write found the stock changed: read "
+            "again), locked (a creation that took the locked path).",
+            ["outcome"],
+            registry=r,
+        )
+        self._pickup_writes = {o: self.pickup_writes.labels(o) for o in PICKUP_WRITE_OUTCOMES}
+
+    def pickup_writes_by_outcome(self, outcome: str) -> None:
+        self._pickup_writes[outcome].inc()
 
     def observe_erp_call(self, service: str, operation: str, seconds: float, outcome: str) -> None:
         self.erp_calls.labels(service, operation, outcome).inc()

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from service.api.appkeys import POOL, READER
+from service.api.appkeys import METRICS, POOL, READER
 from service.api.auth import principal_of, require_store_access
 from service.api.routing import Router, data_response, parse_body, parse_query
 from service.domain.apikeys import Principal, Role
@@ -182,6 +182,7 @@ async def post_pickup(request: web.Request) -> web.Response:
         _settings(request),
         items_cache=request.app[READER].items,
         mark_hot=request.app[READER].want,
+        observe=request.app[METRICS].pickup_writes_by_outcome,
     )
     return _pickup_response(answer, status)
 

@@ -195,6 +195,7 @@ async def create_pickup(
     settings: PickupSettings,
     items_cache: TtlCache | None = None,
     mark_hot: Callable[[Iterable[str]], None] | None = None,
+    observe: Callable[[str], None] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, answer). 201 new; 200 an order already created for that PrestaShop id.
 
@@ -204,7 +205,9 @@ async def create_pickup(
     locked path answers (``_create_locked``), which cannot be overtaken. The pickup code's slow
     hash runs in a thread meanwhile (hashlib releases the GIL). ``mark_hot`` (the availability
     reader's batched hot-SKU list) hears the SKUs held, so that the hot sync pass keeps them
-    fresh; a per-pickup upsert would lock one row per SKU across stores until commit."""
+    fresh; a per-pickup upsert would lock one row per SKU across stores until commit.
+    ``observe`` hears how each write went: ``created``, ``stock_moved``, ``locked``."""
+    note = observe or (lambda outcome: None)
     items = await _resolve(pool, [line.lookup for line in new.lines], items_cache)
     qty: dict[str, int] = defaultdict(int)
     for item, line in zip(items, new.lines, strict=True):
@@ -218,6 +221,7 @@ async def create_pickup(
         try:
             answer = await _create_unlocked(pool, draft)
         except asyncpg.SerializationError:
+            note("stock_moved")
             continue  # the stock moved between our read and our write: read again
         except asyncpg.UniqueViolationError as exc:
             if new.ps_order_id is None or exc.constraint_name != "pickups_ps_order_unique":
@@ -225,7 +229,9 @@ async def create_pickup(
             break  # this order was created meanwhile: the locked path answers with it (200)
         if answer is None:
             break
+        note("created")
         return answer
+    note("locked")
     try:
         return await _create_locked(pool, draft)
     except asyncpg.UniqueViolationError as exc:

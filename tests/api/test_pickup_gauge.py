@@ -1,4 +1,5 @@
-"""``omnistock_pickups{state}``: pickups by state, read from PostgreSQL when /metrics is scraped."""
+"""``omnistock_pickups{state}``: pickups by state, read from PostgreSQL when /metrics is scraped;
+``omnistock_pickup_create_writes_total{outcome}``: how pickup creations wrote."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import asyncpg
 
 from service.domain.pickups import PickupState
 from stores import stores_repo
-from tests.conftest import AppFactory
+from tests.api.stock_fixtures import seed
+from tests.conftest import AppFactory, KeyFactory, bearer
 
 _PICKUP = """
 INSERT INTO pickups (id, kind, state, store_id, customer, code_hash, code_salt, deadline)
@@ -69,3 +71,38 @@ async def test_scrape_survives_a_database_outage(
         assert gauge(await resp.text())["confirmed"] == 1
     finally:
         await pool.execute("ALTER TABLE pickups_away RENAME TO pickups")
+
+
+def writes(text: str) -> dict[str, float]:
+    """outcome -> value of every omnistock_pickup_create_writes_total series in a scrape."""
+    pattern = r'^omnistock_pickup_create_writes_total\{outcome="([a-z_]+)"\} (\S+)$'
+    return {m[1]: float(m[2]) for m in re.finditer(pattern, text, re.M)}
+
+
+async def test_pickup_writes_by_outcome(
+    make_client: AppFactory, pool: asyncpg.Pool, make_key: KeyFactory
+) -> None:
+    await seed(pool)
+    key = await make_key("storefront")
+    client = await make_client()
+    assert writes(await (await client.get("/metrics")).text()) == {
+        "created": 0,
+        "stock_moved": 0,
+        "locked": 0,
+    }
+    body = {
+        "kind": "reservation",
+        "store_id": "PAR",
+        "customer": {"email": "m@example.com"},
+        "lines": [{"sku": "JEANS-32", "quantity": 1}],
+    }
+    for idem in ("w1", "w2", "w1"):  # the third is a replay: it takes the locked path
+        resp = await client.post(
+            "/v1/pickups", json=body, headers={**bearer(key), "Idempotency-Key": idem}
+        )
+        assert resp.status == 201
+    assert writes(await (await client.get("/metrics")).text()) == {
+        "created": 2,
+        "stock_moved": 0,
+        "locked": 1,
+    }

@@ -93,8 +93,12 @@ async def test_a_hold_within_the_headroom_does_not_stop_the_write(pool, gap) -> 
         await uc.create_pickup(pool, _new(3), STOREFRONT, _idem("other"), SETTINGS)
 
     gap.between(other)
-    status, body = await uc.create_pickup(pool, _new(6), STOREFRONT, _idem("mine"), SETTINGS)
+    outcomes: list[str] = []
+    status, body = await uc.create_pickup(
+        pool, _new(6), STOREFRONT, _idem("mine"), SETTINGS, observe=outcomes.append
+    )
     assert status == 201 and body["state"] == "confirmed"
+    assert outcomes == ["created"]
     assert await _held(pool) == 9
     assert (gap.reads, gap.writes, gap.locked) == (2, 2, 0)  # both in one read and one write
 
@@ -156,8 +160,12 @@ async def test_stock_moving_at_every_attempt_ends_on_the_locked_path(pool, gap) 
         await pool.execute("UPDATE stock SET as_of = $1 WHERE store_id = 'PAR'", now())
 
     gap.between(touch, times=100)
-    status, body = await uc.create_pickup(pool, _new(4), STOREFRONT, _idem("a"), SETTINGS)
+    outcomes: list[str] = []
+    status, body = await uc.create_pickup(
+        pool, _new(4), STOREFRONT, _idem("a"), SETTINGS, observe=outcomes.append
+    )
     assert status == 201
+    assert outcomes == ["stock_moved"] * 3 + ["locked"]
     assert (gap.reads, gap.writes, gap.locked) == (3, 3, 1)  # 3 optimistic, then locked
     assert await _held(pool) == 4
     assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
