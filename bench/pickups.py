@@ -61,12 +61,14 @@ import contextlib
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 from _harness import (
     COUNT_STATUSES,
@@ -282,9 +284,10 @@ async def measure(
     suffix: str,
     settings: dict[str, str],
     first: bool,
-) -> tuple[WrkResult, list[WrkResult], int, Path | None]:
+) -> tuple[WrkResult, list[WrkResult], int, Path | None, str]:
     """Start the replicas with ``settings``, warm up, measure (and profile, on the first mode
-    only): (the measured run, the other runs made, log lines, the profile file)."""
+    only): (the measured run, the other runs made, log lines, the profile file, the server's
+    creation write outcomes)."""
     stores, skus, hot = data
     port = free_port()
     pid = os.getpid()
@@ -343,8 +346,23 @@ async def measure(
                     )
                 )
             await asyncio.sleep(0.5)
+        writes = (
+            f"  creation writes, warm-up included: {await write_outcomes(api.url)}"
+            if args.replicas == 1  # with several, /metrics answers from one of them
+            else ""
+        )
         lines = sum(count_lines(a.log) for a in apis)
-    return result, others, lines, out
+    return result, others, lines, out, writes
+
+
+async def write_outcomes(base: str) -> str:
+    """The server's ``omnistock_pickup_create_writes_total`` (warm-up and run together)."""
+    async with aiohttp.ClientSession() as http, http.get(base + "/metrics") as resp:
+        text = await resp.text()
+    found = re.findall(
+        r'^omnistock_pickup_create_writes_total\{outcome="(\w+)"\} (\S+)$', text, re.M
+    )
+    return ", ".join(f"{outcome} {float(value):,.0f}" for outcome, value in found)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -388,10 +406,12 @@ async def run(args: argparse.Namespace) -> None:
                 modes.append((", locked path", {"pickup_optimistic_attempts": "0"}))
             results, log_lines, warms, profile_out = [], 0, [], None
             for suffix, settings in modes:
-                measured, others, lines, out = await measure(
+                measured, others, lines, out, writes_line = await measure(
                     args, dsn, key, (stores, skus, hot), work, suffix, settings, not results
                 )
                 print(measured.row(), flush=True)
+                if writes_line:
+                    print(writes_line, flush=True)
                 results.append(measured)
                 warms.extend(others)
                 log_lines += lines
