@@ -35,6 +35,8 @@ Measured, in this order, at the same concurrency (``--connections``):
 ``--compare-locked`` then measures the same load again on servers that always take the locked
 path (``OMNISTOCK_PICKUP_OPTIMISTIC_ATTEMPTS=0``: the stock rows locked from the read to the
 commit, five round trips), on the same database after the first run, and prints the ratio.
+The first run pays for autovacuum and autoanalyze of the tables it fills (their CPU counts as
+PostgreSQL's); the second finds more pairs sold out (more refusals, which cost less).
 
 ``--hot-share S`` changes the 20% (``0``: no contention, nearly every request creates a
 pickup); ``--replicas N`` runs N ``omnistock serve --reuse-port`` processes on the port (as N
