@@ -10,7 +10,6 @@ admin writes through this process also invalidate them directly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime
 
 from aiohttp import web
@@ -18,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from service.api.appkeys import POOL, SETTINGS
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
+from service.background import cancel_and_wait
 from service.domain.apikeys import Role
 from service.usecases import promotions
 from service.usecases.promo_model import CategoriesIn, RuleEntry, RuleFields
@@ -49,15 +49,15 @@ async def _start_listener(app: web.Application) -> None:
     from the database for every basket (and rules checked every few seconds, as always)."""
     pool = app[POOL]
     if pool.get_max_size() >= MIN_POOL_FOR_LISTENER:
-        task = asyncio.create_task(listen_for_changes(pool, app[PRICES], app[RULES]))
+        task = asyncio.create_task(
+            listen_for_changes(pool, app[PRICES], app[RULES]), name="pricing-listener"
+        )
         app[_LISTENER].append(task)
 
 
 async def _stop_listener(app: web.Application) -> None:
-    for task in app[_LISTENER]:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    listeners: list[asyncio.Task[None]] = app[_LISTENER]
+    await cancel_and_wait(listeners)
     app[_LISTENER].clear()
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from service.api.answers import AnswerCache
 from service.api.appkeys import ANSWERS, METRICS, POOL, READER, SETTINGS
+from service.background import cancel_and_wait
 from service.erp.port import ErpPort
 from service.usecases.stock_reader import ReaderSettings, StockReader
 from stores.cache import make_cache
@@ -88,15 +89,13 @@ def stock_ctx(
         app[READER] = reader
         app[ANSWERS] = AnswerCache(reader, settings.answer_cache_s)
         tasks = [
-            asyncio.create_task(listen_for_changes(app[POOL], reader)),
-            asyncio.create_task(flush_wanted_forever(reader)),
+            asyncio.create_task(listen_for_changes(app[POOL], reader), name="stock-listener"),
+            asyncio.create_task(flush_wanted_forever(reader), name="hot-sku-flusher"),
         ]
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(tasks)
             with contextlib.suppress(Exception):
                 await reader.flush_wanted()
             await cache.close()

@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
+from service.background import cancel_and_wait
 from service.erp.port import ErpError, ErpPort
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases.loyalty_model import CustomerRef, LoyaltySettings, Reading, balance_view
@@ -79,10 +80,7 @@ class LoyaltyReader:
         return self._erp
 
     async def aclose(self) -> None:
-        tasks = list(self._inflight.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._inflight.values()))
 
     # ------------------------------------------------------------------ who
     async def resolve(self, ref: str) -> CustomerRef:

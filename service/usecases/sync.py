@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from service.background import cancel_and_wait
 from service.erp.port import ErpPort, ItemPage, StockLine, StockPage
 from service.observability import Metrics
 from stores import items as items_repo
@@ -88,9 +89,7 @@ async def _pages(
             if is_last(page):
                 return consumed
     finally:
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await cancel_and_wait(tasks.values())
 
 
 async def _apply_stock(

@@ -1,4 +1,5 @@
-"""SIGTERM: the server stops accepting, finishes the request in flight, closes its pool."""
+"""SIGTERM: the server stops accepting, finishes the request in flight, closes its pool; an
+app's cleanup ends even when a background task swallowed its cancellation."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import time
 
 from service.usecases.keys import create_key
+from service.usecases.stock_reader import StockReader
 from tests.tcp_proxy import TcpProxy
 
 
@@ -113,3 +115,26 @@ async def test_sigterm_finishes_in_flight_request(database_url: str, pool) -> No
         "AND pid <> pg_backend_pid()"
     )
     assert others <= pool.get_size() - 1
+
+
+async def test_app_cleanup_ends_even_when_the_listener_swallows_its_cancellation(
+    make_client, monkeypatch
+) -> None:
+    """Python 3.11's wait_for (inside aiocache) can drop a cancellation that arrives as the
+    cache call completes; the stock listener then waits for its next NOTIFY forever. The app's
+    cleanup must still end (it cancels again), and give the pool its connection back."""
+    swallowed = asyncio.Event()
+    real = StockReader.invalidate_all
+
+    async def invalidate_all(self: StockReader) -> None:
+        try:
+            await asyncio.sleep(0.3)  # the app is closed while this runs
+        except asyncio.CancelledError:
+            swallowed.set()  # what the wait_for race does: the call returns normally
+        await real(self)
+
+    monkeypatch.setattr(StockReader, "invalidate_all", invalidate_all)
+    client = await make_client()
+    await asyncio.sleep(0.05)  # the listener is in invalidate_all now
+    await asyncio.wait_for(client.close(), timeout=15)
+    assert swallowed.is_set()
