@@ -65,6 +65,12 @@ DECLARE
     v_sku text;
     moved text;
 BEGIN
+    -- the check below relies on each statement seeing what committed before it began
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'omnistock_create_pickup needs READ COMMITTED, not %',
+            current_setting('transaction_isolation')
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
     IF p_key IS NOT NULL THEN
         INSERT INTO idempotency_keys (principal, key, operation, request_hash, status, response)
         VALUES (p_principal, p_key, p_operation, p_request_hash, 201, p_answer)
@@ -81,7 +87,9 @@ BEGIN
         PERFORM 1 FROM stock WHERE store_id = p_store_id AND sku = v_sku FOR UPDATE;
     END LOOP;
 
-    -- scalar subqueries, one index probe per SKU whatever the plan (a join may scan the store)
+    -- scalar subqueries, one index probe per SKU whatever the plan (a join may scan the store);
+    -- NOT IN (SELECT ...) is a hashed subplan: "<> ALL (array)" would compare every open hold
+    -- with every seen one under a generic plan (23 ms against 1 ms with 3,000 holds on a SKU)
     SELECT w.sku INTO moved
     FROM unnest(p_skus, p_erp_available, p_as_of, p_headroom) AS w (sku, erp, as_of, headroom)
     WHERE w.erp IS NULL
@@ -90,7 +98,7 @@ BEGIN
           IS DISTINCT FROM ROW(w.erp, w.as_of)
        OR (SELECT coalesce(sum(h.qty), 0) FROM stock_holds h
            WHERE h.store_id = p_store_id AND h.sku = w.sku AND h.released_at IS NULL
-             AND h.id <> ALL (p_seen_holds)) > w.headroom
+             AND h.id NOT IN (SELECT unnest(p_seen_holds))) > w.headroom
     LIMIT 1;
     IF moved IS NOT NULL THEN
         RAISE EXCEPTION 'the stock of % at store % changed while the pickup was being created',

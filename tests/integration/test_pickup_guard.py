@@ -15,9 +15,11 @@ import pytest
 
 from service.domain.errors import InsufficientStock
 from service.domain.pickups import Actor, ActorKind
+from service.errors import Conflict
 from service.usecases import pickups as uc
 from service.usecases.identifiers import ItemLookup
 from stores import pickups as repo
+from stores.db import create_pool
 from tests.api.stock_fixtures import now, seed
 
 STOREFRONT = Actor(ActorKind.STOREFRONT)
@@ -259,3 +261,92 @@ async def test_optimistic_and_locked_creations_together_never_oversell(pool) -> 
     assert outcomes.count("refused") == 55
     assert await _held(pool, "TSHIRT-RED-L") == 10
     assert await _held(pool, "TSHIRT-RED-M") == 5
+
+
+async def test_the_check_sees_the_creation_its_lock_waited_for(pool, gap) -> None:
+    """In the gap, another transaction locks the row and holds 8 units, and commits 0.3 s
+    later: the write waits for that lock and must then see those 8 units (a check made before
+    the lock, or in the lock's own snapshot, would not, and would hold 13 of 10)."""
+    await seed(pool)
+    later: list[asyncio.Task[None]] = []
+
+    async def uncommitted() -> None:
+        conn = await pool.acquire()
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute(
+            "SELECT 1 FROM stock WHERE store_id = 'PAR' AND sku = 'JEANS-32' FOR UPDATE"
+        )
+        await conn.execute(
+            "INSERT INTO stock_holds (store_id, sku, qty) VALUES ('PAR', 'JEANS-32', 8)"
+        )
+
+        async def commit_later() -> None:
+            await asyncio.sleep(0.3)
+            await tx.commit()
+            await pool.release(conn)
+
+        later.append(asyncio.create_task(commit_later()))
+
+    gap.between(uncommitted)
+    try:
+        with pytest.raises(InsufficientStock):
+            await uc.create_pickup(pool, _new(5), STOREFRONT, _idem("mine"), SETTINGS)
+    finally:
+        await asyncio.gather(*later)
+    assert await _held(pool) == 8
+
+
+@pytest.mark.parametrize(("taken", "granted"), [(4, True), (5, False)])
+async def test_the_headroom_is_exact(pool, gap, taken: int, granted: bool) -> None:
+    """10 in stock, 6 asked: 4 units held in the gap leave exactly enough, 5 do not."""
+    await seed(pool)
+
+    async def take() -> None:
+        await uc.create_pickup(pool, _new(taken), STOREFRONT, _idem("other"), SETTINGS)
+
+    gap.between(take)
+    if granted:
+        status, _ = await uc.create_pickup(pool, _new(6), STOREFRONT, _idem("mine"), SETTINGS)
+        assert status == 201 and (gap.reads, gap.writes) == (2, 2)
+        assert await _held(pool) == 10
+    else:
+        with pytest.raises(InsufficientStock):
+            await uc.create_pickup(pool, _new(6), STOREFRONT, _idem("mine"), SETTINGS)
+        assert await _held(pool) == taken
+
+
+async def test_a_daily_capacity_holds_under_concurrency(pool, gap) -> None:
+    """Capped stores take the locked path, which counts after its lock: 20 creations of one
+    SKU at once at a store taking 1 pickup a day create exactly 1."""
+    await seed(pool)
+    await pool.execute("UPDATE stores SET pickup_capacity_per_day = 1 WHERE store_id = 'PAR'")
+
+    async def one(i: int) -> str:
+        try:
+            status, _ = await uc.create_pickup(pool, _new(1), STOREFRONT, _idem(f"c{i}"), SETTINGS)
+        except Conflict as exc:
+            return f"refused {exc.extra.get('capacity')}"
+        return str(status)
+
+    outcomes = await asyncio.gather(*(one(i) for i in range(20)))
+    assert sorted(outcomes) == ["201"] + ["refused 1"] * 19
+    assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
+    assert (gap.reads, gap.writes, gap.locked) == (20, 0, 20)
+
+
+async def test_the_write_refuses_to_run_outside_read_committed(database_url, pool) -> None:
+    """Under REPEATABLE READ, a statement would not see the creation its lock waited for."""
+    await seed(pool)
+    strict = await create_pool(
+        database_url,
+        min_size=1,
+        max_size=2,
+        server_settings={"default_transaction_isolation": "repeatable read"},
+    )
+    try:
+        with pytest.raises(asyncpg.FeatureNotSupportedError, match="READ COMMITTED"):
+            await uc.create_pickup(strict, _new(1), STOREFRONT, _idem("rr"), SETTINGS)
+    finally:
+        await strict.close()
+    assert await pool.fetchval("SELECT count(*) FROM pickups") == 0

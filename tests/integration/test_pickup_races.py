@@ -29,8 +29,10 @@ def _body(*lines: tuple[str, int]) -> dict:
 
 @BOTH_PATHS
 async def test_200_concurrent_creations_never_oversell(
-    aiohttp_client, settings, pool, make_key, attempts
+    pool, aiohttp_client, settings, make_key, attempts
 ) -> None:
+    # pool first: set up before the apps and closed after them, so that a failed assertion
+    # fails the test instead of hanging its teardown
     await seed(pool)  # 10 of everything in every store
     key = await make_key("storefront")
     settings = settings.model_copy(update={"pickup_optimistic_attempts": attempts})
