@@ -55,6 +55,20 @@ ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED
 """
 
 
+# The end of both creation reads ($1 the store, $2 the SKUs): the SKU checks, the buffer rows
+# that can apply, and the store (its columns are selected above).
+_CHECKS_BUFFERS_STORE = """
+    (SELECT array_agg(ROW(k.sku, k.checked_at)) FROM stock_sku_checks k
+     WHERE k.sku = ANY($2::text[])) AS checks,
+    (SELECT array_agg(ROW(b.store_id, b.sku, b.safety_stock, b.low_stock, b.hide_below))
+     FROM stock_buffers b
+     WHERE (b.store_id = $1 OR b.store_id IS NULL)
+       AND (b.sku = ANY($2::text[]) OR b.sku IS NULL)) AS buffers
+FROM (SELECT 1) AS one
+LEFT JOIN stores st ON st.store_id = $1
+"""
+
+
 # What a new pickup reads, in two statements:
 # 1. ``_PREPARE``: claim the Idempotency-Key (if another transaction holds it uncommitted, wait
 #    for it: an InitPlan of the lock, so it is done before any stock row is locked), lock this
@@ -64,7 +78,8 @@ ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED
 # 2. ``_OPEN_HOLDS``, AFTER the lock, in its own statement: a statement reads the database as it
 #    was when it began, so holds read by statement 1 would miss those committed by the
 #    transaction its lock waited for, and oversell.
-_PREPARE = """
+_PREPARE = (
+    """
 WITH claim AS (
     INSERT INTO idempotency_keys (principal, key, operation, request_hash)
     SELECT $3::text, $4::text, $5::text, $6::bytea WHERE $4::text IS NOT NULL
@@ -86,15 +101,9 @@ SELECT
     st.store_id, st.timezone, st.opening_hours, st.services, st.pickup_capacity_per_day,
     st.hold_hours, st.active,
     (SELECT array_agg(ROW(sku, erp_available, as_of)) FROM locked) AS rows,
-    (SELECT array_agg(ROW(k.sku, k.checked_at)) FROM stock_sku_checks k
-     WHERE k.sku = ANY($2::text[])) AS checks,
-    (SELECT array_agg(ROW(b.store_id, b.sku, b.safety_stock, b.low_stock, b.hide_below))
-     FROM stock_buffers b
-     WHERE (b.store_id = $1 OR b.store_id IS NULL)
-       AND (b.sku = ANY($2::text[]) OR b.sku IS NULL)) AS buffers
-FROM (SELECT 1) AS one
-LEFT JOIN stores st ON st.store_id = $1
 """
+    + _CHECKS_BUFFERS_STORE
+)
 _OPEN_HOLDS = """
 SELECT sku, qty, erp_acked_at FROM stock_holds
 WHERE store_id = $1 AND sku = ANY($2::text[]) AND released_at IS NULL
@@ -138,7 +147,8 @@ SELECT pg_notify('omnistock_stock', $25)
 # the store, this store's stock rows of the SKUs (as_of both as stored and with the store's
 # last check), their open holds with their ids, the SKU checks and the buffer rows. The write
 # (``omnistock_create_pickup``, sql/0010) then checks, under the lock, that it still holds.
-_READ = """
+_READ = (
+    """
 SELECT
     EXISTS (SELECT 1 FROM idempotency_keys WHERE principal = $3 AND key = $4) AS key_taken,
     (SELECT id FROM pickups WHERE ps_order_id = $5) AS existing_order,
@@ -149,15 +159,9 @@ SELECT
      WHERE s.store_id = $1 AND s.sku = ANY($2::text[])) AS rows,
     (SELECT array_agg(ROW(h.id, h.sku, h.qty, h.erp_acked_at)) FROM stock_holds h
      WHERE h.store_id = $1 AND h.sku = ANY($2::text[]) AND h.released_at IS NULL) AS holds,
-    (SELECT array_agg(ROW(k.sku, k.checked_at)) FROM stock_sku_checks k
-     WHERE k.sku = ANY($2::text[])) AS checks,
-    (SELECT array_agg(ROW(b.store_id, b.sku, b.safety_stock, b.low_stock, b.hide_below))
-     FROM stock_buffers b
-     WHERE (b.store_id = $1 OR b.store_id IS NULL)
-       AND (b.sku = ANY($2::text[]) OR b.sku IS NULL)) AS buffers
-FROM (SELECT 1) AS one
-LEFT JOIN stores st ON st.store_id = $1
 """
+    + _CHECKS_BUFFERS_STORE
+)
 _CREATE_GUARDED = """
 SELECT omnistock_create_pickup($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12,
     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27::text::jsonb, $28,
@@ -220,6 +224,30 @@ async def read_create(
     )
 
 
+def _pickup_args(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The pickup row's 13 parameters, in the order both creation statements take them."""
+    return (
+        row["id"],
+        row["kind"],
+        row["store_id"],
+        jsonb(row["customer"]),
+        row["ps_order_id"],
+        row["ps_order_reference"],
+        row["payment_status"],
+        row["currency"],
+        row["code_hash"].encode(),
+        row["code_salt"],
+        row["deadline"],
+        row["ready_by"],
+        row["created_at"],
+    )
+
+
+def _line_args(lines: Sequence[dict[str, Any]]) -> tuple[list[Any], ...]:
+    """The lines as five arrays: sku, ean, quantity, unit price, label."""
+    return tuple([x[k] for x in lines] for k in ("sku", "ean", "quantity", "unit_price", "label"))
+
+
 async def create_guarded(
     conn: asyncpg.Connection,
     read: ReadContext,
@@ -239,24 +267,8 @@ async def create_guarded(
     principal, key, operation, digest, answer = idempotency or (None, None, None, None, None)
     outcome = await conn.fetchval(
         _CREATE_GUARDED,
-        row["id"],
-        row["kind"],
-        row["store_id"],
-        jsonb(row["customer"]),
-        row["ps_order_id"],
-        row["ps_order_reference"],
-        row["payment_status"],
-        row["currency"],
-        row["code_hash"].encode(),
-        row["code_salt"],
-        row["deadline"],
-        row["ready_by"],
-        row["created_at"],
-        [x["sku"] for x in lines],
-        [x["ean"] for x in lines],
-        [x["quantity"] for x in lines],
-        [x["unit_price"] for x in lines],
-        [x["label"] for x in lines],
+        *_pickup_args(row),
+        *_line_args(lines),
         skus,
         [qty_by_sku[s] for s in skus],
         [read.stored[s][0] if s in read.stored else None for s in skus],
@@ -319,25 +331,9 @@ async def create_all(
     principal, key, answer = idempotency or (None, None, None)
     await conn.execute(
         _CREATE_ALL,
-        row["id"],
-        row["kind"],
-        row["store_id"],
-        jsonb(row["customer"]),
-        row["ps_order_id"],
-        row["ps_order_reference"],
-        row["payment_status"],
-        row["currency"],
-        row["code_hash"].encode(),
-        row["code_salt"],
-        row["deadline"],
-        row["ready_by"],
-        row["created_at"],
+        *_pickup_args(row),
         list(range(1, len(lines) + 1)),
-        [x["sku"] for x in lines],
-        [x["ean"] for x in lines],
-        [x["quantity"] for x in lines],
-        [x["unit_price"] for x in lines],
-        [x["label"] for x in lines],
+        *_line_args(lines),
         skus,
         [qty_by_sku[s] for s in skus],
         actor[0],
