@@ -202,8 +202,9 @@ async def create_pickup(
 
     Optimistic first: two round trips and no lock held between them (``_create_unlocked``).
     When the stock moved between its read and its write, it reads again, up to
-    ``settings.optimistic_attempts`` times; then, and for replays and existing orders, the
-    locked path answers (``_create_locked``), which cannot be overtaken. The pickup code's slow
+    ``settings.optimistic_attempts`` times; then, and for replays, existing orders and stores
+    with a daily capacity, the locked path answers (``_create_locked``), which cannot be
+    overtaken. The pickup code's slow
     hash runs in a thread meanwhile (hashlib releases the GIL). ``mark_hot`` (the availability
     reader's batched hot-SKU list) hears the SKUs held, so that the hot sync pass keeps them
     fresh; a per-pickup upsert would lock one row per SKU across stores until commit.
