@@ -74,7 +74,6 @@ class ItemPage:
     items: tuple[Item, ...]
     page_index: int
     last_page: bool
-    total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

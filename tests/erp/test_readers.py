@@ -1,7 +1,11 @@
-"""The fast stock readers against zeep: same replies, same port values; same hostile-XML refusals.
+"""The fast stock readers against a plain by-name reading: same replies, same port values; same
+hostile-XML refusals.
 
-``ServiceHandle.decode`` is the code path of every call: one strict parse, then either zeep's
-deserialiser (+ ``mapping``) or a fast reader (``readers``). Both are run on the same bytes.
+``ServiceHandle.decode`` is the code path of every call: one strict parse, then a reader. The
+fast stock readers (``readers``: an XSLT flattening, a tree walk) are checked against
+``via_names``, an independent reading of the same bytes through ``xmlread.El`` (the way every
+other reply is read). zeep was the reference before replies were all read by name: its
+positional deserialiser dropped members that followed an unknown one.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.erp.cegid import mapping, readers
-from service.erp.cegid.adapter import _map
+from service.erp.cegid.xmlread import El, local, result
 from service.erp.cegid.loader import LARGE_REPLY, ServiceHandle, load_services
 from service.erp.cegid.transport import build_transport
 from service.erp.port import ErpBusinessError, ErpProtocolError, ErpUnavailable, StockLine
@@ -26,6 +30,7 @@ from service.erp.simulator.opcontext import OpContext
 from service.erp.simulator.ops_inventory import list_by_store
 from service.erp.simulator.xmlio import Node, SimFault, cbr_fault, parse_safely, reply
 from service.erp.wsdl import NS_ARRAYS, NS_RETAIL, NS_SOAP_ENV, NS_XSI
+from service.erp.wsdl.contract import contracts
 from tests.erp.conftest import Calls, make_config
 
 LIST = "GetListItemInventoryDetailByStore"
@@ -42,9 +47,35 @@ def inventory() -> Iterator[ServiceHandle]:
     transport.wsdl_client.close()  # the async client never opened a connection
 
 
+def _names_reader(root: Any) -> tuple[list[StockLine], int]:
+    res = result(root, LIST)
+    wrapper = None if res is None else res.child("InventoryDetailsByStore")
+    rows = [] if wrapper is None else [El(r) for r in wrapper.el if local(r.tag) == _ROW]
+    lines = []
+    for row in rows:
+        sku = mapping.trim_item_id(row.text("ItemCode"))
+        cells = row.child("StoresAvailableQty")
+        # a nil cell reads as an empty one, as the fast readers read it
+        for cell in [] if cells is None else [El(c) for c in cells.el if local(c.tag) == _CELL]:
+            qty = cell.child("AvailableQuantity")
+            lines.append(
+                StockLine(
+                    cell.text("StoreId"),
+                    sku,
+                    readers.quantity(None if qty is None else qty.el.text),
+                    cell.text("StoreName"),
+                )
+            )
+    return lines, len(rows)
+
+
+_ROW, _CELL = "AvailableQtyByItemByStore", "StoreAvailableQty"
+
+
 def via_zeep(handle: ServiceHandle, content: bytes, status: int = 200) -> tuple[Any, int]:
-    """As the adapter read stock pages before the fast path: zeep, then ``mapping`` (``_map``)."""
-    lines, count = _map(mapping.stock_lines, handle.decode(LIST, status, content))
+    """The reference reading: by name through ``xmlread.El`` (named after the zeep reading it
+    replaced, which it agrees with on every reply zeep could read)."""
+    lines, count = handle.decode(LIST, status, content, _names_reader)
     return lines, count
 
 
@@ -193,12 +224,13 @@ def test_hand_written_values(inventory: ServiceHandle) -> None:
 
 
 def test_members_after_an_unknown_one_are_kept(inventory: ServiceHandle) -> None:
-    """WCF writes members alphabetically, so a member a tenant adds can land in the middle:
-    zeep (strict=False) then silently drops the members after it; the fast reader keeps them."""
+    """WCF writes members in contract order, so a member a tenant adds can land in the middle:
+    zeep's positional reading (strict=False) silently dropped the members after it; the fast
+    reader and the by-name reading keep them."""
     members = [("AvailableQuantity", "3"), ("StoreId", "S1"), ("StoreCity", "Lyon")]
     content = page(item("A", [*members, ("StoreName", "N")]))
     assert via_fast(inventory, content) == ([StockLine("S1", "A", 3, "N")], 1)
-    assert via_zeep(inventory, content) == ([StockLine("S1", "A", 3, "")], 1)
+    assert via_zeep(inventory, content) == ([StockLine("S1", "A", 3, "N")], 1)
 
 
 def test_normal_pages_are_flattened_and_odd_ones_walked(
@@ -269,7 +301,7 @@ def _simulated_page(state: SimulatorState, size: int, detail_sku: str) -> bytes:
         "<WithStoreName>true</WithStoreName></inventoryStoreItemDetailRequest></r>".encode()
     )
     ctx = OpContext(state, LIST, "DEMO", "DEMO\\u", "", datetime.now())
-    return reply(LIST, list_by_store(ctx, Node(request)))
+    return reply(contracts()["ItemInventoryWcfService"], LIST, list_by_store(ctx, Node(request)))
 
 
 def test_stock_by_store_matches_zeep(inventory: ServiceHandle) -> None:
@@ -284,9 +316,15 @@ def test_stock_by_store_matches_zeep(inventory: ServiceHandle) -> None:
         envelope(BY_STORE, []),
         envelope(BY_STORE, NIL),
     ]
+
+    def by_names(root: Any) -> dict[str, int]:
+        res = result(root, BY_STORE)
+        rows = [] if res is None else res.children("AvailableQtyByStore")
+        return {r.text("StoreId"): mapping.integer(r.text("AvailableQty")) for r in rows}
+
     for content in contents:
         fast = inventory.decode(BY_STORE, 200, content, readers.stock_by_store)
-        assert fast == mapping.stock_by_store(inventory.decode(BY_STORE, 200, content))
+        assert fast == inventory.decode(BY_STORE, 200, content, by_names)
     assert inventory.decode(BY_STORE, 200, contents[0], readers.stock_by_store) == {
         "S001": 3,
         "S002": 0,
@@ -311,7 +349,7 @@ def test_stock_by_store_matches_zeep(inventory: ServiceHandle) -> None:
 def test_hostile_or_broken_replies_are_protocol_errors(
     content: bytes, inventory: ServiceHandle
 ) -> None:
-    for read in (readers.stock_lines, None):
+    for read in (readers.stock_lines, _names_reader):
         with pytest.raises(ErpProtocolError) as caught:
             inventory.decode(LIST, 200, content, read)
         assert "root:" not in str(caught.value)
@@ -322,7 +360,7 @@ def test_unreadable_quantity_is_a_protocol_error(qty: str, inventory: ServiceHan
     content = page(item("A", store(qty)))
     with pytest.raises(ErpProtocolError, match="quantity"):
         via_fast(inventory, content)
-    with pytest.raises(ErpProtocolError):  # zeep's decimal.InvalidOperation, or NaN in mapping
+    with pytest.raises(ErpProtocolError):
         via_zeep(inventory, content)
 
 

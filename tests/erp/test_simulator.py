@@ -14,7 +14,8 @@ from service.erp.cegid import CegidErp
 from service.erp.port import ErpBusinessError
 from service.erp.simulator import SimulatorState, run_simulator, serve_simulator
 from service.erp.simulator.schema import load_schemas
-from service.erp.wsdl import NS_FAULT, NS_RETAIL, NS_SOAP_ENV
+from service.erp.wsdl import NS_FAULT, NS_RETAIL, NS_SOAP_ENV, NS_XSI
+from service.erp.wsdl.contract import contracts
 from tests.erp.test_contract import CASES
 
 R = f'xmlns="{NS_RETAIL}"'
@@ -136,7 +137,20 @@ async def test_fault_shape_is_cegid(http: httpx.AsyncClient) -> None:
     assert outer is not None and outer.findtext(f"{f}TrackingId")
     inner = outer.find(f"{f}InnerException/{f}InnerException")
     assert inner is not None and inner.findtext(f"{f}Message") == "The item '123' does not exist"
-    assert inner.find(f"{f}InnerException") is None
+    innermost = inner.find(f"{f}InnerException")
+    assert innermost is not None and innermost.get(f"{{{NS_XSI}}}nil") == "true"
+    # CbpExceptionDetail extends ExceptionDetail: the base's members first, then Id and ToDo
+    members = [etree.QName(c).localname for c in outer]
+    assert members == [
+        "HelpLink",
+        "InnerException",
+        "Message",
+        "StackTrace",
+        "TrackingId",
+        "Type",
+        "Id",
+        "ToDo",
+    ]
 
 
 async def test_replies_validate_against_the_wsdl_and_look_like_wcf(
@@ -268,7 +282,7 @@ async def test_run_simulator_serves_until_cancelled(state: SimulatorState) -> No
 
 @pytest.mark.parametrize("with_name", [True, False])
 @pytest.mark.parametrize("only_available", [True, False])
-def test_written_stock_pages_are_the_bytes_fill_writes(
+def test_written_stock_pages_are_the_bytes_reply_writes(
     state: SimulatorState, with_name: bool, only_available: bool
 ) -> None:
     import dataclasses
@@ -287,6 +301,8 @@ def test_written_stock_pages_are_the_bytes_fill_writes(
         ([5], ["S002"]),
         ([], list(state.stores)),
     ):
-        generic = reply(op, page_rows(state, items, stores, (with_name, False), only_available))
-        written = reply(op, written_page(state, items, stores, with_name, only_available))
+        svc = contracts()["ItemInventoryWcfService"]
+        rows = page_rows(state, items, stores, (with_name, False), only_available)
+        generic = reply(svc, op, rows)
+        written = reply(svc, op, written_page(state, items, stores, with_name, only_available))
         assert written == generic

@@ -20,7 +20,12 @@ from zoneinfo import ZoneInfo
 
 from service.erp.cegid import mapping, payloads, readers
 from service.erp.cegid.config import CallHook, CegidConfig
-from service.erp.cegid.faults import classify, is_duplicate_document
+from service.erp.cegid.faults import (
+    classify,
+    is_already_cancelled,
+    is_duplicate_document,
+    is_unknown_customer,
+)
 from service.erp.cegid.loader import Reader, ServiceHandle, load_services
 from service.erp.cegid.resilience import (
     CircuitBreaker,
@@ -29,6 +34,7 @@ from service.erp.cegid.resilience import (
     gather_all,
 )
 from service.erp.cegid.transport import CegidTransport, RequestNotSent, build_transport
+from service.erp.cegid.xmlread import result
 from service.erp.port import (
     CreateResult,
     Customer,
@@ -56,11 +62,25 @@ _FAILURES = frozenset({"unavailable", "timeout", "protocol"})
 _MAPPING_ERRORS = (AttributeError, TypeError, ValueError, ArithmeticError, KeyError)
 
 
+def _void(root: Any) -> None:
+    """The reader of void replies: nothing to read."""
+    return None
+
+
 def _map(fn: Callable[..., T], *args: Any) -> T:
     try:
         return fn(*args)
     except _MAPPING_ERRORS as exc:
         raise ErpProtocolError(f"unexpected reply shape: {exc!r}") from exc
+
+
+def _reading(operation: str, fn: Callable[..., T], *args: Any) -> Reader:
+    """A reader of ``operation``'s reply: ``fn(Result element, *args)``, shape errors mapped."""
+
+    def read(root: Any) -> T:
+        return _map(fn, result(root, operation), *args)
+
+    return read
 
 
 class CegidErp:
@@ -111,9 +131,9 @@ class CegidErp:
         params: dict[str, Any],
         *,
         idempotent: bool = True,
-        read: Reader | None = None,
+        read: Reader,
     ) -> Any:
-        """The operation's reply: zeep's objects, or what ``read`` makes of the parsed envelope."""
+        """What ``read`` makes of the operation's parsed reply envelope."""
         context = {"DatabaseId": self._config.database_id}
         params = {**params, svc.context_param_for(operation): context}
         attempt, auth_retried = 0, False
@@ -138,9 +158,7 @@ class CegidErp:
                 attempt += 1
                 await asyncio.sleep(delay)
 
-    async def _attempt(
-        self, svc: Svc, operation: str, params: dict[str, Any], read: Reader | None
-    ) -> Any:
+    async def _attempt(self, svc: Svc, operation: str, params: dict[str, Any], read: Reader) -> Any:
         breaker = self._breakers[svc.name]
         try:
             breaker.before_call(f"{svc.name}.{operation}")
@@ -180,7 +198,9 @@ class CegidErp:
 
     # ------------------------------------------------------------------------ port
     async def hello(self, text: str = "omnistock") -> str:
-        return mapping.text(await self._call(INVENTORY, "HelloWorld", {"text": text}))
+        read = _reading("HelloWorld", mapping.text)
+        text_: str = await self._call(INVENTORY, "HelloWorld", {"text": text}, read=read)
+        return text_
 
     async def stock_page(
         self,
@@ -209,7 +229,9 @@ class CegidErp:
 
     async def available_qty(self, barcode: str, store_id: str) -> int:
         params = {"itemIdentifier": payloads.item_identifier(barcode), "storeId": store_id}
-        return _map(mapping.available_qty, await self._call(INVENTORY, "GetAvailableQty", params))
+        read = _reading("GetAvailableQty", mapping.available_qty)
+        found: int = await self._call(INVENTORY, "GetAvailableQty", params, read=read)
+        return found
 
     async def stock_by_store(self, barcode: str) -> dict[str, int]:
         """Available quantity of one item (EAN) in every store (GetInventoryDetailByStore)."""
@@ -223,37 +245,57 @@ class CegidErp:
         if not 1 <= page_size <= MAX_ITEMS_PAGE:
             raise ValueError(f"page_size must be within 1..{MAX_ITEMS_PAGE}")
         params = payloads.items_request(page_index, page_size)
-        result = await self._call(ITEMS, "GetListDetail", params)
-        return _map(mapping.item_page, result, page_index, page_size)
+        read = _reading("GetListDetail", mapping.item_page, page_index, page_size)
+        page: ItemPage = await self._call(ITEMS, "GetListDetail", params, read=read)
+        return page
 
     async def store_prices(
         self, store_id: str, barcodes: Sequence[str], on: date | None = None
     ) -> list[StorePrice]:
         unique = list(dict.fromkeys(b for b in barcodes if b))
         size = self._config.price_batch_size
+        read = _reading("GetListDetail", mapping.store_prices, store_id)
         calls = [
-            self._call(PRICES, "GetListDetail", payloads.price_request(store_id, batch, on))
+            self._call(
+                PRICES, "GetListDetail", payloads.price_request(store_id, batch, on), read=read
+            )
             for batch in (unique[i : i + size] for i in range(0, len(unique), size))
         ]
-        results = await gather_all(calls)
-        return [price for r in results for price in _map(mapping.store_prices, r, store_id)]
+        results: list[list[StorePrice]] = await gather_all(calls)
+        return [price for r in results for price in r]
 
     async def find_customers_by_email(self, email: str, limit: int = 5) -> list[str]:
         params = payloads.customer_search(email, limit)
-        return _map(mapping.customer_ids, await self._call(CUSTOMERS, "SearchCustomerIds", params))
+        read = _reading("SearchCustomerIds", mapping.customer_ids)
+        found: list[str] = await self._call(CUSTOMERS, "SearchCustomerIds", params, read=read)
+        return found
 
     async def customer(self, customer_id: str) -> Customer | None:
         params = {"customerId": customer_id}
-        return _map(mapping.customer, await self._call(CUSTOMERS, "GetCustomerDetail", params))
+        read = _reading("GetCustomerDetail", mapping.customer)
+        try:
+            found: Customer | None = await self._call(
+                CUSTOMERS, "GetCustomerDetail", params, read=read
+            )
+        except ErpBusinessError as exc:
+            if is_unknown_customer(exc):
+                return None
+            raise
+        return found
 
     async def loyalty_cards(self, customer_id: str) -> list[LoyaltyCard]:
         params = {"customerCardsRequest": {"CustomerId": customer_id}}
-        return _map(mapping.loyalty_cards, await self._call(LOYALTY, "GetCustomerCards", params))
+        read = _reading("GetCustomerCards", mapping.loyalty_cards)
+        cards: list[LoyaltyCard] = await self._call(LOYALTY, "GetCustomerCards", params, read=read)
+        return cards
 
     async def customer_points(self, customer_id: str) -> Decimal:
         params = {"customerReference": customer_id}
-        result = await self._call(LOYALTY, "GetCustomerAvailableLoyaltyPoints", params)
-        return _map(mapping.points, result)
+        read = _reading("GetCustomerAvailableLoyaltyPoints", mapping.points)
+        found: Decimal = await self._call(
+            LOYALTY, "GetCustomerAvailableLoyaltyPoints", params, read=read
+        )
+        return found
 
     async def update_points(
         self,
@@ -267,12 +309,14 @@ class CegidErp:
     ) -> None:
         stamp = payloads.erp_datetime(when, self._tz)
         params = payloads.points_update(card_id, program_id, points, store_id, comment, stamp)
-        await self._call(LOYALTY, "UpdatePoints", params, idempotent=False)
+        read = _reading("UpdatePoints", mapping.text)
+        await self._call(LOYALTY, "UpdatePoints", params, idempotent=False, read=read)
 
     async def create_pickup_document(self, doc: PickupDocument) -> CreateResult:
         operation, params = payloads.pickup_request(doc, self._tz, self._config.payment_method_id)
+        read = _reading(operation, mapping.document_key)
         try:
-            result = await self._call(SALE_DOCUMENTS, operation, params)
+            key: DocumentKey = await self._call(SALE_DOCUMENTS, operation, params, read=read)
         except ErpBusinessError as exc:
             if not is_duplicate_document(exc):
                 raise
@@ -281,34 +325,63 @@ class CegidErp:
                 raise
             log.info("%s %s already in the ERP as %s", operation, doc.reference, existing.key)
             return CreateResult(existing.key, already_existed=True)
-        return CreateResult(_map(mapping.document_key, result), already_existed=False)
+        return CreateResult(key, already_existed=False)
+
+    async def _by_reference(self, reference: str, doc_type: str = "") -> DocumentInfo | None:
+        """GetByReference; a fault ("Failed to identify document") is "not found"."""
+        read = _reading("GetByReference", mapping.document)
+        params = payloads.by_reference(reference, doc_type)
+        try:
+            found: DocumentInfo | None = await self._call(
+                SALE_DOCUMENTS, "GetByReference", params, read=read
+            )
+        except ErpBusinessError as exc:
+            log.info("GetByReference %s: %s (taken as not found)", reference, exc.message)
+            return None
+        return found
+
+    async def _by_external_reference(
+        self, reference: str, doc_type: str = ""
+    ) -> list[DocumentInfo]:
+        read = _reading("GetByExternalReference", mapping.documents)
+        params = payloads.by_external_reference(reference, doc_type)
+        try:
+            found: list[DocumentInfo] = await self._call(
+                SALE_DOCUMENTS, "GetByExternalReference", params, read=read
+            )
+        except ErpBusinessError as exc:
+            log.info("GetByExternalReference %s: %s (taken as none)", reference, exc.message)
+            return []
+        return found
 
     async def _find_created(self, doc: PickupDocument) -> DocumentInfo | None:
         doc_type = payloads.document_type(doc)
-        params = payloads.by_reference(doc.reference, doc_type)
-        found = _map(mapping.document, await self._call(SALE_DOCUMENTS, "GetByReference", params))
+        found = await self._by_reference(doc.reference, doc_type)
         if found is not None:
             return found
         external = doc.external_reference or doc.reference
-        params = payloads.by_external_reference(external, doc_type)
-        result = await self._call(SALE_DOCUMENTS, "GetByExternalReference", params)
-        matches = _map(mapping.documents, result)
+        matches = await self._by_external_reference(external, doc_type)
         return next((d for d in matches if d.internal_reference == doc.reference), None)
 
     async def find_document(self, reference: str) -> DocumentInfo | None:
-        params = payloads.by_reference(reference)
-        found = _map(mapping.document, await self._call(SALE_DOCUMENTS, "GetByReference", params))
+        found = await self._by_reference(reference)
         if found is not None:
             return found
-        params = payloads.by_external_reference(reference)
-        result = await self._call(SALE_DOCUMENTS, "GetByExternalReference", params)
-        return next(iter(_map(mapping.documents, result)), None)
+        return next(iter(await self._by_external_reference(reference)), None)
 
     async def set_follow_up_status(self, key: DocumentKey, status: FollowUpStatus) -> None:
-        await self._call(SALE_DOCUMENTS, "UpdateHeader", payloads.update_follow_up(key, status))
+        params = payloads.update_follow_up(key, status)
+        await self._call(SALE_DOCUMENTS, "UpdateHeader", params, read=_void)
 
     async def cancel_document(self, key: DocumentKey, reason_id: str = "") -> None:
-        await self._call(SALE_DOCUMENTS, "Cancel", payloads.cancel(key, reason_id))
+        """Cancel; a document Cegid already cancelled ("Order cancelled. No processing
+        authorised") is done, not an error: the relay may post a cancel twice."""
+        try:
+            await self._call(SALE_DOCUMENTS, "Cancel", payloads.cancel(key, reason_id), read=_void)
+        except ErpBusinessError as exc:
+            if not is_already_cancelled(exc):
+                raise
+            log.info("Cancel %s: already cancelled in the ERP (%s)", key, exc.message)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

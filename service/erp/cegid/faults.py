@@ -8,6 +8,7 @@ from zeep import exceptions as zeep_errors
 
 from service.erp.cegid.resilience import CircuitOpenError
 from service.erp.cegid.transport import RequestNotSent
+from service.erp.cegid.xmlread import El, local
 from service.erp.port import (
     ErpAuthError,
     ErpBusinessError,
@@ -17,40 +18,89 @@ from service.erp.port import (
 )
 
 DUPLICATE_DOCUMENT = "CBR00009"  # "This document already exists and cannot be re-integrated"
+ALREADY_CANCELLED = "Order cancelled. No processing authorised"
 
 
-def _local(tag: object) -> str:
-    return str(tag).rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+# Faults WCF's dispatcher raises before any Cegid code runs: what we sent does not fit the
+# tenant's contract (an action it does not know, a body it cannot deserialise). Not a business
+# refusal: a protocol error, named after the operation.
+_DISPATCHER_CODES = frozenset(
+    {"DeserializationFailed", "ActionNotSupported", "ContractFilter", "InvalidMessageContract"}
+)
+_DETAILS = ("CbpExceptionDetail", "ExceptionDetail", "BusinessFaultDetail", "CbpFaultDetail")
 
 
-def _child(el: etree._Element, name: str) -> etree._Element | None:
-    return next((c for c in el if _local(c.tag) == name), None)
+def _member(el: El | None, name: str) -> str:
+    return el.text(name) if el is not None else ""
 
 
-def _text(el: etree._Element | None, name: str) -> str:
-    found = _child(el, name) if el is not None else None
-    return (found.text or "").strip() if found is not None else ""
+def _chain_message(detail: El) -> str:
+    """The innermost non-empty ``Message`` of an ``ExceptionDetail``/``CbpExceptionDetail``
+    chain (``InnerException`` nested to any depth)."""
+    message, node = "", detail
+    for _ in range(64):  # a chain deeper than this is not a Cegid one
+        message = node.text("Message") or message
+        inner = node.child("InnerException")
+        if inner is None:
+            break
+        node = inner
+    return message
+
+
+def fault_error(root: etree._Element, operation: str) -> ErpError:
+    """The ``ErpError`` of a SOAP 1.1 fault envelope: ``ErpBusinessError`` with the innermost
+    message of whichever public detail it carries (``CbpExceptionDetail`` chain,
+    ``BusinessFaultDetail`` or ``CbpFaultDetail``: Message, else Description, else Cause, with
+    the MemberNames at fault), its fault code and tracking id; ``ErpProtocolError`` for WCF
+    dispatcher faults (our request does not fit the tenant's contract)."""
+    body = El(root).child("Body")
+    fault = body.child("Fault") if body is not None else None
+    if fault is None:
+        return ErpProtocolError(f"{operation}: fault reply without a Fault")
+    code = fault.text("faultcode").rsplit(":", 1)[-1]
+    faultstring = fault.text("faultstring")
+    if code in _DISPATCHER_CODES or "ContractFilter mismatch" in faultstring:
+        return ErpProtocolError(
+            f"{operation}: the ERP cannot read our request ({code}): {faultstring}"
+        )
+    detail_el = fault.child("detail")
+    detail = None
+    if detail_el is not None:
+        detail = next((d for n in _DETAILS for d in detail_el.children(n)), None)
+    message = tracking_id = ""
+    if detail is not None and local(detail.el.tag) in ("CbpExceptionDetail", "ExceptionDetail"):
+        message, tracking_id = _chain_message(detail), _member(detail, "TrackingId")
+    elif detail is not None:
+        message = detail.text("Message") or detail.text("Description") or detail.text("Cause")
+        names = [s.value for s in detail.items("MemberNames", "string") if s.value]
+        if names:
+            message = f"{message} ({', '.join(names)})" if message else ", ".join(names)
+    return ErpBusinessError(
+        message or faultstring or "SOAP fault", code=code, tracking_id=tracking_id
+    )
 
 
 def business_error(fault: zeep_errors.Fault) -> ErpBusinessError:
-    """The innermost ``CbpExceptionDetail`` message, the fault code (``CBR_001_0003``) and the
-    tracking id; falls back to the faultstring when there is no detail."""
+    """A fault zeep raised itself (not through ``fault_error``): its message and code."""
     code = str(fault.code or "").rsplit(":", 1)[-1].rsplit("}", 1)[-1]
-    detail = fault.detail if isinstance(fault.detail, etree._Element) else None
-    outer = None
-    if detail is not None:
-        outer = next((el for el in detail.iter() if _local(el.tag) == "CbpExceptionDetail"), None)
-    message, tracking_id, node = "", _text(outer, "TrackingId"), outer
-    while node is not None:
-        message = _text(node, "Message") or message
-        node = _child(node, "InnerException")
-    return ErpBusinessError(
-        message or str(fault.message or "SOAP fault"), code=code, tracking_id=tracking_id
-    )
+    return ErpBusinessError(str(fault.message or "SOAP fault"), code=code)
 
 
 def is_duplicate_document(error: ErpBusinessError) -> bool:
     return DUPLICATE_DOCUMENT in error.message
+
+
+def is_already_cancelled(error: ErpBusinessError) -> bool:
+    """Cegid's answer to a second Cancel: "Order cancelled. No processing authorised
+    (TCbrECommerceHelper.CheckAnnulePieceEco)" (jalibudbud/altavant-cegid-api-js,
+    lib/helpers/readable-error/sales-readable-error.js)."""
+    return ALREADY_CANCELLED in error.message
+
+
+def is_unknown_customer(error: ErpBusinessError) -> bool:
+    """A customer id the ERP does not know (GetCustomerDetail, GetCustomerCards)."""
+    text = error.message.lower()
+    return "customer" in text and any(w in text for w in ("unknown", "not found", "does not exist"))
 
 
 def classify(exc: Exception) -> tuple[ErpError, str] | None:

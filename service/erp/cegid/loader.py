@@ -13,6 +13,7 @@ from zeep import exceptions as zeep_errors
 from zeep.proxy import AsyncServiceProxy
 
 from service.erp.cegid.config import CegidConfig
+from service.erp.cegid.faults import fault_error
 from service.erp.cegid.transport import CegidTransport, check_reply, is_fault
 from service.erp.port import ErpAuthError, ErpProtocolError, ErpUnavailable
 from service.erp.wsdl import SERVICES, ServiceInfo
@@ -34,42 +35,46 @@ def zeep_settings() -> Settings:
     )
 
 
-Reader = Callable[[etree._Element], Any]  # a fast reader of a reply's parsed envelope
+Reader = Callable[[etree._Element], Any]  # port values from a reply's parsed envelope
 LARGE_REPLY = 64 * 1024  # bytes: decode larger replies in a worker thread
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceHandle:
-    """One Y2 service: its zeep client, binding and async proxy."""
+    """One Y2 service: its zeep client, binding and async proxy. zeep writes the requests (in
+    the WSDL's member order); replies are read by name (``mapping``, ``readers``), never by
+    zeep's positional deserialiser, so member order and unknown members do not matter."""
 
+    name: str
     client: Any
     binding: Any
     proxy: Any
 
-    async def call(self, operation: str, params: dict[str, Any], read: Reader | None = None) -> Any:
+    async def call(self, operation: str, params: dict[str, Any], read: Reader) -> Any:
         """Send the operation (zeep builds the envelope), then decode the reply: in a worker
         thread when it is large (lxml parses without the GIL)."""
-        response = await self.proxy[operation](**params)
+        try:
+            response = await self.proxy[operation](**params)
+        except (TypeError, ValueError, zeep_errors.ValidationError, zeep_errors.LookupError) as exc:
+            # zeep refused to build the request: the WSDL in use (a tenant's ?singleWsdl) has no
+            # such operation or member, or wants another type. Nothing was sent.
+            raise ErpProtocolError(
+                f"{self.name}.{operation}: our request does not fit the WSDL: {exc}"
+            ) from exc
+        except AttributeError as exc:
+            raise ErpProtocolError(f"{self.name}.{operation}: not in the WSDL: {exc}") from exc
         status, content = response.status_code, response.content
         if len(content) < LARGE_REPLY:
             return self.decode(operation, status, content, read)
         return await asyncio.to_thread(self.decode, operation, status, content, read)
 
-    def decode(
-        self, operation: str, status: int, content: bytes, read: Reader | None = None
-    ) -> Any:
-        """Screen and parse the reply once (``check_reply``); a SOAP fault is raised by zeep as
-        ``zeep.exceptions.Fault``; a normal reply goes to ``read``, or to zeep's deserialiser."""
+    def decode(self, operation: str, status: int, content: bytes, read: Reader) -> Any:
+        """Screen and parse the reply once (``check_reply``); a SOAP fault becomes its
+        ``ErpError`` (``faults.fault_error``); a normal reply goes to ``read``."""
         root = check_reply(status, content)
-        op = self.binding.get(operation)
         if status != 200 or is_fault(root):
-            self.binding.process_error(root, op)  # always raises
-        if read is not None:
-            return read(root)
-        try:
-            return op.process_reply(root)
-        except ArithmeticError as exc:  # zeep lets decimal.InvalidOperation ('abc') through
-            raise ErpProtocolError(f"unreadable reply: {exc!r}") from exc
+            raise fault_error(root, f"{self.name}.{operation}")
+        return read(root)
 
 
 def _handle(config: CegidConfig, transport: CegidTransport, info: ServiceInfo) -> ServiceHandle:
@@ -81,7 +86,8 @@ def _handle(config: CegidConfig, transport: CegidTransport, info: ServiceInfo) -
     if binding is None:
         raise ErpProtocolError(f"{info.name}: the WSDL has no binding {info.binding}")
     # AsyncClient.create_service returns a synchronous proxy (zeep issue #1168): build it here.
-    return ServiceHandle(client, binding, AsyncServiceProxy(client, binding, address=address))
+    proxy = AsyncServiceProxy(client, binding, address=address)
+    return ServiceHandle(info.name, client, binding, proxy)
 
 
 def load_services(config: CegidConfig, transport: CegidTransport) -> dict[str, ServiceHandle]:

@@ -1,19 +1,22 @@
-"""Cegid replies (zeep objects) to port values. zeep objects never leave this module.
+"""Cegid replies to port values, read by element name (``xmlread.El``); XML never leaves here.
+
+Each reader takes the operation's ``Result`` element (None when the ERP answered none) and reads
+the members it needs by name, in whatever order they come, among members it does not know,
+missing ones or ``i:nil`` ones (see ``xmlread``). The shapes are the public ones of
+``service/erp/wsdl/contract.txt``; docs/cegid-contract.md lists what each operation reads.
 
 Item ids come back fixed-width and space-padded, sometimes with a trailing marker
 (``'SKU123' + spaces + 'X'``): trimmed. Null dates come back as ``0001-01-01T00:00:00``: None.
-Arrays are wrappers of typed items; a missing wrapper is an empty list. zeep returns the member
-itself when a result type has a single member (``CreateResult`` -> its ``Key``; an ``ArrayOfX``
--> the list): ``_member`` and ``_list`` accept both forms, as a real tenant's WSDL may differ.
+A number that is not one raises ``ErpProtocolError``.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from decimal import Decimal, InvalidOperation
 
+from service.erp.cegid.xmlread import El
 from service.erp.port import (
     Customer,
     DocumentInfo,
@@ -24,54 +27,47 @@ from service.erp.port import (
     Item,
     ItemPage,
     LoyaltyCard,
-    StockLine,
     StorePrice,
 )
 
 _MARKER = re.compile(r"\s+X$")
 
 
-def trim_item_id(raw: Any) -> str:
+def trim_item_id(raw: object) -> str:
     """'SKU123          X' -> 'SKU123'; 'SKU123   ' -> 'SKU123'."""
-    return _MARKER.sub("", _str(raw)).strip()
+    return _MARKER.sub("", "" if raw is None else str(raw).strip()).strip()
 
 
-_MISSING = object()
+def decimal(text: str, what: str = "number") -> Decimal:
+    """An ``xs:decimal`` member; '' (missing, nil, omitted default) is 0."""
+    if not text:
+        return Decimal(0)
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise ErpProtocolError(f"unexpected reply shape: {what} {text!r}") from exc
+    if not value.is_finite():
+        raise ErpProtocolError(f"unexpected reply shape: {what} {text!r}")
+    return value
 
 
-def _get(obj: Any, name: str) -> Any:
-    return None if obj is None else getattr(obj, name, None)
+def integer(text: str, what: str = "number") -> int:
+    return int(decimal(text, what))
 
 
-def _member(result: Any, name: str) -> Any:
-    """``result.name``, or ``result`` itself when zeep already unwrapped a one-member type."""
-    if result is None or isinstance(result, list):
-        return result
-    value = getattr(result, name, _MISSING)
-    return result if value is _MISSING else value
+def boolean(text: str, default: bool = False) -> bool:
+    return text in ("true", "1") if text else default
 
 
-def _list(wrapper: Any, item: str) -> list[Any]:
-    found = _member(wrapper, item)
-    if found is None:
-        return []
-    return list(found) if isinstance(found, list | tuple) else [found]
-
-
-def _str(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _decimal(value: Any) -> Decimal:
-    return Decimal(0) if value is None else Decimal(str(value))
-
-
-def _int(value: Any) -> int:
-    return int(_decimal(value))
-
-
-def null_date(value: Any) -> date | None:
-    """A date, or None for Cegid's null date (year 1) and missing values."""
+def null_date(value: object) -> date | None:
+    """A date, or None for Cegid's null date (year 1), missing and unreadable values."""
+    if isinstance(value, str):
+        if not value:
+            return None
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
     if isinstance(value, datetime):
         return None if value.year <= 1 else value.date()
     if isinstance(value, date):
@@ -79,154 +75,161 @@ def null_date(value: Any) -> date | None:
     return None
 
 
-def text(result: Any) -> str:
-    return _str(result)
+def text(result: El | None) -> str:
+    return "" if result is None else result.value
 
 
 # ------------------------------------------------------------------------------------ stock
-def stock_lines(result: Any) -> tuple[list[StockLine], int]:
-    """(lines, number of items in the page) of GetListItemInventoryDetailByStore."""
-    rows = _list(_member(result, "InventoryDetailsByStore"), "AvailableQtyByItemByStore")
-    lines = [
-        StockLine(
-            store_id=_str(_get(store, "StoreId")),
-            sku=trim_item_id(_get(row, "ItemCode")),
-            available=_int(_get(store, "AvailableQuantity")),
-            store_name=_str(_get(store, "StoreName")),
-        )
-        for row in rows
-        for store in _list(_get(row, "StoresAvailableQty"), "StoreAvailableQty")
-    ]
-    return lines, len(rows)
-
-
-def available_qty(result: Any) -> int:
-    status = _str(_get(result, "QueryStatus"))
+def available_qty(result: El | None) -> int:
+    """GetAvailableQty: ``AvailableQtyReturn{AvailableQty, QueryStatus}``."""
+    status = result.text("QueryStatus") if result is not None else ""
     if result is None or status not in ("", "Ok"):
         raise ErpBusinessError(f"GetAvailableQty answered {status or 'nothing'}", code=status)
-    return _int(_get(result, "AvailableQty"))
-
-
-def stock_by_store(result: Any) -> dict[str, int]:
-    rows = _list(result, "AvailableQtyByStore")
-    return {_str(_get(r, "StoreId")): _int(_get(r, "AvailableQty")) for r in rows}
+    return integer(result.text("AvailableQty"), "AvailableQty")
 
 
 # ------------------------------------------------------------------------ items and prices
-def item_page(result: Any, page_index: int, page_size: int) -> ItemPage:
+def item_page(result: El | None, page_index: int, page_size: int) -> ItemPage:
+    """Items ``GetListDetail``: ``MerchandiseItems/MerchandiseItem{Identification/Identifier/
+    {Id, Barcode}, Description}``; ``Pagination/Count`` is this page's count (the public client
+    stops on a page shorter than PageSize)."""
+    rows = [] if result is None else result.items("MerchandiseItems", "MerchandiseItem")
     items = tuple(
         Item(
-            sku=trim_item_id(_get(it, "Id")),
-            barcode=_str(_get(it, "Barcode")),
-            description=_str(_get(it, "Description")),
+            sku=trim_item_id(row.text("Identification", "Identifier", "Id")),
+            barcode=row.text("Identification", "Identifier", "Barcode"),
+            description=row.text("Description"),
         )
-        for it in _list(_get(result, "Items"), "Item")
+        for row in rows
     )
-    count = _get(_get(result, "Pagination"), "Count")
-    total = None if count is None else int(count)
-    last = len(items) < page_size or (total is not None and page_index * page_size >= total)
-    return ItemPage(items=items, page_index=page_index, last_page=last, total=total)
+    count_text = result.text("Pagination", "Count") if result is not None else ""
+    count = integer(count_text, "Pagination.Count") if count_text else len(rows)
+    last = min(count, len(rows)) < page_size
+    return ItemPage(items=items, page_index=page_index, last_page=last)
 
 
-def store_prices(result: Any, store_id: str) -> list[StorePrice]:
-    currency = _str(_get(result, "CurrencyId"))
+def store_prices(result: El | None, store_id: str) -> list[StorePrice]:
+    """Price engine ``GetListDetail``: ``CurrencyId``, ``Prices/Price{Barcode, ItemId,
+    UnitPrice{Base, Current, DiscountPercent, MarkdownReasonId}}``."""
+    if result is None:
+        return []
+    currency = result.text("CurrencyId")
     prices = []
-    for price in _list(_get(result, "Prices"), "Price"):
-        unit = _get(price, "UnitPrice")
+    for price in result.items("Prices", "Price"):
+        unit = price.child("UnitPrice")
+
+        def amount(name: str, unit: El | None = unit) -> Decimal:
+            return decimal(unit.text(name), name) if unit is not None else Decimal(0)
+
         prices.append(
             StorePrice(
                 store_id=store_id,
-                barcode=_str(_get(price, "Barcode")),
-                sku=trim_item_id(_get(price, "ItemId")),
+                barcode=price.text("Barcode"),
+                sku=trim_item_id(price.text("ItemId")),
                 currency=currency,
-                base=_decimal(_get(unit, "Base")),
-                current=_decimal(_get(unit, "Current")),
-                discount_percent=_decimal(_get(unit, "DiscountPercent")),
-                markdown_reason=_str(_get(unit, "MarkdownReasonId")),
+                base=amount("Base"),
+                current=amount("Current"),
+                discount_percent=amount("DiscountPercent"),
+                markdown_reason=unit.text("MarkdownReasonId") if unit is not None else "",
             )
         )
     return prices
 
 
 # ---------------------------------------------------------------- customers and loyalty
-def customer_ids(result: Any) -> list[str]:
-    return [_str(_get(c, "CustomerId")) for c in _list(result, "CustomerQueryData")]
+def customer_ids(result: El | None) -> list[str]:
+    """SearchCustomerIds: ``ArrayOfCustomerQueryData``; ``CustomerId`` is a member of the
+    derived ``CustomerQueryData``, after every ``CustomerDataBase``/``CustomerData`` member."""
+    if result is None:
+        return []
+    found = (row.text("CustomerId") for row in result.children("CustomerQueryData"))
+    return list(dict.fromkeys(c for c in found if c))
 
 
-def customer(result: Any) -> Customer | None:
-    if result is None or not _str(_get(result, "CustomerId")):
+def customer(result: El | None) -> Customer | None:
+    """GetCustomerDetail: ``CustomerQueryData`` (None when empty)."""
+    if result is None or not result.text("CustomerId"):
         return None
     return Customer(
-        customer_id=_str(_get(result, "CustomerId")),
-        first_name=_str(_get(result, "FirstName")),
-        last_name=_str(_get(result, "LastName")),
-        email=_str(_get(_get(result, "EmailData"), "Email")),
-        phone=_str(_get(_get(result, "PhoneData"), "CellularPhoneNumber")),
-        usual_store_id=_str(_get(result, "UsualStoreId")),
+        customer_id=result.text("CustomerId"),
+        first_name=result.text("FirstName"),
+        last_name=result.text("LastName"),
+        email=result.text("EmailData", "Email"),
+        phone=result.text("PhoneData", "CellularPhoneNumber"),
+        usual_store_id=result.text("UsualStoreId"),
     )
 
 
-def loyalty_cards(result: Any) -> list[LoyaltyCard]:
+def loyalty_cards(result: El | None) -> list[LoyaltyCard]:
+    """GetCustomerCards: ``ArrayOfCardHeaderGet`` of ``CardHeaderGet{..., Program{Id, Label}}``."""
+    if result is None:
+        return []
     cards = []
-    for card in _list(result, "CardHeaderGet"):
-        program = _get(card, "Program")
+    for card in result.children("CardHeaderGet"):
         cards.append(
             LoyaltyCard(
-                card_id=_str(_get(card, "Id")),
-                customer_id=_str(_get(card, "CustomerId")),
-                program_id=_str(_get(program, "Id")),
-                program_label=_str(_get(program, "Label")),
-                active=bool(_get(card, "Active")) and not _get(card, "Closed"),
-                available_points=_decimal(_get(card, "AvailableLoyaltyPoints")),
-                expires_on=null_date(_get(card, "ExpiracyDate")),
-                store_id=_str(_get(card, "StoreId")),
+                card_id=card.text("Id"),
+                customer_id=card.text("CustomerId"),
+                program_id=card.text("Program", "Id"),
+                program_label=card.text("Program", "Label"),
+                active=boolean(card.text("Active")) and not boolean(card.text("Closed")),
+                available_points=decimal(card.text("AvailableLoyaltyPoints"), "points"),
+                expires_on=null_date(card.text("ExpiracyDate")),
+                store_id=card.text("StoreId"),
             )
         )
     return cards
 
 
-def points(result: Any) -> Decimal:
-    return _decimal(result)
+def points(result: El | None) -> Decimal:
+    return decimal(text(result), "points")
 
 
 # ------------------------------------------------------------------------ sale documents
-def document_key(result: Any) -> DocumentKey:
-    key = _member(result, "Key")
-    if key is None or _get(key, "Number") is None:
-        raise ErpProtocolError("create reply without a document key")
-    number = int(_get(key, "Number"))
-    return DocumentKey(number=number, stump=_str(_get(key, "Stump")), type=_str(_get(key, "Type")))
-
-
-def _document_line(line: Any) -> DocumentLine:
-    price = _get(line, "UnitPrice")
-    return DocumentLine(
-        sku=trim_item_id(_get(line, "ItemId")) or _str(_get(line, "ItemCode")),
-        barcode=_str(_get(line, "ItemReference")),
-        quantity=_int(_get(line, "Quantity")),
-        unit_price=None if price is None else _decimal(price),
-        label=_str(_get(line, "Label")),
+def document_key(result: El | None) -> DocumentKey:
+    """``SaleDocumentKey{Number, Stump, Type}``, or a reply/header holding it as ``Key``."""
+    key = None if result is None else (result.child("Key") or result)
+    number = key.text("Number") if key is not None else ""
+    if key is None or not number:
+        raise ErpProtocolError("reply without a document key")
+    return DocumentKey(
+        number=integer(number, "Key.Number"), stump=key.text("Stump"), type=key.text("Type")
     )
 
 
-def document(reply: Any) -> DocumentInfo | None:
-    """A Get_Reply, or None when the ERP answered nothing (not found)."""
-    header = _get(reply, "Header")
-    if header is None:
+def _document_line(line: El) -> DocumentLine:
+    price = line.text("TaxIncludedNetUnitPrice") or line.text("TaxIncludedUnitPrice")
+    return DocumentLine(
+        sku=trim_item_id(line.text("ItemId")) or line.text("ItemCode"),
+        barcode=line.text("ItemReference"),
+        quantity=integer(line.text("Quantity"), "Quantity"),
+        unit_price=decimal(price, "unit price") if price else None,
+        label=line.text("Label"),
+    )
+
+
+def document(reply: El | None) -> DocumentInfo | None:
+    """A ``Get_Reply{DeliveryAddress, Header, InvoicingAddress, Lines, Payments, ...}``, or None
+    when the ERP answered nothing (not found)."""
+    header = None if reply is None else reply.child("Header")
+    if reply is None or header is None or header.child("Key") is None:
         return None
-    omni = _get(header, "OmniChannel")
-    active = _get(header, "Active")
+    status = header.text("Status")
+    cancel_status = header.text("OmniChannel", "CancelStatus")
     return DocumentInfo(
         key=document_key(header),
-        internal_reference=_str(_get(header, "InternalReference")),
-        store_id=_str(_get(header, "StoreId")),
-        follow_up_status=_str(_get(omni, "FollowUpStatus")),
-        cancel_status=_str(_get(omni, "CancelStatus")),
-        active=True if active is None else bool(active),
-        lines=tuple(_document_line(x) for x in _list(_get(reply, "Lines"), "Get_Line")),
+        internal_reference=header.text("InternalReference"),
+        store_id=header.text("StoreId"),
+        follow_up_status=header.text("OmniChannel", "FollowUpStatus"),
+        cancel_status="Canceled" if status == "Canceled" and not cancel_status else cancel_status,
+        active=boolean(header.text("Active"), default=True),
+        lines=tuple(_document_line(x) for x in reply.items("Lines", "Get_Line")),
     )
 
 
-def documents(result: Any) -> list[DocumentInfo]:
-    found = (document(r) for r in _list(_member(result, "Get_Replies"), "Get_Reply"))
+def documents(result: El | None) -> list[DocumentInfo]:
+    """GetByExternalReference: ``Get_Replies/Get_Reply*``."""
+    if result is None:
+        return []
+    found = (document(r) for r in result.items("Get_Replies", "Get_Reply"))
     return [d for d in found if d is not None]

@@ -51,6 +51,8 @@ def item_identifier(barcode: str) -> Params:
 
 
 def _line(line: DocumentLine) -> Params:
+    """A ``Create_Line`` or ``CustomersReservationCreate_Line`` (same members, in the same
+    order, for those we send): the item by EAN (``Reference``) or by Cegid id."""
     ident = item_identifier(line.barcode) if line.barcode else {"Id": line.sku}
     return {
         "ItemIdentifier": ident,
@@ -77,39 +79,56 @@ def _payment(doc: PickupDocument, method_id: str, when: datetime) -> Params | No
 
 
 def pickup_request(doc: PickupDocument, tz: ZoneInfo, method_id: str) -> tuple[str, Params]:
-    """(operation, parameters) creating ``doc``: a click-and-collect ``CustomerOrder``
-    (``Create``) or an e-reservation (``CustomersReservationCreate``)."""
-    is_order = doc.kind == "order"
+    """(operation, parameters) creating ``doc``.
+
+    - A click-and-collect order: ``Create`` of a ``CustomerOrder`` sold by the web store
+      (``Header.StoreId``), ``Origin=ECommerce``, delivered in the pickup store
+      (``OmniChannel{DeliveryStoreId, DeliveryType=PickingUpInStore}``), as integrators do it.
+    - An e-reservation: ``CustomersReservationCreate``, whose public header has no
+      ``OmniChannel``, ``Origin`` or ``Type`` (the operation makes a ``CustomersReservation``):
+      the store that holds the goods is the header's ``StoreId``; ``ExpirationDate`` is the
+      hold's deadline; lines are ``CustomersReservationCreate_Line``.
+    """
     when = erp_datetime(doc.created_at, tz)
+    lines = [_line(x) for x in doc.lines]
     header: Params = {
         "Active": True,
         "Comment": doc.comment or None,
         "CurrencyId": doc.currency,
         "CustomerId": doc.customer_id or None,
         "Date": when,
+    }
+    references: Params = {
         "ExternalReference": doc.external_reference or doc.reference,
         "ExternalReferenceDate": when,
         "InternalReference": doc.reference,
+    }
+    if doc.kind != "order":
+        if doc.expires_at is not None:
+            header["ExpirationDate"] = erp_datetime(doc.expires_at, tz)
+        header |= references | {"StoreId": doc.store_id, "TaxExcluded": False}
+        request: Params = {
+            "Header": header,
+            "Lines": {"CustomersReservationCreate_Line": lines},
+        }
+        return "CustomersReservationCreate", {"customersReservationCreateRequest": request}
+    header |= references | {
         "OmniChannel": {
             "DeliveryStoreId": doc.store_id,
-            "DeliveryType": "PickingUpInStore" if is_order else "BookedInStore",
+            "DeliveryType": "PickingUpInStore",
             "FollowUpStatus": "ToBeProcessed",
             "PaymentStatus": "Totally" if doc.paid else "Pending",
         },
         "Origin": "ECommerce",
-        "StoreId": doc.web_store_id if is_order else doc.store_id,
+        "StoreId": doc.web_store_id,
         "TaxExcluded": False,
-        "Type": "CustomerOrder" if is_order else "CustomersReservation",
+        "Type": "CustomerOrder",
     }
-    request: Params = {"Header": header, "Lines": {"Create_Line": [_line(x) for x in doc.lines]}}
-    if is_order:
-        payment = _payment(doc, method_id, when)
-        if payment is not None:
-            request["Payments"] = {"Create_Payment": [payment]}
-        return "Create", {"createRequest": request}
-    if doc.expires_at is not None:
-        header["ExpirationDate"] = erp_datetime(doc.expires_at, tz)
-    return "CustomersReservationCreate", {"customersReservationCreateRequest": request}
+    request = {"Header": header, "Lines": {"Create_Line": lines}}
+    payment = _payment(doc, method_id, when)
+    if payment is not None:
+        request["Payments"] = {"Create_Payment": [payment]}
+    return "Create", {"createRequest": request}
 
 
 def document_type(doc: PickupDocument) -> str:
@@ -148,8 +167,13 @@ def price_request(store_id: str, barcodes: Sequence[str], on: date | None) -> Pa
     return {"Request": {**request, "TaxExcluded": False}}
 
 
-def items_request(page_index: int, page_size: int) -> Params:
-    return {"Request": {"Paging": {"PageIndex": page_index, "PageSize": page_size}}}
+def items_request(page_index: int, page_size: int, ids: Sequence[str] = ()) -> Params:
+    """Items ``GetListDetail``: ``Request{Ids?, Paging}`` (no ``Fields``: the identification and
+    description come without them)."""
+    request: Params = {"Paging": {"PageIndex": page_index, "PageSize": page_size}}
+    if ids:
+        request = {"Ids": strings(ids), **request}
+    return {"Request": request}
 
 
 def customer_search(email: str, limit: int) -> Params:

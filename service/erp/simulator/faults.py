@@ -6,7 +6,8 @@ Kinds (``FaultRule.kind``):
 - ``http500``: HTTP 500 with an HTML body (not a SOAP fault);
 - ``down``: HTTP 503 as IIS answers when the application pool is stopped;
 - ``timeout``: hang ``hang_ms`` (or until the client goes away / the server stops), then 504;
-- ``soap_fault``: a Cegid SOAP fault with ``code`` and innermost ``message``;
+- ``soap_fault``: a Cegid SOAP fault with ``code`` and innermost ``message``, its detail a
+  ``CbpExceptionDetail`` chain, or (``detail``) a ``BusinessFaultDetail`` or ``CbpFaultDetail``;
 - ``malformed``: HTTP 200 with truncated, ill-formed XML;
 - ``xml_bomb``: HTTP 200 whose envelope carries a "billion laughs" internal DTD;
 - ``xxe``: HTTP 200 whose envelope references an external (file) entity;
@@ -50,6 +51,7 @@ class FaultRule:
     hang_ms: int = 30_000
     code: str = "CBR_001_0003"
     message: str = "Simulated failure"
+    detail: str = "CbpExceptionDetail"
     fired: int = 0
 
     def matches(self, service: str, operation: str) -> bool:
@@ -62,7 +64,8 @@ class FaultRule:
 
 
 _INT_FIELDS = ("count", "latency_ms", "hang_ms")
-_STR_FIELDS = ("service", "operation", "code", "message")
+_STR_FIELDS = ("service", "operation", "code", "message", "detail")
+FAULT_DETAILS = ("CbpExceptionDetail", "BusinessFaultDetail", "CbpFaultDetail")
 
 
 def _rule_from_spec(rule_id: int, spec: Mapping[str, Any]) -> FaultRule:
@@ -85,6 +88,8 @@ def _rule_from_spec(rule_id: int, spec: Mapping[str, Any]) -> FaultRule:
             if not isinstance(value, str) or not value:
                 raise FaultSpecError(f"{name} must be a non-empty string")
             setattr(rule, name, value)
+    if rule.detail not in FAULT_DETAILS:
+        raise FaultSpecError(f"detail must be one of {list(FAULT_DETAILS)}")
     probability = spec.get("probability", 1.0)
     if not isinstance(probability, int | float) or not 0.0 <= probability <= 1.0:
         raise FaultSpecError("probability must be between 0 and 1")

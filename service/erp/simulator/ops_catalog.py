@@ -73,10 +73,16 @@ def item_list(ctx: OpContext, request: Node) -> Any:
         raise SimFault(f"Invalid paging: PageIndex >= 1 and 1 <= PageSize <= {MAX_IDS}")
     start = (page_index - 1) * page_size
     items = [
-        {"Barcode": it.ean, "Description": it.description, "Id": it.item_id}
+        {
+            "Closed": False,
+            "Description": it.description,
+            "Identification": {"Identifier": {"Barcode": it.ean or None, "Id": it.item_id}},
+            "Status": "Active",
+        }
         for it in (state.items[i] for i in selected[start : start + page_size])
     ]
-    return {"Items": {"Item": items}, "Pagination": {"Count": len(selected)}}
+    # Pagination/Count: the items of this page, as the public client reads it
+    return {"MerchandiseItems": {"MerchandiseItem": items}, "Pagination": {"Count": len(items)}}
 
 
 PRICE_HANDLERS: dict[str, Handler] = {"HelloWorld": hello_world, "GetListDetail": price_list}

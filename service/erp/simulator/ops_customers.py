@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from service.erp.simulator.opcontext import VOID, Handler, OpContext, hello_world
-from service.erp.simulator.state import CardRecord
-from service.erp.simulator.xmlio import NIL, Node, SimFault
+from service.erp.simulator.state import CardRecord, CustomerRecord
+from service.erp.simulator.xmlio import Node, SimFault
 
 
 def search_customer_ids(ctx: OpContext, request: Node) -> Any:
@@ -20,7 +20,7 @@ def search_customer_ids(ctx: OpContext, request: Node) -> Any:
         raise SimFault("At least one search criterion is mandatory")
     limit = search.int("MaxNumberOfCustomers", 10)
     found = [
-        {"CustomerId": c.customer_id, "FirstName": c.first_name, "LastName": c.last_name}
+        _customer(c)
         for c in ctx.state.customers.values()
         if (not email or c.email.lower() == email) and (not phone or c.phone == phone)
     ]
@@ -30,7 +30,13 @@ def search_customer_ids(ctx: OpContext, request: Node) -> Any:
 def customer_detail(ctx: OpContext, request: Node) -> Any:
     customer = ctx.state.customers.get(request.text("customerId"))
     if customer is None:
-        return NIL
+        raise SimFault(f"The customer '{request.text('customerId')}' does not exist")
+    return _customer(customer)
+
+
+def _customer(customer: CustomerRecord) -> dict[str, Any]:
+    """A ``CustomerQueryData`` (``CustomerDataBase`` members, then ``CustomerData``'s, then its
+    own: ``CustomerId`` comes late)."""
     return {
         "AddressData": {
             "AddressLine1": customer.address_line1,
@@ -45,6 +51,8 @@ def customer_detail(ctx: OpContext, request: Node) -> Any:
         "PhoneData": {"CellularPhoneNumber": customer.phone},
         "TitleId": customer.title_id,
         "UsualStoreId": customer.usual_store_id,
+        "Closed": False,
+        "IsProspect": False,
     }
 
 

@@ -10,6 +10,8 @@ from service.erp.simulator.state import SimulatorState
 from service.erp.simulator.xmlio import Markup, Node, SimFault, element, escape
 
 MAX_PAGE_SIZE = 1000
+NIL_SKUS = '<AvailableSkusQty i:nil="true"/>'
+NIL_NAME = '<StoreName i:nil="true"/>'
 
 
 def _item_of(state: SimulatorState, item_id: str, identifier: Node | None) -> int:
@@ -72,7 +74,7 @@ def list_by_store(ctx: OpContext, request: Node) -> Any:
 def page_rows(
     state: SimulatorState, items: list[int], stores: list[str], flags: tuple[bool, bool], only: bool
 ) -> dict[str, Any]:
-    """The Result of a page, for ``fill``: each item with its stores' quantities."""
+    """The Result of a page, for ``reply``: each item with its stores' quantities."""
     rows = []
     for item in items:
         per_store = [
@@ -92,14 +94,15 @@ def page_rows(
 def written_page(
     state: SimulatorState, items: list[int], stores: list[str], with_name: bool, only: bool
 ) -> Markup:
-    """``page_rows`` without DetailSku, written directly as XML: the bytes ``fill`` would write
+    """``page_rows`` without DetailSku, written directly as XML: the bytes ``reply`` would write
     (tests/erp/test_simulator.py checks) about 20 times faster, so that the simulator keeps up
     with a full stock sync benchmark."""
     cells = []
     for store in stores:
         name = state.stores[store].name
-        tail = f"<StoreName>{escape(name)}</StoreName>" if with_name else ""
-        tail = f"</AvailableQuantity><StoreId>{escape(store)}</StoreId>{tail}</StoreAvailableQty>"
+        tail = f"<StoreName>{escape(name)}</StoreName>" if with_name else NIL_NAME
+        tail = f"</AvailableQuantity>{NIL_SKUS}<StoreId>{escape(store)}</StoreId>{tail}"
+        tail += "</StoreAvailableQty>"
         cells.append((state.stock[store], store, tail))
     head, reserved, rows = "<StoreAvailableQty><AvailableQuantity>", state.reserved, []
     for item in items:

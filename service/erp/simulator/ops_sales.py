@@ -34,21 +34,24 @@ def _line(state: SimulatorState, node: Node) -> SimLine:
     return SimLine(item, int(quantity), node.decimal("UnitPrice"), label)
 
 
-def _document(ctx: OpContext, request: Node, doc_type: str) -> SimDocument:
+def _document(ctx: OpContext, request: Node, doc_type: str, line_tag: str) -> SimDocument:
+    """A ``Create_Request`` or ``CustomersReservationCreate_Request`` (whose header has no
+    OmniChannel, Origin or Type: its store, ``StoreId``, holds the goods)."""
     header = _required(request, "Header")
     omni = header.child("OmniChannel") or Node.empty()
     lines = request.child("Lines")
+    reservation = doc_type == "CustomersReservation"
     return SimDocument(
-        doc_type=header.text("Type") or doc_type,
+        doc_type=doc_type if reservation else header.text("Type") or doc_type,
         stump="",
         number=0,
         internal_reference=header.text("InternalReference"),
         external_reference=header.text("ExternalReference"),
         customer_id=header.text("CustomerId"),
         store_id=header.text("StoreId"),
-        delivery_store_id=omni.text("DeliveryStoreId"),
-        delivery_type=omni.text("DeliveryType"),
-        lines=[_line(ctx.state, n) for n in lines.children("Create_Line")] if lines else [],
+        delivery_store_id=header.text("StoreId") if reservation else omni.text("DeliveryStoreId"),
+        delivery_type="BookedInStore" if reservation else omni.text("DeliveryType"),
+        lines=[_line(ctx.state, n) for n in lines.children(line_tag)] if lines else [],
         date=header.datetime("Date") or ctx.now,
         expiration=header.datetime("ExpirationDate"),
         currency=header.text("CurrencyId") or ctx.state.currency,
@@ -63,8 +66,8 @@ def _key(doc: SimDocument) -> dict[str, Any]:
     return {"Number": doc.number, "Stump": doc.stump, "Type": doc.doc_type}
 
 
-def _create(ctx: OpContext, request: Node, param: str, doc_type: str) -> Any:
-    doc = _document(ctx, _required(request, param), doc_type)
+def _create(ctx: OpContext, request: Node, param: str, doc_type: str, line_tag: str) -> Any:
+    doc = _document(ctx, _required(request, param), doc_type, line_tag)
     if doc.doc_type != doc_type:
         raise SimFault(f"Document type {doc.doc_type} cannot be created by {ctx.operation}")
     saledocs.integrate(ctx.state, doc, already_integrated=ctx.inject_duplicate)
@@ -72,36 +75,52 @@ def _create(ctx: OpContext, request: Node, param: str, doc_type: str) -> Any:
 
 
 def create(ctx: OpContext, request: Node) -> Any:
-    return _create(ctx, request, "createRequest", "CustomerOrder")
+    return _create(ctx, request, "createRequest", "CustomerOrder", "Create_Line")
 
 
 def reservation_create(ctx: OpContext, request: Node) -> Any:
-    return _create(ctx, request, "customersReservationCreateRequest", "CustomersReservation")
+    return _create(
+        ctx,
+        request,
+        "customersReservationCreateRequest",
+        "CustomersReservation",
+        "CustomersReservationCreate_Line",
+    )
+
+
+def _status(doc: SimDocument) -> str:
+    """The header's ``DocumentStatus``."""
+    if doc.cancel_status == "Canceled":
+        return "Canceled"
+    return "Recovered" if doc.follow_up_status == "PickedUpInStore" else "InProgress"
 
 
 def get_reply(state: SimulatorState, doc: SimDocument) -> dict[str, Any]:
+    """A ``Get_Reply`` (public shape: ``Get_Header`` has no ExternalReference; lines carry
+    tax-included prices)."""
     omni = {
         "CancelDate": doc.cancel_date or NULL_DATE,
-        "CancelReasonId": doc.cancel_reason,
+        "CancelReasonId": doc.cancel_reason or None,
         "CancelStatus": doc.cancel_status or None,
-        "DeliveryStoreId": doc.delivery_store_id,
+        "DeliveryStoreId": doc.delivery_store_id or None,
         "DeliveryType": doc.delivery_type or None,
-        "FollowUpStatus": doc.follow_up_status,
-        "PaymentStatus": doc.payment_status,
+        "FollowUpStatus": doc.follow_up_status or None,
+        "PaymentStatus": doc.payment_status or None,
     }
+    total = sum((line.unit_price or 0) * line.quantity for line in doc.lines)
     header = {
         "Active": doc.active,
+        "Comment": doc.comment or None,
         "CurrencyId": doc.currency,
-        "CustomerId": doc.customer_id,
+        "CustomerId": doc.customer_id or None,
         "Date": doc.date or NULL_DATE,
-        "ExpirationDate": doc.expiration or NULL_DATE,
-        "ExternalReference": doc.external_reference,
         "InternalReference": doc.internal_reference,
         "Key": _key(doc),
         "OmniChannel": omni,
-        "Status": "Canceled" if doc.cancel_status == "Canceled" else "Validated",
+        "Origin": "ECommerce",
+        "Status": _status(doc),
         "StoreId": doc.store_id,
-        "TotalAmount": sum((line.unit_price or 0) * line.quantity for line in doc.lines),
+        "TaxIncludedTotalAmount": total,
         "TotalQuantity": sum(line.quantity for line in doc.lines),
     }
     lines = [
@@ -111,9 +130,11 @@ def get_reply(state: SimulatorState, doc: SimDocument) -> dict[str, Any]:
             "ItemReference": state.items[line.item].ean,
             "Label": line.label,
             "Quantity": line.quantity,
-            "UnitPrice": line.unit_price,
+            "Rank": rank,
+            "TaxIncludedNetUnitPrice": line.unit_price,
+            "TaxIncludedUnitPrice": line.unit_price,
         }
-        for line in doc.lines
+        for rank, line in enumerate(doc.lines, start=1)
     ]
     return {"Header": header, "Lines": {"Get_Line": lines}}
 
@@ -146,7 +167,7 @@ def _identified(state: SimulatorState, identifier: Node) -> SimDocument:
         docs = state.find_documents(internal, ref.text("Type"))
         found = next((d for d in docs if d.internal_reference == internal), None)
     if found is None:
-        raise SimFault("The document does not exist")
+        raise SimFault("Failed to identify document (TECommerceServicePS.CheckCancelOrder)")
     return found
 
 

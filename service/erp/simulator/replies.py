@@ -26,6 +26,7 @@ from service.erp.simulator.xmlio import (
     soap_fault,
 )
 from service.erp.wsdl import NS_RETAIL, NS_SOAP_ENV
+from service.erp.wsdl.contract import contracts
 
 NS_DISPATCHER = "http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation/dispatcher"
 _ENVELOPE = f"{{{NS_SOAP_ENV}}}Envelope"
@@ -63,7 +64,10 @@ def injected_reply(rule: FaultRule | None, operation: str) -> tuple[int, bytes] 
         "http500": lambda: (500, _HTML_500),
         "down": lambda: (503, _HTML_503),
         "timeout": lambda: (504, _HTML_504),
-        "soap_fault": lambda: (500, cbr_fault(SimFault(rule.message, code=rule.code), operation)),
+        "soap_fault": lambda: (
+            500,
+            cbr_fault(SimFault(rule.message, code=rule.code, detail=rule.detail), operation),
+        ),
         "malformed": lambda: (200, malformed_payload(operation)),
         "xml_bomb": lambda: (200, xml_bomb_payload(operation)),
         "xxe": lambda: (200, xxe_payload(operation)),
@@ -124,4 +128,4 @@ def execute(
         result = handlers[operation](ctx, request)
     except SimFault as fault:
         return 500, cbr_fault(fault, operation)
-    return 200, reply(operation, result, void=result is VOID)
+    return 200, reply(contracts()[schema.info.name], operation, result, void=result is VOID)

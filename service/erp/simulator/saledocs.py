@@ -93,10 +93,15 @@ def set_follow_up(state: SimulatorState, doc: SimDocument, status: str) -> None:
     doc.follow_up_status = status
 
 
+ALREADY_CANCELLED = (
+    "Order cancelled. No processing authorised (TCbrECommerceHelper.CheckAnnulePieceEco)"
+)
+
+
 def cancel(state: SimulatorState, doc: SimDocument, reason: str, when: datetime) -> None:
-    """Cancel and release the stock hold; cancelling twice is a no-op."""
+    """Cancel and release the stock hold; a second Cancel is refused as Cegid refuses it."""
     if doc.cancel_status == "Canceled":
-        return
+        raise SimFault(ALREADY_CANCELLED)
     if doc.follow_up_status in ("PickedUpInStore", "Closed"):
         raise SimFault("The document is closed and cannot be canceled")
     _release(state, doc, consume=False)

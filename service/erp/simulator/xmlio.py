@@ -1,8 +1,9 @@
 """XML in and out for the simulator: safe parsing, reading requests, writing Cegid-shaped replies.
 
 Replies are written like WCF writes them: ``<OpResponse xmlns="http://www.cegid.fr/Retail/1.0">
-<OpResult>`` with unprefixed children, members of each type in alphabetical order (the order of
-our WSDLs), Arrays-namespace ``a:string`` items, ``0001-01-01T00:00:00`` for null dates.
+<OpResult>`` with unprefixed children, every member of each type in contract order (base-class
+members first, see ``service/erp/wsdl/contract.txt``), null ones as ``i:nil="true"``,
+Arrays-namespace ``a:string`` items, ``0001-01-01T00:00:00`` for null dates.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from lxml import etree
 
 from service.erp.wsdl import NS_ARRAYS, NS_FAULT, NS_RETAIL, NS_SOAP_ENV, NS_XSI
+from service.erp.wsdl.contract import SIMPLE, ServiceContract
 
 NULL_DATE = datetime(1, 1, 1)
 NIL = object()  # a member written as xsi:nil="true"
@@ -30,11 +32,19 @@ class BadXml(ValueError):
 class SimFault(Exception):
     """A business fault, answered as Cegid does: innermost ``message`` is the useful part."""
 
-    def __init__(self, message: str, *, code: str = "CBR_001_0003", wp: str = "WP006") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "CBR_001_0003",
+        wp: str = "WP006",
+        detail: str = "CbpExceptionDetail",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.wp = wp
+        self.detail = detail  # CbpExceptionDetail | BusinessFaultDetail | CbpFaultDetail
 
 
 def parse_safely(body: bytes) -> etree._Element:
@@ -126,20 +136,59 @@ def _local(key: str) -> str:
     return key.rsplit("}", 1)[-1]
 
 
-def fill(parent: etree._Element, value: Any) -> None:
-    """Write ``value`` into ``parent``: mappings become members in alphabetical order, lists
-    under a key become repeated elements, ``None`` members are left out."""
-    if value is NIL:
-        parent.set(f"{{{NS_XSI}}}nil", "true")
-    elif isinstance(value, Mapping):
-        for key in sorted(value, key=_local):
-            member = value[key]
-            if member is None:
-                continue
-            for item in member if isinstance(member, list) else [member]:
-                fill(etree.SubElement(parent, _tag(key)), item)
-    elif value is not None:
-        parent.text = _text(value)
+_DEFAULTS = {
+    "int": "0",
+    "decimal": "0",
+    "boolean": "false",
+    "dateTime": "0001-01-01T00:00:00",
+    "guid": "00000000-0000-0000-0000-000000000000",
+}
+
+
+class ContractWriter:
+    """Writes a value of a contract type as WCF's DataContractSerializer does: members in
+    contract order (base members first), every member present, null reference members as
+    ``i:nil="true"``, null value members as their default (0, false, year 1, the first enum
+    value). A key the contract does not declare is a simulator bug: ``ValueError``."""
+
+    def __init__(self, svc: ServiceContract) -> None:
+        self.svc = svc
+
+    def write(self, parent: etree._Element, type_name: str, value: Any) -> None:
+        if value is NIL:
+            parent.set(f"{{{NS_XSI}}}nil", "true")
+            return
+        if type_name in SIMPLE:
+            parent.text = _text(value)
+            return
+        t = self.svc.type(type_name)
+        if t.kind == "enum":
+            parent.text = _text(value)
+        elif t.kind == "array":
+            assert t.item is not None
+            items = value.get(t.item.name, []) if isinstance(value, Mapping) else value
+            tag = f"{{{NS_ARRAYS}}}string" if type_name == "ArrayOfstring" else _R + t.item.name
+            for item in items:
+                self.write(etree.SubElement(parent, tag), t.item.type, item)
+        else:
+            self._members(parent, type_name, value)
+
+    def _members(self, parent: etree._Element, type_name: str, value: Mapping[str, Any]) -> None:
+        members = self.svc.members(type_name)
+        unknown = set(value) - {m.name for m in members}
+        if unknown:
+            raise ValueError(f"{type_name} has no member {sorted(unknown)}")
+        for m in members:
+            child = etree.SubElement(parent, _R + m.name)
+            given = value.get(m.name)
+            if given is not None:
+                self.write(child, m.type, given)
+            elif self.svc.nillable(m):
+                child.set(f"{{{NS_XSI}}}nil", "true")
+            elif m.type in _DEFAULTS:
+                child.text = _DEFAULTS[m.type]
+            else:  # an enum
+                child.text = self.svc.type(m.type).values[0]
 
 
 class Markup(str):
@@ -169,8 +218,9 @@ def envelope(body_child: etree._Element) -> bytes:
     return etree.tostring(env, xml_declaration=False, encoding="utf-8")
 
 
-def reply(operation: str, result: Any, *, void: bool = False) -> bytes:
-    """``<OpResponse><OpResult>result</OpResult></OpResponse>`` (no OpResult when ``void``)."""
+def reply(svc: ServiceContract, operation: str, result: Any, *, void: bool = False) -> bytes:
+    """``<OpResponse><OpResult>result</OpResult></OpResponse>``, the result written in the
+    contract's shape (``ContractWriter``); no OpResult when ``void``."""
     if isinstance(result, Markup) and not void:
         return (
             f'<s:Envelope xmlns:s="{NS_SOAP_ENV}"><s:Body><{operation}Response '
@@ -178,24 +228,36 @@ def reply(operation: str, result: Any, *, void: bool = False) -> bytes:
             f"{element(f'{operation}Result', result)}</{operation}Response></s:Body></s:Envelope>"
         ).encode()
     response = etree.Element(_R + f"{operation}Response", nsmap=_NSMAP)
-    if not void:
-        fill(etree.SubElement(response, _R + f"{operation}Result"), result)
+    result_type = svc.operations[operation].result
+    if not void and result_type is not None:
+        element_ = etree.SubElement(response, _R + f"{operation}Result")
+        if result is None:
+            element_.set(f"{{{NS_XSI}}}nil", "true")
+        else:
+            ContractWriter(svc).write(element_, result_type, result)
     return envelope(response)
 
 
 def cbr_fault(fault: SimFault, operation: str) -> bytes:
-    """A Cegid fault: QName faultcode, en-US faultstring, CbpExceptionDetail chain."""
-    chain = [
-        ("Cegid.Cbr.Remoting.RemoteCallException", f"Remote call failed: Code = ({fault.wp})"),
-        ("Cegid.Retail.Services.ServiceException", f"An error occurred in {operation}"),
-        ("Cegid.Retail.Business.BusinessException", fault.message),
-    ]
+    """A Cegid fault: QName faultcode, en-US faultstring, and the detail the fault carries."""
     faultstring = f"Remote call failed: Code = ({fault.wp}) Message = ({fault.message})"
-    return soap_fault(f"a:{fault.code}", NS_FAULT, faultstring, chain)
+    if fault.detail == "CbpExceptionDetail":
+        chain = [
+            ("Cegid.Cbr.Remoting.RemoteCallException", f"Remote call failed: Code = ({fault.wp})"),
+            ("Cegid.Retail.Services.ServiceException", f"An error occurred in {operation}"),
+            ("Cegid.Retail.Business.BusinessException", fault.message),
+        ]
+        return soap_fault(f"a:{fault.code}", NS_FAULT, faultstring, chain)
+    return soap_fault(f"a:{fault.code}", NS_FAULT, faultstring, business=fault)
 
 
 def soap_fault(
-    code: str, code_ns: str, faultstring: str, chain: list[tuple[str, str]] | None = None
+    code: str,
+    code_ns: str,
+    faultstring: str,
+    chain: list[tuple[str, str]] | None = None,
+    *,
+    business: SimFault | None = None,
 ) -> bytes:
     f = etree.Element(f"{{{NS_SOAP_ENV}}}Fault", nsmap={"s": NS_SOAP_ENV})
     etree.SubElement(f, "faultcode", nsmap={"a": code_ns}).text = code
@@ -205,22 +267,50 @@ def soap_fault(
     if chain:
         detail = etree.SubElement(f, "detail")
         tag = f"{{{NS_FAULT}}}CbpExceptionDetail"
-        outer = etree.SubElement(detail, tag, nsmap={None: NS_FAULT})
-        _detail_chain(outer, chain, tracking_id=str(uuid.uuid4()))
+        outer = etree.SubElement(detail, tag, nsmap={None: NS_FAULT, "i": NS_XSI})
+        _detail_chain(outer, chain, outer=True, tracking_id=str(uuid.uuid4()))
+    elif business is not None:
+        detail = etree.SubElement(f, "detail")
+        tag = f"{{{NS_FAULT}}}{business.detail}"
+        outer = etree.SubElement(detail, tag, nsmap={None: NS_FAULT, "i": NS_XSI})
+        members = {
+            "Cause": None,
+            "Description": business.message,
+            "Id": business.code,
+            "Message": business.message,
+            "SourceLocation": None,
+            "ToDo": "Check the request data",
+        }
+        for key, value in members.items():
+            _member(outer, key, value)
+        if business.detail == "BusinessFaultDetail":
+            _member(outer, "MemberNames", None)
     return envelope(f)
 
 
-def _detail_chain(el: etree._Element, chain: list[tuple[str, str]], tracking_id: str) -> None:
+def _member(parent: etree._Element, name: str, value: str | None) -> etree._Element:
+    child = etree.SubElement(parent, f"{{{NS_FAULT}}}{name}")
+    if value is None:
+        child.set(f"{{{NS_XSI}}}nil", "true")
+    else:
+        child.text = value
+    return child
+
+
+def _detail_chain(
+    el: etree._Element, chain: list[tuple[str, str]], *, outer: bool, tracking_id: str
+) -> None:
+    """``ExceptionDetail{HelpLink, InnerException, Message, StackTrace, TrackingId, Type}``, the
+    outer one a ``CbpExceptionDetail`` (the same, then ``Id``, ``ToDo``)."""
     (kind, message), rest = chain[0], chain[1:]
-    members: dict[str, str] = {"Id": str(uuid.uuid4()), "Message": message, "Type": kind}
-    members["ToDo"] = "" if rest else "Check the request data"
-    if tracking_id:
-        members["TrackingId"] = tracking_id
+    _member(el, "HelpLink", None)
+    inner = _member(el, "InnerException", "" if rest else None)
     if rest:
-        members["InnerException"] = ""
-    for key in sorted(members):
-        child = etree.SubElement(el, f"{{{NS_FAULT}}}{key}")
-        if key == "InnerException":
-            _detail_chain(child, rest, "")
-        else:
-            child.text = members[key]
+        _detail_chain(inner, rest, outer=False, tracking_id="")
+    _member(el, "Message", message)
+    _member(el, "StackTrace", None)
+    _member(el, "TrackingId", tracking_id or "00000000-0000-0000-0000-000000000000")
+    _member(el, "Type", kind)
+    if outer:
+        _member(el, "Id", str(uuid.uuid4()))
+        _member(el, "ToDo", "Check the request data")
