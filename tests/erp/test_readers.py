@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.erp.cegid import mapping, readers
-from service.erp.cegid.xmlread import El, local, result
 from service.erp.cegid.loader import LARGE_REPLY, ServiceHandle, load_services
 from service.erp.cegid.transport import build_transport
+from service.erp.cegid.xmlread import El, local, result
 from service.erp.port import ErpBusinessError, ErpProtocolError, ErpUnavailable, StockLine
 from service.erp.simulator import SimulatorState, generate
 from service.erp.simulator.faults import malformed_payload, xml_bomb_payload, xxe_payload
