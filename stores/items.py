@@ -41,6 +41,18 @@ async def apply_items(conn: asyncpg.Connection, items: Sequence[Item]) -> list[s
     return [r["sku"] for r in rows]
 
 
+_STOCKED_WITHOUT_ITEM = """
+SELECT DISTINCT s.sku FROM stock s
+WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.sku = s.sku)
+ORDER BY s.sku LIMIT $1
+"""
+
+
+async def stocked_skus_without_item(conn: asyncpg.Connection, limit: int) -> list[str]:
+    """SKUs the stock sync has seen that have no item (no barcode, no description) yet."""
+    return [r["sku"] for r in await conn.fetch(_STOCKED_WITHOUT_ITEM, limit)]
+
+
 async def all_barcodes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     """(sku, ean) of every item that has a barcode."""
     return [(r["sku"], r["ean"]) for r in await conn.fetch(_EANS)]

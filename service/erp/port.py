@@ -210,6 +210,10 @@ class ErpPort(Protocol):
     # reference data
     async def items_page(self, page_index: int, page_size: int) -> ItemPage: ...
 
+    async def items_by_ids(self, ids: Sequence[str]) -> list[Item]:
+        """The items of these Cegid item ids (SKUs), those the ERP knows; any number of ids."""
+        ...
+
     async def store_prices(
         self, store_id: str, barcodes: Sequence[str], on: date | None = None
     ) -> list[StorePrice]: ...

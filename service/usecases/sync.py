@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from service.background import cancel_and_wait
-from service.erp.port import ErpPort, ItemPage, StockLine, StockPage
+from service.erp.port import ErpPort, Item, ItemPage, StockLine, StockPage
 from service.observability import Metrics
 from stores import items as items_repo
 from stores import prices as prices_repo
@@ -209,13 +209,16 @@ async def hot_stock_pass(ctx: SyncContext, progress: Progress | None = None) -> 
     return report
 
 
+MISSING_ITEMS_PER_PASS = 50_000
+IDS_PER_CALL = 1000
+
+
 async def items_pass(ctx: SyncContext, progress: Progress | None = None) -> PassReport:
-    """Items and barcodes, page by page; only new or changed items are written."""
+    """Items and barcodes, page by page, then by id the SKUs the stock knows and the pages did
+    not bring; only new or changed items are written."""
     report, started, t0 = PassReport("items"), ctx.clock(), time.perf_counter()
 
-    async def consume(page: ItemPage) -> None:
-        items = page.items
-        report.calls += 1
+    async def write(items: Sequence[Item]) -> None:
         async with ctx.pool.acquire() as conn, conn.transaction():
             changed = await items_repo.apply_items(conn, items)
         report.rows_seen += len(items)
@@ -223,10 +226,22 @@ async def items_pass(ctx: SyncContext, progress: Progress | None = None) -> Pass
         if progress:
             progress(report.calls, report.rows_seen)
 
+    async def consume(page: ItemPage) -> None:
+        report.calls += 1
+        await write(page.items)
+
     async def fetch(index: int) -> ItemPage:
         return await ctx.erp.items_page(index, ctx.page_size)
 
     await _pages(fetch, lambda page: page.last_page, ctx.concurrency, consume)
+    # A tenant may list items only by id (the one public client of GetListDetail always sends
+    # ids): the SKUs the stock sync saw and the pages did not bring are asked by their ids.
+    async with ctx.pool.acquire() as conn:
+        missing = await items_repo.stocked_skus_without_item(conn, MISSING_ITEMS_PER_PASS)
+    if missing:
+        found = await ctx.erp.items_by_ids(missing)
+        report.calls += -(-len(missing) // IDS_PER_CALL)
+        await write(found)
     await _finish(ctx, report, started, t0)
     return report
 

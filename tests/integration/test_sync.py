@@ -206,6 +206,21 @@ async def test_items_and_prices_passes(ctx: SyncContext, state: SimulatorState, 
     assert (await sync.prices_pass(ctx)).rows_changed == 0
 
 
+async def test_items_a_tenant_lists_only_by_id_are_asked_by_the_ids_the_stock_saw(
+    ctx: SyncContext, state: SimulatorState, pool
+) -> None:
+    state.lists_items_without_ids = False
+    await sync.full_stock_pass(ctx)
+    report = await sync.items_pass(ctx)
+    assert report.rows_changed == SKUS
+    rows = await pool.fetch("SELECT sku, ean, description FROM items")
+    expected = {(i.sku, i.ean, i.description) for i in state.items}
+    assert {(r["sku"], r["ean"], r["description"]) for r in rows} == expected
+    sent = [e.body for e in state.journal.find("GetListDetail", "ProductMerchandiseItemsService")]
+    assert sum("<ns0:Ids>" in body or ":Ids>" in body for body in sent) == 1  # 40 ids: one call
+    assert (await sync.items_pass(ctx)).rows_changed == 0  # nothing missing any more
+
+
 async def test_erp_down_fails_the_pass_and_records_no_success(
     ctx: SyncContext, sim_url: str, pool
 ) -> None:

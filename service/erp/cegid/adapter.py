@@ -45,6 +45,7 @@ from service.erp.port import (
     ErpProtocolError,
     ErpUnavailable,
     FollowUpStatus,
+    Item,
     ItemPage,
     LoyaltyCard,
     PickupDocument,
@@ -58,6 +59,7 @@ from service.erp.wsdl import ServiceInfo as Svc
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ITEMS_PAGE = 1000
+MAX_ID_PAGES = 10  # pages of one batch of ids: more means the ERP ignores the ids we send
 _FAILURES = frozenset({"unavailable", "timeout", "protocol"})
 _MAPPING_ERRORS = (AttributeError, TypeError, ValueError, ArithmeticError, KeyError)
 
@@ -248,6 +250,26 @@ class CegidErp:
         read = _reading("GetListDetail", mapping.item_page, page_index, page_size)
         page: ItemPage = await self._call(ITEMS, "GetListDetail", params, read=read)
         return page
+
+    async def items_by_ids(self, ids: Sequence[str]) -> list[Item]:
+        """Items ``GetListDetail`` with ``Ids`` (at most 1000 a call, as the public client sends
+        them), each batch paged until a page comes back shorter than its size."""
+        unique = list(dict.fromkeys(i for i in ids if i))
+        batches = [unique[i : i + MAX_ITEMS_PAGE] for i in range(0, len(unique), MAX_ITEMS_PAGE)]
+
+        async def batch_items(batch: list[str]) -> list[Item]:
+            found: list[Item] = []
+            for page_index in range(1, MAX_ID_PAGES + 1):
+                params = payloads.items_request(page_index, MAX_ITEMS_PAGE, batch)
+                read = _reading("GetListDetail", mapping.item_page, page_index, MAX_ITEMS_PAGE)
+                page: ItemPage = await self._call(ITEMS, "GetListDetail", params, read=read)
+                found.extend(page.items)
+                if page.last_page:
+                    break
+            return found
+
+        pages: list[list[Item]] = await gather_all([batch_items(b) for b in batches])
+        return [item for page in pages for item in page]
 
     async def store_prices(
         self, store_id: str, barcodes: Sequence[str], on: date | None = None

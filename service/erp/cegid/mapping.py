@@ -193,7 +193,9 @@ def document_key(result: El | None) -> DocumentKey:
     if key is None or not number:
         raise ErpProtocolError("reply without a document key")
     return DocumentKey(
-        number=integer(number, "Key.Number"), stump=key.text("Stump"), type=key.text("Type")
+        number=integer(number, "Key.Number"),
+        stump=key.text("Stump") or key.text("Stub"),  # newer contracts spell it Stub
+        type=key.text("Type"),
     )
 
 
@@ -222,7 +224,7 @@ def document(reply: El | None) -> DocumentInfo | None:
         store_id=header.text("StoreId"),
         follow_up_status=header.text("OmniChannel", "FollowUpStatus"),
         cancel_status="Canceled" if status == "Canceled" and not cancel_status else cancel_status,
-        active=boolean(header.text("Active"), default=True),
+        active=boolean(header.text("Active")),  # .NET default when omitted: false
         lines=tuple(_document_line(x) for x in reply.items("Lines", "Get_Line")),
     )
 

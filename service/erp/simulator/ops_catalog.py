@@ -64,8 +64,10 @@ def item_list(ctx: OpContext, request: Node) -> Any:
     if wanted:
         found = (state.find_item(ref) for ref in wanted)
         selected = list(dict.fromkeys(i for i in found if i is not None))
-    else:
+    elif state.lists_items_without_ids:
         selected = list(range(len(state.items)))
+    else:
+        selected = []
     paging = query.child("Paging")
     page_index = paging.int("PageIndex", 1) if paging else 1
     page_size = paging.int("PageSize", MAX_IDS) if paging else MAX_IDS

@@ -150,6 +150,9 @@ class SimulatorState:
     next_number: int = 1020000001
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
+    # False: items GetListDetail without Barcodes/Ids answers no item, as a tenant may (the one
+    # public client of that operation always sends ids)
+    lists_items_without_ids: bool = True
     sku_index: dict[str, int] = field(init=False, repr=False)
     ean_index: dict[str, int] = field(init=False, repr=False)
     _baseline: tuple[Any, ...] = field(init=False, repr=False)
