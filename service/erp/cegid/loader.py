@@ -20,7 +20,8 @@ from service.erp.wsdl import SERVICES, ServiceInfo
 
 
 def zeep_settings() -> Settings:
-    """Lenient about unknown members (real tenants add some), hard on DTDs and entities.
+    """zeep loads the WSDLs (lenient about what a tenant's ``?singleWsdl`` adds, hard on DTDs
+    and entities) and writes the requests; it never reads a reply.
 
     ``raw_response``: zeep hands back the HTTP reply unparsed; ``ServiceHandle.call`` then parses
     it once (in a worker thread when it is large, so it does not block the event loop).

@@ -7,12 +7,12 @@ parser would ``recover`` a truncated reply into a partial result) and classifies
 
 - 401/403 -> ``ErpAuthError``;
 - 200 not well-formed, or with a DTD (XML bomb, external entity) -> ``ErpProtocolError``;
-- non-200 carrying a SOAP Fault -> handed to zeep, which raises ``zeep.exceptions.Fault``;
+- non-200 carrying a SOAP Fault -> returned; ``faults.fault_error`` makes it an ``ErpError``;
 - other 5xx, 408, 429 -> ``ErpUnavailable`` (retryable); 503 -> ``RequestNotSent``;
 - anything else -> ``ErpProtocolError``.
 
-The tree it returns is the only one built: zeep deserialises from it, or a fast reader
-(``readers``) walks it.
+The tree it returns is the only one built: the operation's reader (``mapping`` by element name,
+or a fast stock reader in ``readers``) reads it.
 """
 
 from __future__ import annotations
