@@ -399,3 +399,16 @@ async def test_adapter_stock_page_faults(sim_url: str, state: SimulatorState) ->
     finally:
         await erp.aclose()
     assert calls.outcomes(LIST) == ["protocol"] * 3 + ["fault", "unavailable", "ok"]
+
+
+def test_rows_in_another_namespace_are_walked_by_local_name(inventory: ServiceHandle) -> None:
+    """A tenant whose serializer puts the page's members in another namespace: the stylesheet
+    finds no row, the walk finds them all by local name."""
+    content = page(item("A", store("3", "S1", "N")), item("B", store("2", "S2", "M")))
+    moved = content.replace(
+        b"<InventoryDetailsByStore>", b'<InventoryDetailsByStore xmlns="urn:x">'
+    )
+    assert via_fast(inventory, moved) == (
+        [StockLine("S1", "A", 3, "N"), StockLine("S2", "B", 2, "M")],
+        2,
+    )
