@@ -136,7 +136,10 @@ class Settings(BaseSettings):
     )
 
     # --- logs
-    log_level: str = Field(default="INFO", description="Python log level.")
+    log_level: str = Field(
+        default="INFO",
+        description="Python log level; the HTTP client's one line per ERP call only at DEBUG.",
+    )
     log_json: bool = Field(default=True, description="JSON log lines (false: plain text).")
 
     # --- outbox
