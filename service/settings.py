@@ -73,7 +73,9 @@ class Settings(BaseSettings):
         default=False, description="Load the ERP's own ?singleWsdl once at start-up."
     )
     web_store_id: str = Field(
-        default="WEB", description="Cegid store code of the e-commerce store (order header)."
+        default="WEB",
+        description="Cegid store code of the e-commerce store (order header) and of the web "
+        "price list, which the price sync always reads.",
     )
 
     # --- sync
