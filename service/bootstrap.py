@@ -64,6 +64,7 @@ def sync_context(
         concurrency=settings.sync_concurrency,
         hot_window=timedelta(seconds=settings.sync_hot_window_s),
         hot_limit=settings.sync_hot_limit,
+        web_store_id=settings.web_store_id,
     )
 
 

@@ -79,7 +79,13 @@ async def erp_ping(settings: Settings) -> int:
 async def run_simulator_cmd(args: argparse.Namespace, settings: Settings) -> None:
     from service.erp.simulator import generate, run_simulator
 
-    state = generate(seed=args.seed, stores=args.stores, products=args.products)
+    state = generate(
+        seed=args.seed,
+        stores=args.stores,
+        products=args.products,
+        web_store_id=settings.web_store_id,
+        web_store=True,
+    )
     users = {settings.erp_user: settings.erp_password.get_secret_value()}
     print(
         f"Cegid simulator on http://{args.host}:{args.port}/{settings.erp_app}/ "

@@ -1,9 +1,9 @@
 """``omnistock demo``: everything on one machine with one command.
 
 Embedded PostgreSQL (unless DATABASE_URL is set), migrations, the Cegid simulator with seeded demo
-data, the store directory imported from it, a first sync (items, stock, prices), the background
-sync jobs, the API on 127.0.0.1:8080, one fresh API key per role (earlier demo keys are revoked),
-and commands to try.
+data (the shops and the e-commerce store ``OMNISTOCK_WEB_STORE_ID``), the store directory imported
+from it, a first sync (items, stock, prices), the background sync jobs, the API on
+127.0.0.1:8080, one fresh API key per role (earlier demo keys are revoked), and commands to try.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from aiohttp import web
 
 from service.api.app import create_app
 from service.bootstrap import WorkerDeps, build_erp, build_jobs, sync_context
-from service.erp.simulator import create_simulator_app, generate, store_directory
+from service.erp.simulator import (
+    SimulatorState,
+    create_simulator_app,
+    generate,
+    store_directory,
+)
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases import sync
@@ -34,7 +39,23 @@ DEMO_STAFF_STORES = ("S001",)
 
 
 def directory_entry(store: dict[str, Any]) -> dict[str, Any]:
-    """A simulator store (Cegid has no store service) as a row of our store directory."""
+    """A simulator store (Cegid has no store service) as a row of our store directory.
+
+    The e-commerce store is in the directory for its stock and its price list (synced like a
+    shop's), with no services and no position: it is never near a shopper, and a pickup there is
+    refused (409, the store does not offer it)."""
+    if store.get("ecommerce"):
+        return {
+            "store_id": store["code"],
+            "name": store["name"],
+            "country": store["country"],
+            "timezone": store["timezone"],
+            "latitude": None,
+            "longitude": None,
+            "opening_hours": {},
+            "services": [],
+            "pickup_capacity_per_day": None,
+        }
     hours = {day: [list(span)] if span else [] for day, span in store["hours"].items()}
     return {
         "store_id": store["code"],
@@ -50,6 +71,25 @@ def directory_entry(store: dict[str, Any]) -> dict[str, Any]:
         "pickup_capacity_per_day": 40,
         "hold_hours": 48,
     }
+
+
+def demo_tenant(settings: Settings, *, stores: int, products: int) -> SimulatorState:
+    """The demo's Cegid tenant: ``stores`` shops, ``products`` SKUs and the e-commerce store
+    (``OMNISTOCK_WEB_STORE_ID``) with its web warehouse stock and price list."""
+    return generate(
+        seed=42,
+        stores=stores,
+        products=products,
+        web_store_id=settings.web_store_id,
+        web_store=True,
+    )
+
+
+async def import_directory(pool: asyncpg.Pool, state: SimulatorState) -> None:
+    """The tenant's stores (the web store included) into our store directory, in one go."""
+    async with pool.acquire() as conn, conn.transaction():
+        for store in store_directory(state):
+            await stores_repo.upsert(conn, directory_entry(store))
 
 
 async def _start_site(
@@ -87,7 +127,7 @@ async def run_demo(
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
-        state = generate(seed=42, stores=stores, products=products)
+        state = demo_tenant(settings, stores=stores, products=products)
         users = {settings.erp_user: settings.erp_password.get_secret_value()}
         sim = create_simulator_app(
             state, control=True, database_id=settings.erp_database_id, users=users
@@ -95,9 +135,7 @@ async def run_demo(
         runners.append(
             await _start_site(sim, erp_url.hostname or "127.0.0.1", erp_url.port or 80, 1.0)
         )
-        async with pool.acquire() as conn, conn.transaction():
-            for store in store_directory(state):
-                await stores_repo.upsert(conn, directory_entry(store))
+        await import_directory(pool, state)
         metrics = Metrics()
         erp = await build_erp(settings, metrics)
         try:
@@ -109,7 +147,9 @@ async def run_demo(
             sample = next(
                 i.sku for n, i in enumerate(state.items) if state.available("S001", n) > 3
             )
-            _print_banner(host, port, settings.erp_url, keys, summaries, sample)
+            _print_banner(
+                host, port, settings.erp_url, keys, summaries, sample, settings.web_store_id
+            )
             deps = WorkerDeps(settings, pool, erp, metrics)
             jobs = asyncio.create_task(run_jobs(pool, build_jobs(settings), deps))
             await run_until_signalled(jobs)
@@ -122,7 +162,13 @@ async def run_demo(
 
 
 def _print_banner(
-    host: str, port: int, erp_url: str, keys: dict[str, str], summaries: list[str], sku: str
+    host: str,
+    port: int,
+    erp_url: str,
+    keys: dict[str, str],
+    summaries: list[str],
+    sku: str,
+    web_store: str,
 ) -> None:
     base = f"http://{host}:{port}"
     sf, staff = f"-H 'Authorization: Bearer {keys['storefront']}'", keys["staff"]
@@ -130,6 +176,7 @@ def _print_banner(
         '{"kind": "reservation", "store_id": "S001", "customer": {"email": "ana@example.com"}, '
         f'"lines": [{{"sku": "{sku}", "quantity": 1}}]}}'
     )
+    basket = f'{{"channel": "web", "lines": [{{"sku": "{sku}", "quantity": 2}}]}}'
     lines = [
         "",
         "omnistock demo is running (Ctrl-C to stop)",
@@ -152,6 +199,10 @@ def _print_banner(
         f"  curl -s -H 'Authorization: Bearer {keys['admin']}' {base}/v1/admin/keys",
         f"  curl -s {sf} '{base}/v1/stores?near=48.8566,2.3522&radius_km=100'",
         f"  curl -s {sf} '{base}/v1/availability?sku={sku}&near=48.8566,2.3522&radius_km=500'",
+        f"  # the storefront's path: web prices ({web_store}'s price list) and a web basket",
+        f"  curl -s {sf} '{base}/v1/prices?sku={sku}&store={web_store}'",
+        f"  curl -s {sf} -H 'Content-Type: application/json' \\",
+        f"       -d '{basket}' {base}/v1/baskets/price",
         f"  curl -s {sf} -H 'Idempotency-Key: demo-1' -H 'Content-Type: application/json' \\",
         f"       -d '{pickup}' {base}/v1/pickups",
         f"  curl -s -H 'Authorization: Bearer {staff}' {base}/v1/stores/S001/pickups",

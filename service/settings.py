@@ -73,7 +73,9 @@ class Settings(BaseSettings):
         default=False, description="Load the ERP's own ?singleWsdl once at start-up."
     )
     web_store_id: str = Field(
-        default="WEB", description="Cegid store code of the e-commerce store (order header)."
+        default="WEB",
+        description="Cegid store code of the e-commerce store (order header) and of the web "
+        "price list, which the price sync always reads.",
     )
 
     # --- sync
@@ -136,7 +138,10 @@ class Settings(BaseSettings):
     )
 
     # --- logs
-    log_level: str = Field(default="INFO", description="Python log level.")
+    log_level: str = Field(
+        default="INFO",
+        description="Python log level; the HTTP client's one line per ERP call only at DEBUG.",
+    )
     log_json: bool = Field(default=True, description="JSON log lines (false: plain text).")
 
     # --- outbox

@@ -54,7 +54,10 @@ class CellOut(BaseModel):
     distance_km: float | None = None
     available: int = Field(description="Units we can promise (ATP), never negative.")
     status: Literal["in_stock", "low_stock", "out_of_stock"]
-    offered_for_pickup: bool = Field(description="False below the store's hide_below buffer.")
+    offered_for_pickup: bool = Field(
+        description="False below the store's hide_below buffer, and at a store that offers no "
+        "pickup service (the web store)."
+    )
     enough: bool = Field(description="Offered, and available >= the requested quantity.")
     as_of: datetime | None = Field(description="ERP snapshot time of the stock used.")
     stale: bool = Field(description="The snapshot is older than the staleness budget.")

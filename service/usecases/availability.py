@@ -64,6 +64,7 @@ class StoreRef:
     store_id: str
     name: str
     distance_km: float | None
+    pickup: bool = True  # offers a pickup service (not so the web store: services [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,10 @@ def choose_stores(
         unknown = [s for s in dict.fromkeys(store_ids) if s not in directory]
         if unknown:
             raise NotFound(f"unknown store(s): {', '.join(unknown)}", unknown_stores=unknown)
-        return [StoreRef(s, directory[s].name, None) for s in dict.fromkeys(store_ids)]
+        return [
+            StoreRef(s, directory[s].name, None, bool(directory[s].services))
+            for s in dict.fromkeys(store_ids)
+        ]
     if near is None:
         raise InvalidInput(
             "say which stores: store=CODE (repeatable) or near=LAT,LNG",
@@ -128,7 +132,13 @@ def choose_stores(
     }
     found = nearest_stores(near.origin, located, radius_km=near.radius_km, limit=near.limit)
     return [
-        StoreRef(d.store_id, directory[d.store_id].name, round(d.distance_km, 3)) for d in found
+        StoreRef(
+            d.store_id,
+            directory[d.store_id].name,
+            round(d.distance_km, 3),
+            bool(directory[d.store_id].services),
+        )
+        for d in found
     ]
 
 
@@ -157,6 +167,7 @@ def line_cells(
         available, status, offered, short_by = position_figures(
             erp_available, pending, uniform if uniform is not None else buffers.resolve(code, sku)
         )
+        offered = offered and ref.pickup
         is_stale = stale_by_as_of.get(as_of)
         if is_stale is None:
             is_stale = stale_by_as_of[as_of] = stale(as_of, now, stale_after_s)

@@ -45,6 +45,7 @@ class SyncContext:
     hot_limit: int = 2000
     price_batch: int = 200
     clock: Callable[[], datetime] = utcnow
+    web_store_id: str | None = None  # the web price list: synced even when not in the directory
 
 
 @dataclass
@@ -247,11 +248,14 @@ async def items_pass(ctx: SyncContext, progress: Progress | None = None) -> Pass
 
 
 async def prices_pass(ctx: SyncContext, progress: Progress | None = None) -> PassReport:
-    """Current and base price of every item with a barcode, in every active store."""
+    """Current and base price of every item with a barcode, in every active store and in the
+    web price list (the web store's, ``ctx.web_store_id``: web baskets are priced from it)."""
     report, started, t0 = PassReport("prices"), ctx.clock(), time.perf_counter()
     async with ctx.pool.acquire() as conn:
         stores = await stores_repo.store_ids(conn)
         barcodes = [ean for _, ean in await items_repo.all_barcodes(conn)]
+    if ctx.web_store_id and ctx.web_store_id not in stores:
+        stores.append(ctx.web_store_id)
     batches = [barcodes[i : i + ctx.price_batch] for i in range(0, len(barcodes), ctx.price_batch)]
 
     def job(store_id: str, batch: Sequence[str]) -> Callable[[], Awaitable[None]]:

@@ -71,3 +71,28 @@ def test_benchmark_size_generates_quickly() -> None:
     assert len(state.items) == 20_000 and len(state.stock) == 50
     assert all(len(qty) == 20_000 for qty in state.stock.values())
     assert elapsed < 10, f"took {elapsed:.1f}s"
+
+
+def test_the_web_store_is_stocked_and_priced_without_changing_the_shops() -> None:
+    shops = generate(11, stores=3, products=200)
+    state = generate(11, stores=3, products=200, web_store_id="ESHOP", web_store=True)
+    assert list(state.stores) == ["S001", "S002", "S003", "ESHOP"]
+    assert "ESHOP" not in shops.stores and shops.is_selling_store("WEB")
+    for code in shops.stores:  # same seed, same shops, with or without the web store
+        assert state.stores[code] == shops.stores[code]
+        assert list(state.stock[code]) == list(shops.stock[code])
+    assert {k: m for k, m in state.markdowns.items() if k[0] != "ESHOP"} == shops.markdowns
+    assert state.customers == shops.customers
+    web = state.stores["ESHOP"]
+    assert web.ecommerce and web.lat is None and web.lng is None
+    assert not any(web.hours.values()) and state.is_selling_store("ESHOP")
+    stock = list(state.stock["ESHOP"])
+    assert len(stock) == 200 and 0 in stock and max(stock) > 25  # a warehouse, deeper than a shop
+    online = [i for (code, i) in state.markdowns if code == "ESHOP"]
+    assert len(online) == 8
+    assert all(state.price("ESHOP", i)[1] < state.items[i].base_price for i in online)
+    entry = [s for s in store_directory(state) if s["code"] == "ESHOP"]
+    assert entry == [web.to_dict()] and entry[0]["ecommerce"] is True
+    assert generate(11, 3, 200, web_store_id="ESHOP", web_store=True).stock == state.stock
+    with pytest.raises(ValueError, match="also a shop"):
+        generate(11, stores=3, products=5, web_store_id="S002", web_store=True)

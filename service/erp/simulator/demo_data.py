@@ -5,6 +5,11 @@
 colours (EAN-13 in the 200-299 in-store range, valid check digit), stock per store and SKU (some
 zeros, some low), base prices with store markdowns, customers with loyalty cards. Tests use
 3 stores x 20 SKUs; benchmarks 50 x 20,000 (about a second).
+
+With ``web_store=True`` (the demo, ``omnistock simulator``) the tenant also has the e-commerce
+store (code ``web_store_id``): a store of the tenant like the others for stock and prices (its web
+warehouse's stock, deeper than a shop's; the web price list: base prices with its own online
+markdowns), but with no position and no opening hours: nobody picks up there.
 """
 
 from __future__ import annotations
@@ -152,6 +157,42 @@ def _markdowns(
     return markdowns
 
 
+def _web_quantity(r: float) -> int:
+    """The web warehouse: 5% out of stock, 5% low (1-2), the rest 5-120."""
+    if r < 0.05:
+        return 0
+    if r < 0.10:
+        return 1 + int((r - 0.05) / 0.05 * 2)
+    return 5 + int((r - 0.10) / 0.90 * 116)
+
+
+def _web_store(
+    rng: random.Random, code: str, items: list[ItemRecord]
+) -> tuple[StoreRecord, array[int], dict[tuple[str, int], Markdown]]:
+    """The e-commerce store, its warehouse's stock and its online markdowns (about 4% of the
+    SKUs, 10-30% off)."""
+    store = StoreRecord(
+        code=code,
+        name="Omnistock e-shop",
+        address="",
+        city="",
+        postcode="",
+        country="FR",
+        lat=None,
+        lng=None,
+        timezone="Europe/Paris",
+        hours=dict.fromkeys(WEEKDAYS),
+        ecommerce=True,
+    )
+    stock = array("i", [_web_quantity(rng.random()) for _ in items])
+    markdowns = {}
+    for item in rng.sample(range(len(items)), max(1, len(items) // 25)):
+        percent = rng.choice((10, 15, 20, 30))
+        current = (items[item].base_price * (100 - percent) / 100).quantize(_CENT)
+        markdowns[(code, item)] = Markdown(current, "PROMO")
+    return store, stock, markdowns
+
+
 def _ascii(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in plain.lower() if ch.isalnum())
@@ -202,10 +243,13 @@ def generate(
     *,
     customers: int | None = None,
     web_store_id: str = "WEB",
+    web_store: bool = False,
 ) -> SimulatorState:
     """A demo tenant of ``stores`` stores and ``products`` SKUs (sellable variants).
 
-    ``customers`` defaults to a quarter of the SKUs, between 10 and 5,000.
+    ``customers`` defaults to a quarter of the SKUs, between 10 and 5,000. ``web_store_id`` may
+    always sell (web orders name it); with ``web_store`` it is also a stocked and priced store
+    (after the others: the shops' data does not change with it).
     """
     if stores < 1 or products < 1:
         raise ValueError("need at least one store and one product")
@@ -216,6 +260,13 @@ def generate(
     markdowns = _markdowns(rng, store_records, items)
     customer_count = customers if customers is not None else max(10, min(5000, products // 4))
     people, cards = _customers(rng, customer_count, store_records)
+    if web_store:
+        if web_store_id in store_records:
+            raise ValueError(f"the web store {web_store_id!r} is also a shop's code")
+        web, web_stock, web_markdowns = _web_store(rng, web_store_id, items)
+        store_records[web_store_id] = web
+        stock[web_store_id] = web_stock
+        markdowns.update(web_markdowns)
     return SimulatorState(
         stores=store_records,
         items=items,
@@ -229,6 +280,7 @@ def generate(
 
 def store_directory(state: SimulatorState) -> list[dict[str, Any]]:
     """The stores as plain JSON-able dicts: code, name, address, city, postcode, country, lat,
-    lng, timezone, hours ({'mon': ['10:00', '19:00'] or None, ...}). Cegid has no store
-    listing service: omnistock imports its store directory from here (or a file)."""
+    lng (None for the web store), timezone, hours ({'mon': ['10:00', '19:00'] or None, ...}),
+    ecommerce (True for the web store). Cegid has no store listing service: omnistock imports
+    its store directory from here (or a file)."""
     return [store.to_dict() for store in state.stores.values()]

@@ -35,16 +35,20 @@ def trim_item_id(raw: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StoreRecord:
+    """A store of the tenant with its warehouse. ``ecommerce``: the web store (its price list
+    and its web warehouse's stock), with no place a shopper can visit (no position, no hours)."""
+
     code: str
     name: str
     address: str
     city: str
     postcode: str
     country: str
-    lat: float
-    lng: float
+    lat: float | None
+    lng: float | None
     timezone: str
     hours: dict[str, tuple[str, str] | None]  # weekday ('mon'..'sun') -> (open, close) or closed
+    ecommerce: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -143,7 +147,7 @@ class SimulatorState:
     markdowns: dict[tuple[str, int], Markdown] = field(default_factory=dict)
     customers: dict[str, CustomerRecord] = field(default_factory=dict)
     cards: dict[str, CardRecord] = field(default_factory=dict)
-    web_store_ids: frozenset[str] = frozenset({"WEB"})
+    web_store_ids: frozenset[str] = frozenset({"WEB"})  # may sell; stocked when in ``stores``
     currency: str = "EUR"
     reserved: dict[tuple[str, int], int] = field(default_factory=dict)
     documents: dict[tuple[str, str, int], SimDocument] = field(default_factory=dict)
