@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
 
 from service.api.appkeys import ANSWERS, READER, SETTINGS
-from service.api.near import BODY_SCHEMA, fold_near, near_field
+from service.api.near import body_schema, fold_near, near_field
 from service.api.routing import Router, data_response, dumps, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.domain.geo import parse_latlng
@@ -24,7 +24,7 @@ from service.usecases.identifiers import ItemLookup, ResolvedItem
 router = Router()
 READERS: list[Role] = ["storefront", "staff", "admin"]
 Service = Literal["click_and_collect", "reservation"]
-MAX_LINES, MAX_STORES = 200, 100
+MAX_LINES, MAX_STORES, MAX_RADIUS_KM = 200, 100, 1000
 
 
 class ItemOut(BaseModel):
@@ -83,7 +83,7 @@ class AvailabilityQuery(BaseModel):
     )
     near: str | None = near_field()
     radius_km: float = Field(
-        default=25.0, gt=0, le=1000, allow_inf_nan=False, description="Around near."
+        default=25.0, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="Around near."
     )
     limit: int = Field(default=20, ge=1, le=MAX_STORES, description="Most stores when near.")
     service: Service | None = None
@@ -114,9 +114,14 @@ class LineIn(BaseModel):
 class MatrixIn(BaseModel):
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     stores: list[str] = Field(default_factory=list, max_length=MAX_STORES)
-    near: Annotated[str | None, WithJsonSchema(BODY_SCHEMA, mode="validation")] = near_field()
+    near: Annotated[
+        str | None,
+        WithJsonSchema(
+            body_schema(max_radius_km=MAX_RADIUS_KM, max_limit=MAX_STORES), mode="validation"
+        ),
+    ] = near_field()
     radius_km: float = Field(
-        default=25.0, gt=0, le=1000, allow_inf_nan=False, description="Around near."
+        default=25.0, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="Around near."
     )
     limit: int = Field(default=20, ge=1, le=MAX_STORES, description="Most stores when near.")
     service: Service | None = None

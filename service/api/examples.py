@@ -680,6 +680,14 @@ OPERATIONS: dict[str, OperationExamples] = {
                     "whole_basket": True,
                 },
             ),
+            "near-object": (
+                "The same, with near in its object form",
+                {
+                    "lines": [{"sku": SKU, "quantity": 1}, {"ean": EAN2, "quantity": 2}],
+                    "near": {"lat": 48.8566, "lng": 2.3522, "radius_km": 150, "limit": 2},
+                    "whole_basket": True,
+                },
+            ),
             "stores": (
                 "The same lines in named stores",
                 {

@@ -65,24 +65,29 @@ def fold_near(data: Any, *, query: bool) -> Any:
     return folded
 
 
-# The body's "near" as the OpenAPI document shows it: either form.
-BODY_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "description": "LAT,LNG", "examples": ["48.8566,2.3522"]},
-        {
-            "type": "object",
-            "description": "The object form (radius_km and limit inside it, not beside it).",
-            "properties": {
-                "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                "lng": {"type": "number", "minimum": -180, "maximum": 180},
-                "radius_km": {"type": "number", "exclusiveMinimum": 0},
-                "limit": {"type": "integer", "minimum": 1},
+def body_schema(*, max_radius_km: float, max_limit: int) -> dict[str, Any]:
+    """The body's ``near`` as the OpenAPI document shows it: either form."""
+    return {
+        "anyOf": [
+            {"type": "string", "description": "LAT,LNG", "examples": ["48.8566,2.3522"]},
+            {
+                "type": "object",
+                "description": "The object form (radius_km and limit inside it, not beside it).",
+                "properties": {
+                    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                    "lng": {"type": "number", "minimum": -180, "maximum": 180},
+                    "radius_km": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": max_radius_km,
+                    },
+                    "limit": {"type": "integer", "minimum": 1, "maximum": max_limit},
+                },
+                "required": ["lat", "lng"],
+                "additionalProperties": False,
             },
-            "required": ["lat", "lng"],
-            "additionalProperties": False,
-        },
-        {"type": "null"},
-    ],
-    "default": None,
-    "description": DESCRIPTION,
-}
+            {"type": "null"},
+        ],
+        "default": None,
+        "description": DESCRIPTION,
+    }
