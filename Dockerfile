@@ -35,10 +35,12 @@ RUN python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.tom
  && echo 'zeep[async]' >> /tmp/requirements.txt \
  && pip wheel --wheel-dir /wheels --requirement /tmp/requirements.txt
 
-# 2. The omnistock wheel (hatchling; sql/ is force-included as stores/sql).
+# 2. The omnistock wheel (hatchling; sql/ is force-included as stores/sql, the getting-started
+#    guide as service/api/static/getting-started.md).
 COPY service ./service
 COPY stores ./stores
 COPY sql ./sql
+COPY docs/getting-started.md ./docs/getting-started.md
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 # 3. A venv without pip, filled from the wheels only (--no-index: nothing is fetched here).
@@ -47,11 +49,12 @@ RUN python -m venv --without-pip /opt/venv \
         /wheels/omnistock-*.whl 'zeep[async]'
 
 # 4. Smoke test of the installed package, from outside the source tree: the CLI loads, the
-#    migrations are packaged, and zeep's async transport can be built.
+#    migrations are packaged, zeep's async transport can be built, the guide is packaged.
 WORKDIR /
 RUN /opt/venv/bin/omnistock --help > /dev/null \
  && /opt/venv/bin/python -c "from stores.migrate import default_migrations_dir as d, load_migrations as l; assert l(d()), 'no migrations packaged'" \
- && /opt/venv/bin/python -c "from zeep.transports import AsyncTransport; AsyncTransport()"
+ && /opt/venv/bin/python -c "from zeep.transports import AsyncTransport; AsyncTransport()" \
+ && /opt/venv/bin/python -c "from service.api.docs import guide_html; assert 'Idempotency-Key' in guide_html()"
 
 # ------------------------------------------------------------------------------------ runtime
 FROM ${PYTHON_IMAGE} AS runtime

@@ -13,6 +13,7 @@ from service.api import (
     admin_outbox,
     availability,
     catalog,
+    docs,
     health,
     loyalty,
     pickups,
@@ -41,6 +42,7 @@ from stores.db import create_pool, resolve_database_url
 
 ROUTERS = (
     health.router,
+    docs.router,
     admin_keys.router,
     catalog.router,
     availability.router,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
 
 from service.api.appkeys import ANSWERS, READER, SETTINGS
+from service.api.near import body_schema, fold_near, near_field
 from service.api.routing import Router, data_response, dumps, parse_body, parse_query
 from service.domain.apikeys import Role
-from service.domain.geo import LatLng, parse_latlng
+from service.domain.geo import parse_latlng
 from service.errors import TooLarge
 from service.usecases.availability import (
     Matrix,
@@ -23,7 +24,7 @@ from service.usecases.identifiers import ItemLookup, ResolvedItem
 router = Router()
 READERS: list[Role] = ["storefront", "staff", "admin"]
 Service = Literal["click_and_collect", "reservation"]
-MAX_LINES, MAX_STORES = 200, 100
+MAX_LINES, MAX_STORES, MAX_RADIUS_KM = 200, 100, 1000
 
 
 class ItemOut(BaseModel):
@@ -83,11 +84,18 @@ class AvailabilityQuery(BaseModel):
     store: list[str] = Field(
         default_factory=list, max_length=MAX_STORES, description="Store code (repeatable)."
     )
-    near: str | None = Field(default=None, description="LAT,LNG", examples=["48.8566,2.3522"])
-    radius_km: float = Field(default=25.0, gt=0, le=1000)
+    near: str | None = near_field()
+    radius_km: float = Field(
+        default=25.0, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="Around near."
+    )
     limit: int = Field(default=20, ge=1, le=MAX_STORES, description="Most stores when near.")
     service: Service | None = None
     quantity: int = Field(default=1, ge=1, le=10_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _near_object(cls, data: Any) -> Any:
+        return fold_near(data, query=True)
 
     @field_validator("near")
     @classmethod
@@ -106,23 +114,37 @@ class LineIn(BaseModel):
     quantity: int = Field(default=1, ge=1, le=10_000)
 
 
-class NearIn(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
-    radius_km: float = Field(default=25.0, gt=0, le=1000)
-    limit: int = Field(default=20, ge=1, le=MAX_STORES)
-
-
 class MatrixIn(BaseModel):
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     stores: list[str] = Field(default_factory=list, max_length=MAX_STORES)
-    near: NearIn | None = None
+    near: Annotated[
+        str | None,
+        WithJsonSchema(
+            body_schema(max_radius_km=MAX_RADIUS_KM, max_limit=MAX_STORES), mode="validation"
+        ),
+    ] = near_field()
+    radius_km: float = Field(
+        default=25.0, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="Around near."
+    )
+    limit: int = Field(default=20, ge=1, le=MAX_STORES, description="Most stores when near.")
     service: Service | None = None
     whole_basket: bool = Field(
         default=False,
         description="Also list the stores that can "
         "fulfil every line at its quantity, nearest first.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _near_object(cls, data: Any) -> Any:
+        return fold_near(data, query=False)
+
+    @field_validator("near")
+    @classmethod
+    def _near(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_latlng(value)  # ValueError -> a field error
+        return value
 
     @model_validator(mode="after")
     def _stores_or_near(self) -> MatrixIn:
@@ -218,7 +240,7 @@ async def get_availability(request: web.Request) -> web.Response:
 )
 async def post_availability(request: web.Request) -> web.Response:
     body = await parse_body(request, MatrixIn)
-    stores = len(set(body.stores)) if body.stores else body.near.limit  # type: ignore[union-attr]
+    stores = len(set(body.stores)) if body.stores else body.limit
     cells, limit = len(body.lines) * stores, request.app[SETTINGS].matrix_max_cells
     if cells > limit:
         raise TooLarge(
@@ -229,7 +251,7 @@ async def post_availability(request: web.Request) -> web.Response:
         )
     near = None
     if body.near:
-        near = Near(LatLng(body.near.lat, body.near.lng), body.near.radius_km, body.near.limit)
+        near = Near(parse_latlng(body.near), body.radius_km, body.limit)
     m = await availability(
         request.app[READER],
         [_lookup(x) for x in body.lines],

@@ -1,10 +1,9 @@
-"""Liveness, readiness, metrics, the OpenAPI document and the docs page."""
+"""Liveness, readiness, metrics and the OpenAPI document (the docs pages: ``service.api.docs``)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Literal
 
 from aiohttp import web
@@ -116,16 +115,3 @@ async def openapi(request: web.Request) -> web.Response:
     if not cached:
         cached.append(build_openapi(request.app[ENDPOINTS].values(), version=VERSION))
     return web.json_response(cached[0])
-
-
-@router.route(
-    "GET",
-    "/docs",
-    name="docs",
-    summary="API reference page",
-    tags=["ops"],
-    content_type="text/html",
-)
-async def docs(request: web.Request) -> web.Response:
-    page = resources.files("service.api").joinpath("static/docs.html").read_text("utf-8")
-    return web.Response(text=page, content_type="text/html")

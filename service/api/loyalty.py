@@ -140,7 +140,7 @@ def _store(request: web.Request, given: str | None, web_store: str) -> str:
         if len(principal.stores) != 1:
             raise InvalidInput(
                 "this staff key acts on several stores: give store_id",
-                [{"loc": ["body", "store_id"], "msg": "required", "type": "missing"}],
+                [{"loc": ["store_id"], "msg": "required", "type": "missing"}],
             )
         store = next(iter(principal.stores))
     store = store or web_store

@@ -41,6 +41,7 @@ class Endpoint:
     problems: tuple[int, ...] = ()
     content_type: str = "application/json"
     idempotent_key: bool = False  # accepts an Idempotency-Key header
+    documented: bool = True  # False: left out of the OpenAPI document (the docs page's assets)
 
     @property
     def public(self) -> bool:
@@ -66,6 +67,7 @@ class Router:
         problems: Iterable[int] = (),
         content_type: str = "application/json",
         idempotent_key: bool = False,
+        documented: bool = True,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -83,6 +85,7 @@ class Router:
                     problems=tuple(problems),
                     content_type=content_type,
                     idempotent_key=idempotent_key,
+                    documented=documented,
                 )
             )
             return handler
@@ -154,8 +157,9 @@ def _default(value: object) -> object:
 
 def dumps(data: Any) -> bytes:
     """Plain data (dicts, lists, dataclasses, datetimes, enums) as JSON, for hot paths that skip
-    pydantic: orjson writes dataclass fields in declaration order; Decimal becomes a string."""
-    return orjson.dumps(data, default=_default)
+    pydantic: orjson writes dataclass fields in declaration order; Decimal becomes a string; a
+    UTC datetime ends in ``Z``, as pydantic writes it in the other answers."""
+    return orjson.dumps(data, default=_default, option=orjson.OPT_UTC_Z)
 
 
 def data_response(data: Any, status: int = 200) -> web.Response:

@@ -4,11 +4,13 @@ role (the directory is what the storefront's store locator shows, so it is not s
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field, RootModel, field_validator
+from pydantic import BaseModel, Field, RootModel, field_validator, model_validator
 
 from service.api.appkeys import POOL
+from service.api.near import fold_near, near_field
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.domain.geo import LatLng, parse_latlng
@@ -59,14 +61,23 @@ class StoreList(BaseModel):
 
 
 class StoreListQuery(BaseModel):
-    near: str | None = Field(
-        default=None, description="'lat,lng': nearest stores first, with distance_km."
+    near: str | None = near_field()
+    radius_km: float | None = Field(
+        default=None,
+        gt=0,
+        le=20_100,
+        allow_inf_nan=False,
+        description="Around near; none: every store, nearest first.",
     )
-    radius_km: float | None = Field(default=None, gt=0, le=20_100, allow_inf_nan=False)
     service: Service | None = None
-    limit: int = Field(default=50, ge=1, le=500)
+    limit: int = Field(default=50, ge=1, le=500, description="Stores per page (with near: most).")
     cursor: str | None = Field(default=None, max_length=200)
     include_inactive: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _near_object(cls, data: Any) -> Any:
+        return fold_near(data, query=True)
 
     @field_validator("near")
     @classmethod

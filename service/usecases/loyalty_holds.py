@@ -88,7 +88,7 @@ def _card(cards: tuple[CardRow, ...], who: CustomerRef, wanted: str | None) -> C
             f"customer {who.customer_id} has {len(active)} active cards: name one",
             [
                 {
-                    "loc": ["body", "card_number"],
+                    "loc": ["card_number"],
                     "msg": "required: one of " + ", ".join(c.card_id for c in active),
                     "type": "missing",
                 }

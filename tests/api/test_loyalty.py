@@ -291,3 +291,13 @@ def test_point_values_per_program_and_bad_values_refused_at_load() -> None:
     for bad in ("100", "0:5.00", "100:0", "100:5.001", '{"FID01": 5}', "[1]", "{bad"):
         with pytest.raises(ValidationError, match="loyalty_point_value"):
             Settings(loyalty_point_value=bad)
+
+
+async def test_field_errors_name_the_field_as_every_422_does(api, state, make_key) -> None:
+    """``loc`` is the field's path in the body, without a "body" prefix (as pydantic's)."""
+    s = shopper(state, 500)
+    two_stores = await make_key("staff", ["PAR", "LYO"])
+    problem = await hold(api, two_stores, s.customer_id, 10, status=422)
+    assert [e["loc"] for e in problem["errors"]] == [["store_id"]]
+    problem = await hold(api, two_stores, s.customer_id, 0, status=422, store_id="PAR")
+    assert [e["loc"] for e in problem["errors"]] == [["points"]]
