@@ -15,9 +15,11 @@ from service.api import (
     catalog,
     health,
     loyalty,
+    pickup_qr,
     pickups,
     prices,
     promotions,
+    staff,
 )
 from service.api.appkeys import (
     ENDPOINTS,
@@ -45,10 +47,12 @@ ROUTERS = (
     catalog.router,
     availability.router,
     pickups.router,
+    pickup_qr.router,
     admin_outbox.router,
     prices.router,
     promotions.router,
     loyalty.router,
+    staff.router,
 )
 
 
