@@ -143,7 +143,14 @@ def _static(name: str) -> str:
     return resources.files("service.api").joinpath(f"static/staff/{name}").read_text("utf-8")
 
 
-@router.route("GET", "/staff", name="staff_console_bare", summary="Redirects to /staff/", tags=TAGS)
+@router.route(
+    "GET",
+    "/staff",
+    name="staff_console_bare",
+    summary="Redirects to /staff/",
+    tags=TAGS,
+    responses={301: None},
+)
 async def console_bare(request: web.Request) -> web.Response:
     raise web.HTTPMovedPermanently("/staff/")
 

@@ -37,7 +37,9 @@ class Live:
     keys: dict[str, str]
     key_ids: dict[str, str]
     http: aiohttp.ClientSession
-    skus: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # store -> sku,ean,label
+    skus: dict[str, list[tuple[str, str, str]]] = field(
+        default_factory=dict
+    )  # store -> sku,ean,label
 
     @property
     def console(self) -> str:
@@ -83,11 +85,15 @@ class Live:
         return dict(data)
 
     async def state_of(self, pickup_id: str) -> str:
-        return str(await self.pool.fetchval("SELECT state FROM pickups WHERE id = $1::uuid", pickup_id))
+        return str(
+            await self.pool.fetchval("SELECT state FROM pickups WHERE id = $1::uuid", pickup_id)
+        )
 
 
-@pytest.fixture
-async def live(pool: asyncpg.Pool, settings: Settings, aiohttp_server: Any) -> AsyncIterator[Live]:
+@pytest.fixture(name="live")
+async def live_fixture(
+    pool: asyncpg.Pool, settings: Settings, aiohttp_server: Any
+) -> AsyncIterator[Live]:
     state = generate(seed=11, stores=3, products=24)
     async with serve_simulator(state, database_id=DB_ID, users={USER: PASSWORD}) as sim_url:
         config = CegidConfig(

@@ -94,12 +94,17 @@
   }
 
   // ---------- HTTP
+  function staffId(name) {
+    // header values are ASCII: "Inès" goes as "Ines"; a name in another script, percent-encoded
+    const ascii = name.normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+    return /^[\x20-\x7e]*$/.test(ascii) ? ascii : encodeURIComponent(name);
+  }
   class Offline extends Error {}
   async function api(method, path, body) {
     const headers = { Accept: "application/json" };
     if (method !== "GET") {
       if (state.session) headers["X-CSRF-Token"] = state.session.csrf_token;
-      const person = $("person").value.trim();
+      const person = staffId($("person").value.trim());
       if (person) headers["X-Staff-Id"] = person;
     }
     if (body !== undefined) headers["Content-Type"] = "application/json";
