@@ -315,3 +315,16 @@ async def test_wrong_code_says_attempts_left(client, keys) -> None:
         f"/v1/pickups/{p['id']}/collect", json={"code": "AAAAAAAA"}, headers=bearer(keys["staff"])
     )
     assert resp.status == 422 and (await resp.json())["attempts_left"] == 4
+
+
+async def test_the_demo_prints_the_console_and_its_staff_key_signs_in(
+    client, make_key, capsys
+) -> None:
+    from service.demo import DEMO_STAFF_STORES, _print_banner
+
+    staff = await make_key("staff", DEMO_STAFF_STORES, label="demo-staff")
+    keys = {"storefront": "osk_sf", "staff": staff, "admin": "osk_admin"}
+    _print_banner("127.0.0.1", 8080, "http://127.0.0.1:8081", keys, [], "SKU-1")
+    out = capsys.readouterr().out
+    assert "staff console  http://127.0.0.1:8080/staff/" in out
+    assert (await sign_in(client, staff))["stores"][0]["store_id"] == "S001"

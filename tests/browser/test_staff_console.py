@@ -520,3 +520,26 @@ async def test_keyboard_only(live: Live, context) -> None:
         p["id"],
     )
     assert "Ines" in actor  # a header is ASCII: the console sends the name without accents
+
+
+async def test_late_pickups_are_highlighted_and_search_finds_across_tabs(
+    live: Live, context
+) -> None:
+    late = await live.create_pickup(0)
+    ready = await live.create_pickup(1)
+    await live.call("POST", f"/v1/pickups/{ready['id']}/ready")
+    await live.pool.execute(
+        "UPDATE pickups SET ready_by = now() - interval '1 hour' WHERE id = $1::uuid", late["id"]
+    )
+    page = await context.new_page()
+    await sign_in(page, live)
+    await expect(card(page, "Ana Lopez")).to_have_class(re.compile(r"\blate\b"))
+    await expect(card(page, "Ana Lopez").locator(".badge")).to_have_text("Late")
+    await page.get_by_label("Scan a QR code or search").fill("bruno.martin@")
+    await page.get_by_label("Scan a QR code or search").press("Enter")
+    # nothing to prepare matches: the console shows the tab where the match is
+    await expect(page.get_by_role("tab", name="Ready")).to_have_attribute("aria-selected", "true")
+    await expect(card(page, "Bruno Martin")).to_be_visible()
+    await expect(page.locator("#count-prepare")).to_have_text("0")
+    await page.get_by_role("button", name="Clear search").click()
+    await expect(page.locator("#count-prepare")).to_have_text("1")

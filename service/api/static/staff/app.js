@@ -380,11 +380,12 @@
       h("dt", null, t("deadlineLabel")), h("dd", null, fmtWhen(p.deadline)));
     const lines = h("table", null,
       h("caption", { class: "vh" }, t("itemsTitle")),
-      h("thead", null, h("tr", null, h("th", { class: "num", scope: "col" }, t("qty")), h("th", { scope: "col" }, t("item")),
-        h("th", { scope: "col" }, t("sku") + " / " + t("ean")))),
+      h("thead", null, h("tr", null, h("th", { class: "num", scope: "col" }, t("qty")),
+        h("th", { scope: "col" }, t("item") + " · " + t("sku") + " · " + t("ean")))),
       h("tbody", null, (p.lines || []).map((l) => h("tr", null,
-        h("td", { class: "num qty" }, String(l.quantity)), h("td", null, l.label || l.sku),
-        h("td", { class: "code" }, h("span", null, l.sku), h("br"), h("span", null, l.ean || "–"))))));
+        h("td", { class: "num qty" }, String(l.quantity)),
+        h("td", null, h("span", { class: "label" }, l.label || l.sku), h("br"),
+          h("span", { class: "code" }, l.sku), " · ", h("span", { class: "code" }, l.ean || "–"))))));
     const hist = h("ol", { class: "history" }, (p.history || []).map((e) => h("li", null,
       fmtWhen(e.at) + " — " + t(e.from ? "event_" + e.event : "event_created") +
       (e.actor && e.actor.id && e.actor.kind === "staff" ? " " + t("by", { who: e.actor.id }) : ""))));

@@ -12,7 +12,7 @@ window.I18N = {
     signOut: "Sign out",
     signInTitle: "Sign in this device",
     signInHelp: "Paste or scan this device's staff key once. The key is not kept on the device; " +
-      "the device stays signed in until sign-out or after an hour unused.",
+      "the device stays signed in until sign-out, or until it is left unused for a while.",
     keyLabel: "Staff key",
     signIn: "Sign in",
     signingIn: "Signing in…",
@@ -122,8 +122,8 @@ window.I18N = {
     signOut: "Se déconnecter",
     signInTitle: "Connecter cet appareil",
     signInHelp: "Collez ou scannez une fois la clé vendeur de cet appareil. La clé n'est pas " +
-      "gardée sur l'appareil ; il reste connecté jusqu'à la déconnexion ou après une heure sans " +
-      "usage.",
+      "gardée sur l'appareil ; il reste connecté jusqu'à la déconnexion, ou jusqu'à une " +
+      "période sans usage.",
     keyLabel: "Clé vendeur",
     signIn: "Se connecter",
     signingIn: "Connexion…",
