@@ -543,3 +543,39 @@ async def test_late_pickups_are_highlighted_and_search_finds_across_tabs(
     await expect(page.locator("#count-prepare")).to_have_text("0")
     await page.get_by_role("button", name="Clear search").click()
     await expect(page.locator("#count-prepare")).to_have_text("1")
+
+
+async def test_the_list_refreshes_every_30_seconds(live: Live, context) -> None:
+    page = await context.new_page()
+    await page.clock.install()
+    await sign_in(page, live)
+    await expect(page.locator("#count-prepare")).to_have_text("0")
+    await live.create_pickup(3)
+    await page.clock.run_for(20_000)
+    await page.wait_for_timeout(300)
+    await expect(page.locator("#count-prepare")).to_have_text("0")  # not yet
+    await page.clock.run_for(11_000)
+    await expect(card(page, "David Petit")).to_be_visible()
+    await expect(page.locator("#count-prepare")).to_have_text("1")
+
+
+async def test_store_picker_when_the_key_has_several_stores(live: Live, context) -> None:
+    from service.usecases.keys import create_key
+
+    key, _ = await create_key(live.pool, "staff", [live.store_a, live.store_b], "manager-phone")
+    live.keys["both"] = key
+    await live.create_pickup(0, store=live.store_a)
+    await live.create_pickup(1, store=live.store_b)
+    page = await context.new_page()
+    await sign_in(page, live, key="both")
+    picker = page.get_by_label("Store")
+    await expect(picker).to_be_visible()
+    await expect(picker.locator("option")).to_have_count(2)
+    await picker.select_option(live.store_a)
+    await expect(card(page, "Ana Lopez")).to_be_visible()
+    await expect(card(page, "Bruno Martin")).to_have_count(0)
+    await picker.select_option(live.store_b)
+    await expect(card(page, "Bruno Martin")).to_be_visible()
+    await expect(card(page, "Ana Lopez")).to_have_count(0)
+    await page.reload()  # the device remembers its store
+    await expect(card(page, "Bruno Martin")).to_be_visible()
