@@ -228,10 +228,15 @@
     if (cursor) params.set("cursor", cursor);
     return "/v1/stores/" + encodeURIComponent(state.storeId) + "/pickups?" + params;
   }
-  let refreshing = null;
+  let refreshing = null, again = false;
   function refresh() {
+    // one refresh at a time; a request during one runs another after it (it may have started
+    // before the change that prompted the request)
     if (!state.session) return Promise.resolve();
-    if (!refreshing) refreshing = doRefresh().finally(() => { refreshing = null; });
+    if (refreshing) { again = true; return refreshing; }
+    refreshing = (async () => {
+      do { again = false; await doRefresh(); } while (again && state.session);
+    })().finally(() => { refreshing = null; });
     return refreshing;
   }
   async function doRefresh() {
