@@ -579,3 +579,44 @@ async def test_store_picker_when_the_key_has_several_stores(live: Live, context)
     await expect(card(page, "Ana Lopez")).to_have_count(0)
     await page.reload()  # the device remembers its store
     await expect(card(page, "Bruno Martin")).to_be_visible()
+
+
+# A stand-in camera and QR reader: the page sees a video stream (a canvas) and a BarcodeDetector
+# that reads the payload after a few frames, as on a phone whose browser reads QR codes.
+FAKE_CAMERA = """
+window.__qrPayload = null;
+window.BarcodeDetector = class {
+  constructor(options) { this.formats = options.formats; this.frames = 0; }
+  async detect(video) {
+    this.frames += 1;
+    if (!(video instanceof HTMLVideoElement) || !video.srcObject) throw new Error('no video');
+    return this.frames > 2 && window.__qrPayload ? [{rawValue: window.__qrPayload}] : [];
+  }
+};
+navigator.mediaDevices.getUserMedia = async () => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 320; canvas.height = 240;
+  canvas.getContext('2d').fillRect(0, 0, 320, 240);
+  return canvas.captureStream(5);
+};
+"""
+
+
+async def test_camera_scanning_where_the_browser_reads_qr_codes(live: Live, context) -> None:
+    p = await live.create_pickup(1)
+    await live.call("POST", f"/v1/pickups/{p['id']}/ready")
+    page = await context.new_page()
+    await sign_in(page, live)
+    await expect(page.get_by_role("button", name="Camera")).to_be_hidden()  # no QR reader here
+    await page.add_init_script(FAKE_CAMERA)
+    await page.reload()
+    await page.evaluate(
+        "(text) => { window.__qrPayload = text; }",
+        scan_payload(uuid.UUID(p["id"]), p["pickup_code"]),
+    )
+    await page.get_by_role("button", name="Camera").click()
+    await expect(page.locator("#detail h2")).to_contain_text("Bruno Martin")
+    await expect(page.get_by_role("dialog")).to_be_hidden()
+    await expect(page.get_by_label("Customer's pickup code")).to_have_value(p["pickup_code"])
+    await page.get_by_role("button", name="Hand over").click()
+    await expect(page.locator("#toast")).to_contain_text("Handed over to Bruno Martin")

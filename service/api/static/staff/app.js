@@ -565,11 +565,47 @@
       if (tab && tab !== state.tab) selectTab(tab);
     }
   }
+  // camera scanning, where the browser can read QR codes (BarcodeDetector: Android, ChromeOS,
+  // macOS); elsewhere the button stays hidden and the keyboard-wedge scanner is the way
+  function cameraSupported() {
+    return "BarcodeDetector" in window && !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  }
+  async function openCamera() {
+    const dialog = $("camera-dialog"), video = $("camera-video");
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    } catch (e) { toast(t("cameraDenied"), true); return; }
+    const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      stream.getTracks().forEach((track) => track.stop());
+      video.srcObject = null;
+      if (dialog.open) dialog.close();
+    };
+    $("camera-close").onclick = stop;
+    dialog.oncancel = stop;
+    video.srcObject = stream;
+    dialog.showModal();
+    await video.play().catch(() => {});
+    while (!stopped) {
+      const found = await detector.detect(video).catch(() => []);
+      const hit = found.find((c) => SCAN.test(String(c.rawValue || "").toUpperCase()));
+      if (hit) {
+        stop();
+        $("scan").value = hit.rawValue;
+        onScan(new Event("submit"));
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
   function keepScanFocus(ev) {
     // a keyboard-wedge scanner types into whatever has focus: send stray keys to the scan field
     const active = document.activeElement;
     const typing = active && (active.matches("input, textarea, select") || active.isContentEditable);
-    if (typing || $("dialog").open || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (typing || $("dialog").open || $("camera-dialog").open || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (!state.session || $("console").hidden || $("listing").offsetParent === null) return;
     if (ev.key.length === 1 && ev.key !== " ") $("scan").focus();
   }
@@ -592,6 +628,8 @@
     });
     $("person").addEventListener("change", savePerson);
     $("scan-form").addEventListener("submit", onScan);
+    $("camera").hidden = !cameraSupported();
+    $("camera").addEventListener("click", openCamera);
     $("clear").addEventListener("click", () => { $("scan").value = ""; state.q = ""; refresh(); $("scan").focus(); });
     document.querySelectorAll("[role=tab]").forEach((el) => {
       el.addEventListener("click", () => selectTab(el.dataset.tab));
