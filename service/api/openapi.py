@@ -81,6 +81,14 @@ def _parameters(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> 
     return params
 
 
+def _security(ep: Endpoint) -> list[dict[str, list[str]]]:
+    if ep.public:
+        return []
+    # the staff console's session cookie stands for a staff key (writes also need X-CSRF-Token)
+    schemes = ["bearerAuth"] + (["staffSession"] if "staff" in ep.roles else [])
+    return [{name: []} for name in schemes]
+
+
 def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, model in ep.responses.items():
@@ -105,7 +113,7 @@ def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> d
         "summary": ep.summary,
         "tags": list(ep.tags),
         "responses": responses,
-        "security": [] if ep.public else [{"bearerAuth": []}],
+        "security": _security(ep),
     }
     if not ep.public:
         op["description"] = "Roles: " + ", ".join(sorted(ep.roles)) + "."
@@ -141,7 +149,14 @@ def build_openapi(endpoints: Iterable[Endpoint], *, version: str) -> dict[str, A
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "API key"}
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "API key"},
+                "staffSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "omnistock_staff",
+                    "description": "Staff console session (POST /v1/staff/session); writes "
+                    "must also come from the console's origin and send X-CSRF-Token.",
+                },
             },
         },
     }

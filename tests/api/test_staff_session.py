@@ -328,3 +328,18 @@ async def test_the_demo_prints_the_console_and_its_staff_key_signs_in(
     out = capsys.readouterr().out
     assert "staff console  http://127.0.0.1:8080/staff/" in out
     assert (await sign_in(client, staff))["stores"][0]["store_id"] == "S001"
+
+
+async def test_openapi_documents_the_console_endpoints(client) -> None:
+    spec = await (await client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    assert set(paths["/v1/staff/session"]) == {"get", "post", "delete"}
+    assert {"201", "401", "403", "422"} <= set(paths["/v1/staff/session"]["post"]["responses"])
+    qr = paths["/v1/pickups/{pickup_id}/qr.svg"]["get"]
+    assert {"200", "401", "403", "404", "422"} <= set(qr["responses"])
+    assert "image/svg+xml" in qr["responses"]["200"]["content"]
+    listing = paths["/v1/stores/{store_id}/pickups"]["get"]
+    assert {"q", "closed_today", "state"} <= {p["name"] for p in listing["parameters"]}
+    assert {"staffSession": []} in listing["security"]
+    assert "counts" in spec["components"]["schemas"]["PickupList"]["properties"]
+    assert spec["paths"]["/v1/admin/keys"]["get"]["security"] == [{"bearerAuth": []}]
