@@ -34,6 +34,7 @@ async def sign_in(page: Page, live: Live, key: str = "staff", person: str = "Mar
     if person:
         await page.get_by_label("Who is working").fill(person)
         await page.get_by_label("Who is working").dispatch_event("change")
+        await page.get_by_label("Scan a QR code or search").focus()  # back to scanning
 
 
 def card(page: Page, name: str) -> Any:

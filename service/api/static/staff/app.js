@@ -124,6 +124,7 @@
     return { status: resp.status, ok: resp.ok, data };
   }
   function setOnline(online) {
+    if (online && state.offline && $("toast").textContent === t("offlineAction")) toast("");
     state.offline = !online;
     renderBanner();
   }
