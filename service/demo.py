@@ -180,6 +180,7 @@ def _print_banner(
     lines = [
         "",
         "omnistock demo is running (Ctrl-C to stop)",
+        f"  staff console  {base}/staff/  (sign in with the staff key below)",
         f"  API            {base}/v1",
         f"  docs           {base}/docs",
         f"  OpenAPI        {base}/openapi.json",

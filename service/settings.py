@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     auth_cache_s: float = Field(
         default=5.0, ge=0, description="How long a verified API key is cached in process."
     )
+    staff_session_idle_s: int = Field(
+        default=3600, ge=60, description="A staff console session ends after this long unused."
+    )
+    staff_session_max_s: int = Field(
+        default=43200, ge=60, description="A staff console session ends this long after sign-in."
+    )
 
     # --- ERP (Cegid Retail Y2)
     erp_url: str = Field(

@@ -43,12 +43,6 @@ WHERE id = $1
 _COUNT_DAY = """
 SELECT count(*) FROM pickups WHERE store_id = $1 AND created_at >= $2 AND created_at < $3
 """
-_PAGE = """
-SELECT * FROM pickups
-WHERE store_id = $1 AND ($2::text[] IS NULL OR state = ANY($2::text[]))
-  AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4::uuid))
-ORDER BY created_at, id LIMIT $5
-"""
 _DUE = """
 SELECT id FROM pickups WHERE state IN ('confirmed', 'ready') AND deadline < $1
 ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED
@@ -415,19 +409,6 @@ async def set_code_failures(
     conn: asyncpg.Connection, pickup_id: uuid.UUID, failures: int, locked: bool
 ) -> None:
     await conn.execute(_SET_FAILURES, pickup_id, failures, locked)
-
-
-async def page(
-    conn: asyncpg.Connection,
-    store_id: str,
-    states: Sequence[str] | None,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    created, pid = after if after else (None, None)
-    return list(
-        await conn.fetch(_PAGE, store_id, list(states) if states else None, created, pid, limit)
-    )
 
 
 async def lock_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[uuid.UUID]:

@@ -16,9 +16,11 @@ from service.api import (
     docs,
     health,
     loyalty,
+    pickup_qr,
     pickups,
     prices,
     promotions,
+    staff,
 )
 from service.api.appkeys import (
     ENDPOINTS,
@@ -47,10 +49,12 @@ ROUTERS = (
     catalog.router,
     availability.router,
     pickups.router,
+    pickup_qr.router,
     admin_outbox.router,
     prices.router,
     promotions.router,
     loyalty.router,
+    staff.router,
 )
 
 

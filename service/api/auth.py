@@ -6,6 +6,7 @@ from aiohttp import web
 
 from service.api.appkeys import KEY_CACHE, POOL, PRINCIPAL
 from service.api.routing import Handler, endpoint_of
+from service.api.staff_auth import SESSION_COOKIE, cookie_session
 from service.domain.apikeys import Principal
 from service.errors import AppError, Forbidden
 from service.usecases.keys import authenticate
@@ -41,7 +42,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     endpoint = endpoint_of(request)
     if endpoint is None or endpoint.public:
         return await handler(request)
-    principal = await _principal(request, _bearer(request))
+    if "Authorization" not in request.headers and SESSION_COOKIE in request.cookies:
+        principal: Principal | None = (await cookie_session(request)).principal
+    else:
+        principal = await _principal(request, _bearer(request))
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     if principal.role not in endpoint.roles:

@@ -211,6 +211,14 @@ def _problem_examples(status: int, ex: OperationExamples) -> dict[str, Any]:
     return own
 
 
+def _security(ep: Endpoint) -> list[dict[str, list[str]]]:
+    if ep.public:
+        return []
+    # the staff console's session cookie stands for a staff key (writes also need X-CSRF-Token)
+    schemes = ["bearerAuth"] + (["staffSession"] if "staff" in ep.roles else [])
+    return [{name: []} for name in schemes]
+
+
 def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> dict[str, Any]:
     ex = OPERATIONS.get(ep.name, OperationExamples())
     responses: dict[str, Any] = {}
@@ -247,7 +255,7 @@ def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> d
         "summary": ep.summary,
         "tags": [_TAG_NAMES.get(t, t) for t in tags],
         "responses": responses,
-        "security": [] if ep.public else [{"bearerAuth": []}],
+        "security": _security(ep),
     }
     if not ep.public:
         op["description"] = "Roles: " + ", ".join(sorted(ep.roles)) + "."
@@ -307,7 +315,14 @@ def build_openapi(endpoints: Iterable[Endpoint], *, version: str) -> dict[str, A
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API key: `Authorization: Bearer osk_...`",
-                }
+                },
+                "staffSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "omnistock_staff",
+                    "description": "Staff console session (POST /v1/staff/session); writes "
+                    "must also come from the console's origin and send X-CSRF-Token.",
+                },
             },
         },
     }

@@ -17,6 +17,7 @@ from service.domain.pickups import Actor, ActorKind, PickupEvent
 from service.usecases import pickup_flow
 from service.usecases.idempotency import check_key
 from service.usecases.identifiers import ItemLookup
+from service.usecases.pickup_search import search_store
 from service.usecases.pickups import (
     Idempotency,
     NewLine,
@@ -98,6 +99,10 @@ class PickupOut(BaseModel):
 class PickupList(BaseModel):
     items: list[PickupOut]
     next_cursor: str | None
+    counts: dict[str, int] = Field(
+        description="Pickups per state matching q and closed_today (not state, not the page); "
+        "every state is present."
+    )
 
 
 class CancelIn(BaseModel):
@@ -111,6 +116,17 @@ class CollectIn(BaseModel):
 class PickupListQuery(BaseModel):
     state: list[Literal["confirmed", "ready", "collected", "cancelled", "expired", "no_show"]] = (
         Field(default_factory=list)
+    )
+    q: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Search: a pickup id (6+ characters, a prefix), a PrestaShop order reference "
+        "or id, or part of the customer's e-mail or name. Case-insensitive.",
+    )
+    closed_today: bool = Field(
+        default=False,
+        description="Closed pickups (collected, cancelled, expired, no-show) only when closed "
+        "since midnight in the store's time zone; open ones are unaffected.",
     )
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=200)
@@ -284,7 +300,7 @@ async def collect(request: web.Request) -> web.Response:
     "/v1/stores/{store_id}/pickups",
     name="store_pickups",
     tags=["staff"],
-    summary="A store's pickups, oldest first (cursor pages)",
+    summary="A store's pickups, oldest first (cursor pages), searchable, with counts per state",
     roles=STAFF,
     query=PickupListQuery,
     responses={200: PickupList},
@@ -294,7 +310,19 @@ async def store_pickups(request: web.Request) -> web.Response:
     store_id = request.match_info["store_id"]
     require_store_access(request, store_id)
     q = parse_query(request, PickupListQuery, lists=["state"])
-    items, cursor = await pickup_flow.list_for_store(
-        request.app[POOL], store_id, q.state or None, q.cursor, q.limit
+    found = await search_store(
+        request.app[POOL],
+        store_id,
+        states=q.state or None,
+        q=q.q,
+        closed_today=q.closed_today,
+        cursor=q.cursor,
+        limit=q.limit,
     )
-    return data_response({"items": [_complete(x) for x in items], "next_cursor": cursor})
+    return data_response(
+        {
+            "items": [_complete(x) for x in found.items],
+            "next_cursor": found.next_cursor,
+            "counts": found.counts,
+        }
+    )

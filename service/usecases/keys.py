@@ -16,7 +16,7 @@ from service.domain.apikeys import (
     new_api_key,
 )
 from service.errors import InvalidInput, NotFound
-from stores import api_keys
+from stores import api_keys, staff_sessions
 from stores.api_keys import ApiKeyRecord
 
 
@@ -62,8 +62,10 @@ async def revoke_key(pool: asyncpg.Pool, key_id: str) -> ApiKeyRecord:
         uuid.UUID(key_id)
     except ValueError:
         raise NotFound(f"no API key with id {key_id!r}") from None
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         record = await api_keys.revoke(conn, key_id)
+        if record is not None:
+            await staff_sessions.end_for_key(conn, key_id)  # its console sessions end with it
     if record is None:
         raise NotFound(f"no API key with id {key_id!r}")
     return record

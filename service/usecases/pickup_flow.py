@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from service.domain.errors import IllegalTransition, PickupCodeLocked
-from service.domain.pickup_codes import CodeAttempts, check_pickup_code
+from service.domain.pickup_codes import CodeAttempts, check_pickup_code, verify_pickup_code
 from service.domain.pickups import (
     Actor,
     ActorKind,
@@ -27,7 +26,7 @@ from service.domain.pickups import (
     transition,
 )
 from service.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
-from service.usecases.pickup_views import pickup_view, summary
+from service.usecases.pickup_views import pickup_view
 from service.usecases.sync import utcnow
 from stores import pickups as repo
 from stores.notify import STOCK_CHANNEL, notify_changed
@@ -45,6 +44,15 @@ class CodeLocked(AppError):
     status = 423
     slug = "pickup-code-locked"
     title = "Pickup code locked"
+
+
+class WrongCode(InvalidInput):
+    """A wrong pickup code (422); ``attempts_left`` says how many remain before the lock."""
+
+    def __init__(self, remaining: int) -> None:
+        msg = f"wrong code; {remaining} attempt(s) left"
+        super().__init__("wrong pickup code", [{"loc": ["code"], "msg": msg, "type": "wrong_code"}])
+        self.extra["attempts_left"] = remaining
 
 
 async def _apply(
@@ -134,19 +142,20 @@ async def collect(
                 await _apply(conn, row, PickupEvent.COLLECT, actor, utcnow())
             else:
                 await repo.set_code_failures(conn, pickup_id, after.failures, after.locked)
-                failure = InvalidInput(
-                    "wrong pickup code",
-                    [
-                        {
-                            "loc": ["code"],
-                            "msg": f"wrong code; {after.remaining} attempt(s) left",
-                            "type": "wrong_code",
-                        }
-                    ],
-                )
+                failure = WrongCode(after.remaining)
         if failure:
             raise failure  # after the commit: the failed attempt is recorded
         return await pickup_view(conn, pickup_id)
+
+
+async def code_matches(pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str) -> bool:
+    """Whether ``code`` is the pickup's code, without counting an attempt (for the storefront,
+    which was given the code at creation and asks for its QR code)."""
+    async with pool.acquire() as conn:
+        row = await repo.get(conn, pickup_id)
+    if row is None:
+        raise NotFound(f"no pickup with id {pickup_id}")
+    return verify_pickup_code(code, bytes(row["code_salt"]), bytes(row["code_hash"]).decode())
 
 
 async def get(pool: asyncpg.Pool, pickup_id: uuid.UUID) -> dict[str, Any]:
@@ -169,22 +178,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             "the cursor is invalid",
             [{"loc": ["cursor"], "msg": "not a cursor this API gave", "type": "value_error"}],
         ) from None
-
-
-async def list_for_store(
-    pool: asyncpg.Pool,
-    store_id: str,
-    states: Sequence[str] | None,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
-    after = decode_cursor(cursor) if cursor else None
-    async with pool.acquire() as conn:
-        rows = await repo.page(conn, store_id, states, after, limit + 1)
-    items = [summary(r) for r in rows[:limit]]
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
-    return items, encode_cursor(last["created_at"], str(last["id"])) if last else None
 
 
 async def expire_due(pool: asyncpg.Pool, *, limit: int = 200) -> int:

@@ -57,10 +57,10 @@ def live_app(pg_admin_dsn: str, template_db: str) -> Iterator[tuple[str, str]]:
 
 
 def test_docs_finds_the_availability_operation_and_its_example(
-    live_app: tuple[str, str], browser: Browser
+    live_app: tuple[str, str], sync_browser: Browser
 ) -> None:
     base, key = live_app
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = sync_browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []

@@ -1,0 +1,64 @@
+"""A store's pickups as the staff console reads them: filtered, searched, paged, counted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import asyncpg
+
+from service.domain.pickups import PickupState
+from service.usecases.pickup_flow import decode_cursor, encode_cursor
+from service.usecases.pickup_views import summary
+from service.usecases.sync import utcnow
+from stores import pickup_search, stores_repo
+from stores.pickup_search import PickupFilter
+
+
+@dataclass(frozen=True, slots=True)
+class StorePickups:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    counts: dict[str, int]  # every state, with the same q / closed-today filter, any page
+
+
+def start_of_day(now: datetime, timezone: str) -> datetime:
+    """Midnight of ``now``'s day in the store's time zone (UTC when the zone is unknown)."""
+    try:
+        zone: Any = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    local = now.astimezone(zone)
+    return datetime.combine(local.date(), time(0), tzinfo=zone)
+
+
+async def search_store(
+    pool: asyncpg.Pool,
+    store_id: str,
+    *,
+    states: Sequence[str] | None,
+    q: str | None,
+    closed_today: bool,
+    cursor: str | None,
+    limit: int,
+    now: datetime | None = None,
+) -> StorePickups:
+    after = decode_cursor(cursor) if cursor else None
+    async with pool.acquire() as conn:
+        since = None
+        if closed_today:
+            store = await stores_repo.get(conn, store_id)
+            since = start_of_day(now or utcnow(), store.timezone if store else "UTC")
+        f = PickupFilter(store_id, q, since)
+        rows = await pickup_search.page(conn, f, states, after, limit + 1)
+        found = await pickup_search.counts(conn, f)
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return StorePickups(
+        items=[summary(r) for r in rows[:limit]],
+        next_cursor=encode_cursor(last["created_at"], str(last["id"])) if last else None,
+        counts={s.value: found.get(s.value, 0) for s in PickupState},
+    )
