@@ -82,7 +82,12 @@ async def erp_check(settings: Settings, *, as_json: bool, verbose: bool, live: b
     blocks go-live, 1 on a blocking difference, 2 when the tenant cannot be reached."""
     from service.erp.cegid.contract_check import render, run_check
 
-    report = await run_check(cegid_config(settings), live=live)
+    try:
+        config = cegid_config(settings)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = await run_check(config, live=live)
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -321,3 +321,14 @@ def test_unknown_served_wsdl_service_is_refused(state: SimulatorState) -> None:
         create_simulator_app(
             state, control=False, database_id="D", users={}, served_wsdls={"Nope": "<x/>"}
         )
+
+
+def test_cli_usage_and_configuration_errors_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["erp", "check", "--bogus"])
+    assert usage.value.code == 2
+    monkeypatch.setenv("OMNISTOCK_ERP_URL", "ftp://tenant.example")
+    assert main(["erp", "check"]) == 2
+    assert "base_url must be an http(s) URL" in capsys.readouterr().err

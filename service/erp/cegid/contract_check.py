@@ -442,6 +442,63 @@ def _values(values: Iterable[str]) -> str:
     return ", ".join(values)
 
 
+# ------------------------------------------------------------------------------ contract_use
+def resolve_path(wsdl: Wsdl, wrapper: QName | None, path: str) -> Member | None:
+    """The member at ``path`` (local names) below the ``wrapper`` element, or None."""
+    member = wsdl.element(wrapper) if wrapper is not None else None
+    for name in _split(path):
+        if member is None or not isinstance(member.type, ComplexType):
+            return None
+        member = next((m for m in member.type.members if m.local == name), None)
+    return member
+
+
+def contract_use_errors(wsdl_dir: Path | None = None) -> list[str]:
+    """What ``contract_use`` lists that the bundled WSDLs do not have (empty when consistent):
+    each path must lead to a complex type holding the listed members; each ``SENT_VALUES``
+    path to a simple-typed member declaring the values when it is an enumeration."""
+    errors: list[str] = []
+    models = {info.name: load_bundled(info, wsdl_dir) for info in SERVICES.values()}
+    tables = {
+        "SENDS": (contract_use.SENDS, "input"),
+        "READS": (contract_use.READS, "output"),
+        "SENT_VALUES": (contract_use.SENT_VALUES, "input"),
+    }
+    for table_name, (table, side) in tables.items():
+        for key, paths in table.items():
+            service, _, operation = key.partition(".")
+            info = SERVICES.get(service)
+            if info is None or operation not in info.operations:
+                errors.append(f"{table_name}[{key!r}]: not an operation omnistock uses")
+                continue
+            op = models[service].bindings.get(_binding_name(info), {}).get(operation)
+            if op is None:
+                errors.append(f"{table_name}[{key!r}]: not in the bundled WSDL")
+                continue
+            wrapper = op.input_element if side == "input" else op.output_element
+            for path, names in paths.items():
+                where = f"{table_name}[{key!r}][{path!r}]"
+                member = resolve_path(models[service], wrapper, path)
+                if member is None:
+                    errors.append(f"{where}: no such element in the bundled WSDL")
+                elif table_name == "SENT_VALUES":
+                    kind = member.type
+                    if not isinstance(kind, SimpleType):
+                        errors.append(f"{where}: not a simple value")
+                    elif kind.enumeration:
+                        undeclared = [v for v in names if v not in kind.enumeration]
+                        if undeclared:
+                            errors.append(f"{where}: {_values(undeclared)} not declared")
+                elif not isinstance(member.type, ComplexType):
+                    errors.append(f"{where}: not a structure")
+                else:
+                    have = {m.local for m in member.type.members}
+                    missing = [n for n in names if n not in have]
+                    if missing:
+                        errors.append(f"{where}: {_values(missing)} not members")
+    return errors
+
+
 # ------------------------------------------------------------------------------ fetching
 async def fetch_wsdl(client: httpx.AsyncClient, url: str) -> tuple[bytes | None, str, bool]:
     """(content, error, connection_error) of a ``?singleWsdl`` GET."""
