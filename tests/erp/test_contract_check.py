@@ -50,6 +50,24 @@ def type_of(root: etree._Element, member: str) -> etree._Element:
     return found
 
 
+def sequence_of(type_el: etree._Element) -> etree._Element:
+    """The type's own xs:sequence (inside its xs:extension when it derives from a base)."""
+    found = next(type_el.iter(f"{{{XS}}}sequence"), None)
+    assert found is not None
+    return found
+
+
+def member_decl(root: etree._Element, type_el: etree._Element, name: str) -> etree._Element:
+    """The declaration of member ``name`` in the type or, through xs:extension, its bases."""
+    for decl in sequence_of(type_el).iter(f"{{{XS}}}element"):
+        if decl.get("name") == name:
+            return decl
+    extension = next(type_el.iter(f"{{{XS}}}extension"))
+    base = str(extension.get("base")).partition(":")[2]
+    (base_el,) = root.xpath("//xs:complexType[@name=$n]", namespaces=NS, n=base)
+    return member_decl(root, base_el, name)
+
+
 def op_verdict(report: CheckReport, service: str, operation: str) -> OperationVerdict:
     (svc,) = [s for s in report.services if s.service == service]
     (op,) = [o for o in svc.operations if o.operation == operation]
@@ -122,8 +140,7 @@ def removed_operation(root: etree._Element) -> str:
 
 
 def reordered_request(root: etree._Element) -> str:
-    pager = type_of(root, "Pager")
-    (index,) = [e for e in pager.iter(f"{{{XS}}}element") if e.get("name") == "PageIndex"]
+    index = member_decl(root, type_of(root, "Pager"), "PageIndex")
     parent = index.getparent()
     parent.remove(index)
     parent.append(index)  # PageSize now comes first
@@ -145,16 +162,12 @@ def removed_reply_member(root: etree._Element) -> str:
 
 
 def retyped_reply_member(root: etree._Element) -> str:
-    row = type_of(root, "StoreAvailableQty")
-    (decl,) = [e for e in row.iter(f"{{{XS}}}element") if e.get("name") == "StoreId"]
-    decl.set("type", "xs:int")
+    member_decl(root, type_of(root, "StoreAvailableQty"), "StoreId").set("type", "xs:int")
     return "StoreAvailableQty/StoreId: type xs:int"
 
 
 def required_unknown_member(root: etree._Element) -> str:
-    pager = type_of(root, "Pager")
-    sequence = pager.find(f"{{{XS}}}sequence")
-    assert sequence is not None
+    sequence = sequence_of(type_of(root, "Pager"))
     etree.SubElement(sequence, f"{{{XS}}}element", name="Cursor", type="xs:string")
     return "Pager/Cursor: the tenant requires it"
 
@@ -164,7 +177,7 @@ def base_first_request(root: etree._Element) -> str:
     extending it: base members come first, so what we send is now out of order."""
     request_type = type_of(root, "inventoryStoreItemDetailRequest")
     sequence = request_type.find(f"{{{XS}}}sequence")
-    assert sequence is not None
+    assert sequence is not None, "already derived: split it differently"
     moved = list(sequence)[-2:]
     base = etree.Element(f"{{{XS}}}complexType", name="InventoryRequestBase")
     base_sequence = etree.SubElement(base, f"{{{XS}}}sequence")
@@ -249,13 +262,11 @@ async def test_extra_members_and_operations_of_the_tenant_are_notes(
 ) -> None:
     root = bundled(INVENTORY)
     for name in ("Pager", "inventoryStoreItemDetailRequest"):
-        sequence = type_of(root, name).find(f"{{{XS}}}sequence")
-        assert sequence is not None
+        sequence = sequence_of(type_of(root, name))
         etree.SubElement(
             sequence, f"{{{XS}}}element", name="ZExtra", type="xs:string", minOccurs="0"
         )
-    row = type_of(root, "StoreAvailableQty").find(f"{{{XS}}}sequence")
-    assert row is not None
+    row = sequence_of(type_of(root, "StoreAvailableQty"))
     row.insert(0, etree.Element(f"{{{XS}}}element", name="AAFirst", type="xs:string"))
     (binding,) = root.xpath("//wsdl:binding", namespaces=NS)
     extra = etree.SubElement(binding, f"{{{WSDL}}}operation", name="ResetShoppingCart")
@@ -332,3 +343,96 @@ def test_cli_usage_and_configuration_errors_exit_2(
     monkeypatch.setenv("OMNISTOCK_ERP_URL", "ftp://tenant.example")
     assert main(["erp", "check"]) == 2
     assert "base_url must be an http(s) URL" in capsys.readouterr().err
+
+
+SER = "http://schemas.microsoft.com/2003/10/Serialization/"
+
+
+def wcf_dressed(info: ServiceInfo) -> str:
+    """The bundled WSDL as WCF's ?singleWsdl would dress it, same contract: annotations on
+    types and enumeration values, a global element per type, the Serialization schema, and
+    every complex type of three or more members split into a base holding its first member
+    and a derived type extending it (base members first: the same order)."""
+    root = bundled(info)
+    types = root.find(f"{{{WSDL}}}types")
+    assert types is not None
+    ser = etree.SubElement(types, f"{{{XS}}}schema", targetNamespace=SER)
+    ser.set("attributeFormDefault", "qualified")
+    ser.set("elementFormDefault", "qualified")
+    etree.SubElement(ser, f"{{{XS}}}element", name="anyType", nillable="true", type="xs:anyType")
+    guid = etree.SubElement(ser, f"{{{XS}}}simpleType", name="guid")
+    etree.SubElement(guid, f"{{{XS}}}restriction", base="xs:string")
+    for schema in types.findall(f"{{{XS}}}schema"):
+        prefix = next(
+            (p for p, ns in root.nsmap.items() if ns == schema.get("targetNamespace")), None
+        )
+        for complex_type in schema.findall(f"{{{XS}}}complexType"):
+            name = complex_type.get("name")
+            annotation = etree.Element(f"{{{XS}}}annotation")
+            etree.SubElement(annotation, f"{{{XS}}}appinfo").text = "IsValueType"
+            complex_type.insert(0, annotation)
+            if prefix is None:
+                continue
+            etree.SubElement(
+                schema, f"{{{XS}}}element", name=str(name), nillable="true", type=f"{prefix}:{name}"
+            )
+            sequence = complex_type.find(f"{{{XS}}}sequence")
+            if sequence is None or len(sequence) < 3:
+                continue
+            base = etree.Element(f"{{{XS}}}complexType", name=f"{name}Base")
+            etree.SubElement(base, f"{{{XS}}}sequence").append(sequence[0])
+            complex_type.addprevious(base)
+            complex_type.remove(sequence)
+            content = etree.SubElement(complex_type, f"{{{XS}}}complexContent")
+            extension = etree.SubElement(content, f"{{{XS}}}extension", base=f"{prefix}:{name}Base")
+            extension.append(sequence)
+        for value in schema.iter(f"{{{XS}}}enumeration"):
+            annotation = etree.SubElement(value, f"{{{XS}}}annotation")
+            etree.SubElement(annotation, f"{{{XS}}}appinfo").text = "EnumerationValue"
+    return text(root)
+
+
+async def test_a_wcf_dressed_wsdl_of_the_same_contract_is_ok(state: SimulatorState) -> None:
+    served = {name: wcf_dressed(info) for name, info in SERVICES.items()}
+    report = await check(state, served, live=False)
+    assert report.exit_code == 0, report.to_dict()
+    for service in report.services:
+        for op in service.operations:
+            # only the names of the split types may differ from ours
+            assert all("type named" in str(f) for f in op.findings), [str(f) for f in op.findings]
+
+
+async def test_a_failing_live_call_blocks(state: SimulatorState) -> None:
+    state.faults.add(
+        {
+            "kind": "soap_fault",
+            "service": "RetailSalesPriceEngine2Service",
+            "operation": "GetListDetail",
+            "message": "Price engine unavailable for this store",
+        }
+    )
+    report = await check(state)
+    assert report.exit_code == 1
+    (price,) = [c for c in report.live if c.call.startswith("RetailSalesPriceEngine2Service.Get")]
+    assert not price.ok and price.blocking
+    assert "ErpBusinessError" in price.detail and "Price engine unavailable" in price.detail
+    assert all(c.ok for c in report.live if c is not price)
+    assert all(op.status == "ok" for s in report.services for op in s.operations)
+
+
+async def test_an_item_page_failure_skips_the_price(state: SimulatorState) -> None:
+    state.faults.add(
+        {
+            "kind": "soap_fault",
+            "service": "ProductMerchandiseItemsService",
+            "operation": "GetListDetail",
+        }
+    )
+    report = await check(state)
+    assert report.exit_code == 1
+    details = {c.call.split(" ")[0]: (c.ok, c.detail) for c in report.live}
+    assert details["ProductMerchandiseItemsService.GetListDetail"][0] is False
+    assert details["RetailSalesPriceEngine2Service.GetListDetail"] == (
+        False,
+        "skipped: no barcode from the item page",
+    )

@@ -544,13 +544,16 @@ async def compare_all(config: CegidConfig, services: Iterable[ServiceInfo]) -> l
 
 # ------------------------------------------------------------------------------ live calls
 async def _timed(
-    name: str, call: Callable[[], Awaitable[tuple[str, bool]]], *, blocking: bool = True
+    name: str, call: Callable[[], Awaitable[tuple[str, bool]]], *, empty_blocks: bool = True
 ) -> LiveCall:
+    """Run one live call: an ``ErpError`` always blocks; an answer the call judges not ok
+    (``(detail, False)``: nothing read) blocks unless ``empty_blocks`` is False."""
     started = time.perf_counter()
+    blocking = empty_blocks
     try:
         detail, ok = await call()
     except ErpError as exc:
-        detail, ok = f"{type(exc).__name__}: {exc}", False
+        detail, ok, blocking = f"{type(exc).__name__}: {exc}", False, True
     return LiveCall(name, ok, detail, round(time.perf_counter() - started, 3), blocking)
 
 
@@ -600,7 +603,7 @@ async def live_calls(erp: CegidErp, services: Iterable[ServiceInfo]) -> list[Liv
 
     price_name = f"{PRICES.name}.GetListDetail (1 barcode, 1 store)"
     if not store_id or not barcode:
-        missing = "a store from the stock page" if not store_id else "a barcode from the item page"
+        missing = "store from the stock page" if not store_id else "barcode from the item page"
         results.append(LiveCall(price_name, False, f"skipped: no {missing}"))
         return results
 
@@ -612,7 +615,7 @@ async def live_calls(erp: CegidErp, services: Iterable[ServiceInfo]) -> list[Liv
         first = prices[0]
         return f"{len(prices)} price(s) for {where}: {first.current} {first.currency}", True
 
-    results.append(await _timed(price_name, price, blocking=False))
+    results.append(await _timed(price_name, price, empty_blocks=False))
     return results
 
 
