@@ -194,6 +194,18 @@ def base_first_request(root: etree._Element) -> str:
     return "order: we send"
 
 
+def single_array_item(root: etree._Element) -> str:
+    for decl in element_decls(root, "StoreAvailableQty"):
+        decl.set("maxOccurs", "1")
+    return "StoreAvailableQty: a single element in the tenant, a list in ours"
+
+
+def renamed_array_item(root: etree._Element) -> str:
+    for decl in element_decls(root, "StoreAvailableQty"):
+        decl.set("name", "StoreQty")
+    return "StoresAvailableQty/StoreAvailableQty: missing in the tenant (we read it)"
+
+
 ALTERATIONS: dict[str, Callable[[etree._Element], str]] = {
     "renamed request member": renamed_request_member,
     "removed operation": removed_operation,
@@ -203,6 +215,8 @@ ALTERATIONS: dict[str, Callable[[etree._Element], str]] = {
     "retyped reply member we read": retyped_reply_member,
     "required member we do not send": required_unknown_member,
     "base-class members first": base_first_request,
+    "array item no longer repeated": single_array_item,
+    "array item renamed": renamed_array_item,
 }
 
 

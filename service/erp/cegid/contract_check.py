@@ -37,6 +37,7 @@ from service.erp.cegid.transport import build_transport
 from service.erp.cegid.wsdl_model import (
     ComplexType,
     Member,
+    Operation,
     QName,
     SimpleType,
     Wsdl,
@@ -162,7 +163,7 @@ def _binding_name(info: ServiceInfo) -> str:
     return info.binding.rpartition("}")[2]
 
 
-def _pick_binding(info: ServiceInfo, wsdl: Wsdl) -> tuple[str, dict[str, Any]] | None:
+def _pick_binding(info: ServiceInfo, wsdl: Wsdl) -> tuple[str, dict[str, Operation]] | None:
     """The tenant's binding of the service: ours by name, else the SOAP 1.1 binding holding
     most of our operations."""
     name = _binding_name(info)
@@ -188,7 +189,7 @@ def compare_service(
         report.findings.append(
             Finding(True, "binding", f"no SOAP 1.1 binding with our operations ({info.binding})")
         )
-        their_ops: dict[str, Any] = {}
+        their_ops: dict[str, Operation] = {}
     else:
         name, their_ops = picked
         if name != _binding_name(info):
@@ -291,8 +292,9 @@ class _Comparison:
 
     def member(self, mine: Member, other: Member, path: str, *, used: bool, depth: int) -> None:
         if mine.repeated != other.repeated:
-            shape = "a list" if other.repeated else "a single element"
-            self.note(used, path, f"the tenant declares {shape} (ours is not)")
+            shapes = ("a list", "a single element")
+            theirs, ours = shapes if other.repeated else shapes[::-1]
+            self.note(used, path, f"{theirs} in the tenant, {ours} in ours")
         our_type, their_type = mine.type, other.type
         if their_type is None:
             self.note(used, path, f"the tenant's type {other.type_label} is not defined")
