@@ -69,6 +69,7 @@ async def _exercise(erp: CegidErp, state: SimulatorState) -> None:
     await erp.available_qty(item.ean, "S001")
     await erp.stock_by_store(item.ean)
     await erp.items_page(1, 5)
+    await erp.items_by_ids([item.sku, other.sku])
     await erp.store_prices("S001", [item.ean], datetime.now(UTC).date())
     await erp.store_prices("S001", [item.ean])
     person = state.customers["C0000002"]

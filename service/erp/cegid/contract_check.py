@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
+from lxml import etree
 
-from service.erp.cegid import contract_use
+from service.erp.cegid import contract_use, mapping
 from service.erp.cegid.adapter import CegidErp
 from service.erp.cegid.config import CegidConfig
 from service.erp.cegid.transport import build_transport
@@ -45,6 +46,7 @@ from service.erp.cegid.wsdl_model import (
     parse_wsdl,
     qname_text,
 )
+from service.erp.cegid.xmlread import result
 from service.erp.port import ErpError
 from service.erp.wsdl import INVENTORY, ITEMS, PRICES, SERVICES, ServiceInfo
 
@@ -259,13 +261,21 @@ class _Comparison:
         """Local names of the members at ``path`` that we send (request) or read (reply)."""
         if self.listed is None:
             return {m.local for m in members}  # not listed: everything counts
-        used = set(self.listed.get(path, ()))
+        used = {name for entry in self.listed.get(path, ()) for name in entry.split("|")}
         prefix = _split(path)
         for listed_path in self.listed:
             parts = _split(listed_path)
             if parts[: len(prefix)] == prefix and len(parts) > len(prefix):
                 used.add(parts[len(prefix)])  # an element on the way to a deeper path
         return used
+
+    def alternatives(self, path: str, name: str) -> list[str]:
+        """The other members an ``"A|B"`` entry of ``READS`` accepts instead of ``name``."""
+        for entry in (self.listed or {}).get(path, ()):
+            names = entry.split("|")
+            if name in names:
+                return [n for n in names if n != name]
+        return []
 
     def note(self, blocking: bool, path: str, message: str) -> None:
         self.verdict.add(blocking, f"{self.direction} {path}".rstrip(), message)
@@ -382,7 +392,7 @@ class _Comparison:
         ours = {m.local for m in mine.members}
         used = self.used_here(path, mine.members)
         for listed in sorted(used - ours):
-            if self.listed is not None:
+            if self.listed is not None and not set(self.alternatives(path, listed)) & ours:
                 self.note(False, _join(path, listed), "listed in contract_use, not in our WSDL")
         for m in mine.members:
             child = _join(path, m.local)
@@ -391,6 +401,10 @@ class _Comparison:
             if other_m is None:
                 why = "we send it" if request else "we read it"
                 unused = "we never send it" if request else "we do not read it"
+                instead = [n for n in self.alternatives(path, m.local) if n in theirs]
+                if is_used and instead:
+                    self.note(False, child, f"missing in the tenant (we read {instead[0]})")
+                    continue
                 self.note(is_used, child, f"missing in the tenant ({why if is_used else unused})")
                 continue
             if m.name[0] != other_m.name[0]:
@@ -495,7 +509,7 @@ def contract_use_errors(wsdl_dir: Path | None = None) -> list[str]:
                     errors.append(f"{where}: not a structure")
                 else:
                     have = {m.local for m in member.type.members}
-                    missing = [n for n in names if n not in have]
+                    missing = [n for n in names if not set(n.split("|")) & have]
                     if missing:
                         errors.append(f"{where}: {_values(missing)} not members")
     return errors
@@ -559,6 +573,11 @@ async def _timed(
     return LiveCall(name, ok, detail, round(time.perf_counter() - started, 3), blocking)
 
 
+def _hello_text(root: etree._Element) -> str:
+    """HelloWorld's reply as ``CegidErp.hello`` reads it."""
+    return mapping.text(result(root, "HelloWorld"))
+
+
 async def live_calls(erp: CegidErp, services: Iterable[ServiceInfo]) -> list[LiveCall]:
     """HelloWorld on each service, then one stock page, one item page and one price."""
     results: list[LiveCall] = []
@@ -567,7 +586,9 @@ async def live_calls(erp: CegidErp, services: Iterable[ServiceInfo]) -> list[Liv
         async def hello(svc: ServiceInfo = info) -> tuple[str, bool]:
             # The port's hello() only calls the inventory service; the adapter's _call is the
             # same path (context, retries, fault classification) for any service.
-            answer = await erp._call(svc, "HelloWorld", {"text": "omnistock erp check"})
+            answer = await erp._call(
+                svc, "HelloWorld", {"text": "omnistock erp check"}, read=_hello_text
+            )
             text = str(answer or "").strip()
             first = text.splitlines()[0] if text else ""
             return (f"answered {first!r}" if text else "answered nothing"), bool(text)
@@ -590,8 +611,7 @@ async def live_calls(erp: CegidErp, services: Iterable[ServiceInfo]) -> list[Liv
         nonlocal barcode
         page = await erp.items_page(1, 1)
         barcode = next((item.barcode for item in page.items if item.barcode), "")
-        total = "" if page.total is None else f", Pagination.Count {page.total}"
-        detail = f"{len(page.items)} item(s){total}"
+        detail = f"{len(page.items)} item(s)"
         if not page.items:
             return f"{detail}: nothing read from page 1 (is the reply read?)", False
         if not barcode:

@@ -13,7 +13,8 @@ a ``/``-separated chain of element local names, from the operation's input wrapp
   member we send without an entry here counts every bundled value as sent.
 - ``READS[op][path]``: the members ``mapping.py`` and ``readers.py`` read in the element at
   ``path``; every element on the path is read too. A member we read must exist in the tenant's
-  reply type with the same type; the others may come and go.
+  reply type with the same type; the others may come and go. ``"A|B"``: we read ``A``, or ``B``
+  when there is no ``A`` (one of them must exist).
 
 Keep them next to the code they describe: ``tests/erp/test_contract_check.py`` checks that every
 path exists in the bundled WSDLs and that every element (and enumerated value) the adapter sends
@@ -59,39 +60,22 @@ _FOLLOW_UP = [
 ]
 
 
-def _create(param: str, with_payments: bool) -> dict[str, list[str]]:
-    header = _HEADER if with_payments else sorted([*_HEADER, "ExpirationDate"])
-    sends = {
-        "": [param, "clientContext"],
-        param: ["Header", "Lines", *(["Payments"] if with_payments else [])],
-        f"{param}/Header": header,
-        f"{param}/Header/OmniChannel": _OMNI,
-        f"{param}/Lines": ["Create_Line"],
-        f"{param}/Lines/Create_Line": _LINE,
-        f"{param}/Lines/Create_Line/ItemIdentifier": ["Id", "Reference"],
-        **_CTX_OLD,
-    }
-    if with_payments:
-        sends[f"{param}/Payments"] = ["Create_Payment"]
-        sends[f"{param}/Payments/Create_Payment"] = [
-            "Amount",
-            "CurrencyId",
-            "DueDate",
-            "Id",
-            "IsReceivedPayment",
-            "MethodId",
-        ]
-    return sends
-
-
-def _create_values(param: str, delivery: str, doc_type: str) -> dict[str, list[str]]:
-    return {
-        f"{param}/Header/OmniChannel/DeliveryType": [delivery],
-        f"{param}/Header/OmniChannel/FollowUpStatus": ["ToBeProcessed"],
-        f"{param}/Header/OmniChannel/PaymentStatus": ["Totally", "Pending"],
-        f"{param}/Header/Origin": ["ECommerce"],
-        f"{param}/Header/Type": [doc_type],
-    }
+_RESERVATION_HEADER = [
+    "Active",
+    "Comment",
+    "CurrencyId",
+    "CustomerId",
+    "Date",
+    "ExpirationDate",
+    "ExternalReference",
+    "ExternalReferenceDate",
+    "InternalReference",
+    "StoreId",
+    "TaxExcluded",
+]
+_CREATE = "createRequest"
+_RESERVATION = "customersReservationCreateRequest"
+_RESERVATION_LINE = "CustomersReservationCreate_Line"
 
 
 _INVENTORY_REQUEST = "inventoryStoreItemDetailRequest"
@@ -135,10 +119,34 @@ SENDS: dict[str, dict[str, list[str]]] = {
         "itemIdentifier": ["Reference"],
         **_CTX_OLD,
     },
-    "SaleDocumentService.Create": _create("createRequest", with_payments=True),
-    "SaleDocumentService.CustomersReservationCreate": _create(
-        "customersReservationCreateRequest", with_payments=False
-    ),
+    "SaleDocumentService.Create": {
+        "": [_CREATE, "clientContext"],
+        _CREATE: ["Header", "Lines", "Payments"],
+        f"{_CREATE}/Header": _HEADER,
+        f"{_CREATE}/Header/OmniChannel": _OMNI,
+        f"{_CREATE}/Lines": ["Create_Line"],
+        f"{_CREATE}/Lines/Create_Line": _LINE,
+        f"{_CREATE}/Lines/Create_Line/ItemIdentifier": ["Id", "Reference"],
+        f"{_CREATE}/Payments": ["Create_Payment"],
+        f"{_CREATE}/Payments/Create_Payment": [
+            "Amount",
+            "CurrencyId",
+            "DueDate",
+            "Id",
+            "IsReceivedPayment",
+            "MethodId",
+        ],
+        **_CTX_OLD,
+    },
+    "SaleDocumentService.CustomersReservationCreate": {
+        "": [_RESERVATION, "clientContext"],
+        _RESERVATION: ["Header", "Lines"],
+        f"{_RESERVATION}/Header": _RESERVATION_HEADER,
+        f"{_RESERVATION}/Lines": [_RESERVATION_LINE],
+        f"{_RESERVATION}/Lines/{_RESERVATION_LINE}": _LINE,
+        f"{_RESERVATION}/Lines/{_RESERVATION_LINE}/ItemIdentifier": ["Id", "Reference"],
+        **_CTX_OLD,
+    },
     "SaleDocumentService.GetByReference": {
         "": ["searchRequest", "clientContext"],
         "searchRequest": ["Reference"],
@@ -199,19 +207,21 @@ SENDS: dict[str, dict[str, list[str]]] = {
     },
     "ProductMerchandiseItemsService.GetListDetail": {
         "": ["Request", "Context"],
-        "Request": ["Paging"],
+        "Request": ["Ids", "Paging"],
+        "Request/Ids": ["string"],
         "Request/Paging": ["PageIndex", "PageSize"],
         **_CTX_NEW,
     },
 }
 
 SENT_VALUES: dict[str, dict[str, list[str]]] = {
-    "SaleDocumentService.Create": _create_values(
-        "createRequest", "PickingUpInStore", "CustomerOrder"
-    ),
-    "SaleDocumentService.CustomersReservationCreate": _create_values(
-        "customersReservationCreateRequest", "BookedInStore", "CustomersReservation"
-    ),
+    "SaleDocumentService.Create": {
+        f"{_CREATE}/Header/OmniChannel/DeliveryType": ["PickingUpInStore"],
+        f"{_CREATE}/Header/OmniChannel/FollowUpStatus": ["ToBeProcessed"],
+        f"{_CREATE}/Header/OmniChannel/PaymentStatus": ["Totally", "Pending"],
+        f"{_CREATE}/Header/Origin": ["ECommerce"],
+        f"{_CREATE}/Header/Type": ["CustomerOrder"],
+    },
     "SaleDocumentService.GetByReference": {"searchRequest/Reference/Type": _DOC_TYPES},
     "SaleDocumentService.GetByExternalReference": {"searchRequest/Type": _DOC_TYPES},
     "SaleDocumentService.UpdateHeader": {
@@ -221,8 +231,16 @@ SENT_VALUES: dict[str, dict[str, list[str]]] = {
     "SaleDocumentService.Cancel": {"cancelRequest/Identifier/Key/Type": _DOC_TYPES},
 }
 
-_GET_HEADER = ["Active", "InternalReference", "Key", "OmniChannel", "StoreId"]
-_GET_LINE = ["ItemCode", "ItemId", "ItemReference", "Label", "Quantity", "UnitPrice"]
+_GET_HEADER = ["Active", "InternalReference", "Key", "OmniChannel", "Status", "StoreId"]
+_GET_LINE = [
+    "ItemCode",
+    "ItemId",
+    "ItemReference",
+    "Label",
+    "Quantity",
+    "TaxIncludedNetUnitPrice|TaxIncludedUnitPrice",
+]
+_KEY_READ = ["Number", "Stump|Stub", "Type"]
 _STOCK_ROW = (
     "GetListItemInventoryDetailByStoreResult/InventoryDetailsByStore/AvailableQtyByItemByStore"
 )
@@ -253,23 +271,19 @@ READS: dict[str, dict[str, list[str]]] = {
     "ItemInventoryWcfService.GetInventoryDetailByStore": {
         "GetInventoryDetailByStoreResult/AvailableQtyByStore": ["AvailableQty", "StoreId"],
     },
-    "SaleDocumentService.Create": {"CreateResult/Key": ["Number", "Stump", "Type"]},
+    "SaleDocumentService.Create": {"CreateResult/Key": _KEY_READ},
     "SaleDocumentService.CustomersReservationCreate": {
-        "CustomersReservationCreateResult/Key": ["Number", "Stump", "Type"],
+        "CustomersReservationCreateResult/Key": _KEY_READ,
     },
     "SaleDocumentService.GetByReference": {
         "GetByReferenceResult/Header": _GET_HEADER,
-        "GetByReferenceResult/Header/Key": ["Number", "Stump", "Type"],
+        "GetByReferenceResult/Header/Key": _KEY_READ,
         "GetByReferenceResult/Header/OmniChannel": ["CancelStatus", "FollowUpStatus"],
         "GetByReferenceResult/Lines/Get_Line": _GET_LINE,
     },
     "SaleDocumentService.GetByExternalReference": {
         "GetByExternalReferenceResult/Get_Replies/Get_Reply/Header": _GET_HEADER,
-        "GetByExternalReferenceResult/Get_Replies/Get_Reply/Header/Key": [
-            "Number",
-            "Stump",
-            "Type",
-        ],
+        "GetByExternalReferenceResult/Get_Replies/Get_Reply/Header/Key": _KEY_READ,
         "GetByExternalReferenceResult/Get_Replies/Get_Reply/Header/OmniChannel": [
             "CancelStatus",
             "FollowUpStatus",
@@ -321,7 +335,11 @@ READS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "ProductMerchandiseItemsService.GetListDetail": {
-        "GetListDetailResult/Items/Item": ["Barcode", "Description", "Id"],
+        "GetListDetailResult/MerchandiseItems/MerchandiseItem": ["Description", "Identification"],
+        "GetListDetailResult/MerchandiseItems/MerchandiseItem/Identification/Identifier": [
+            "Barcode",
+            "Id",
+        ],
         "GetListDetailResult/Pagination": ["Count"],
     },
 }
