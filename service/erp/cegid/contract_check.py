@@ -140,7 +140,8 @@ class CheckReport:
                     "service": s.service,
                     "url": s.url,
                     "error": s.error or None,
-                    "findings": [asdict(f) for f in s.findings],
+                    "blocking": [str(f) for f in s.findings if f.blocking],
+                    "notes": [str(f) for f in s.findings if not f.blocking],
                     "operations": [
                         {
                             "operation": op.operation,
