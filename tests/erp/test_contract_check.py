@@ -162,8 +162,9 @@ def removed_reply_member(root: etree._Element) -> str:
 
 
 def retyped_reply_member(root: etree._Element) -> str:
-    member_decl(root, type_of(root, "StoreAvailableQty"), "StoreId").set("type", "xs:int")
-    return "StoreAvailableQty/StoreId: type xs:int"
+    row = type_of(root, "StoreAvailableQty")
+    member_decl(root, row, "AvailableQuantity").set("type", "xs:string")
+    return "StoreAvailableQty/AvailableQuantity: type xs:string in the tenant, ours xs:decimal"
 
 
 def required_unknown_member(root: etree._Element) -> str:
@@ -481,3 +482,33 @@ async def test_a_reply_member_read_with_a_fallback_may_be_either(state: Simulato
     assert "reply CreateResult/Key/Stump: missing in the tenant (we read Stub)" in [
         str(f) for f in create.notes
     ]
+
+
+async def test_a_compatible_simple_type_is_a_note(state: SimulatorState) -> None:
+    """An integer we send into a wider number, a number we read as another number, a string we
+    read as an integer: WCF takes them and our readers read them."""
+    root = bundled(INVENTORY)
+    member_decl(root, type_of(root, "Pager"), "PageSize").set("type", "xs:long")
+    row = type_of(root, "StoreAvailableQty")
+    member_decl(root, row, "AvailableQuantity").set("type", "xs:double")
+    member_decl(root, row, "StoreId").set("type", "xs:int")
+    report = await check(state, {INVENTORY.name: text(root)}, live=False)
+    assert report.exit_code == 0, report.to_dict()
+    notes = [str(f) for f in op_verdict(report, INVENTORY.name, STOCK).notes]
+    assert any(
+        "Pager/PageSize: type xs:long" in n and "compatible for a request" in n for n in notes
+    )
+    assert any("AvailableQuantity: type xs:double" in n for n in notes)
+    assert any("StoreId: type xs:int" in n and "compatible for a reply" in n for n in notes)
+
+
+async def test_an_incompatible_request_type_blocks(state: SimulatorState) -> None:
+    root = bundled(INVENTORY)
+    member_decl(root, type_of(root, "Pager"), "PageSize").set("type", "xs:boolean")
+    report = await check(state, {INVENTORY.name: text(root)}, live=False)
+    assert report.exit_code == 1
+    (blocking,) = op_verdict(report, INVENTORY.name, STOCK).blocking
+    assert str(blocking) == (
+        "request inventoryStoreItemDetailRequest/Pager/PageSize: "
+        "type xs:boolean in the tenant, ours xs:int"
+    )

@@ -36,6 +36,7 @@ from service.erp.cegid.adapter import CegidErp
 from service.erp.cegid.config import CegidConfig
 from service.erp.cegid.transport import build_transport
 from service.erp.cegid.wsdl_model import (
+    XS,
     ComplexType,
     Member,
     Operation,
@@ -341,11 +342,15 @@ class _Comparison:
 
     def simple(self, mine: SimpleType, other: SimpleType, path: str, *, used: bool) -> None:
         if mine.base != other.base or mine.is_list != other.is_list:
+            compatible = mine.is_list == other.is_list and _compatible(
+                mine.base, other.base, self.direction
+            )
+            how = "request" if self.direction == "request" else "reply"
             self.note(
-                used,
+                used and not compatible,
                 path,
-                f"type {other.label} ({qname_text(other.base)}) in the tenant, "
-                f"ours {mine.label} ({qname_text(mine.base)})",
+                f"type {_describe(other)} in the tenant, ours {_describe(mine)}"
+                + (f" (compatible for a {how})" if compatible else ""),
             )
             return
         if mine.name and other.name and mine.name[1] != other.name[1]:
@@ -449,6 +454,43 @@ class _Comparison:
                         False, path, f"order: {after} before {before} (replies are read by name)"
                     )
                 return
+
+
+_INTEGERS = frozenset(
+    (XS, n)
+    for n in (
+        "byte",
+        "short",
+        "int",
+        "long",
+        "integer",
+        "unsignedByte",
+        "unsignedShort",
+        "unsignedInt",
+        "unsignedLong",
+    )
+)
+_FRACTIONS = frozenset((XS, n) for n in ("decimal", "double", "float"))
+_NUMBERS = _INTEGERS | _FRACTIONS
+_STRING = (XS, "string")
+
+
+def _compatible(ours: QName, theirs: QName, direction: Direction) -> bool:
+    """Whether a simple value of builtin type ``ours`` goes through as ``theirs``: a number we
+    send fits a wider number (an integer any number, a fraction any fraction) or a string; a
+    reply is read from its text, so a number reads as any number and a string as anything."""
+    if direction == "request":
+        if theirs == _STRING:
+            return True
+        if ours in _INTEGERS:
+            return theirs in _NUMBERS
+        return ours in _FRACTIONS and theirs in _FRACTIONS
+    return (ours in _NUMBERS and theirs in _NUMBERS) or ours == _STRING
+
+
+def _describe(simple: SimpleType) -> str:
+    base = qname_text(simple.base)
+    return simple.label if simple.label == base else f"{simple.label} ({base})"
 
 
 def _fmt(name: QName) -> str:
