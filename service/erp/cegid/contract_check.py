@@ -8,10 +8,12 @@ elements, and every complex type reachable from them along what omnistock sends 
 
 A difference is *blocking* when a request we send would be refused or silently dropped by WCF
 (a missing operation, another SOAPAction or wrapper element, a member we send that is missing,
-renamed, of another type or out of order, an enumerated value we send that the tenant does not
-declare, a member the tenant requires that we do not send), or when a reply member we read is
-missing or of another type. Anything else is a *note*: members the tenant adds (replies are read
-by name), members we declare but never send or read, reply members in another order, type names.
+renamed, of an incompatible type or out of order, an enumerated value we send that the tenant
+does not declare, a member the tenant requires that we do not send), or when a reply member we
+read is missing or of an incompatible type. Anything else is a *note*: members the tenant adds
+(replies are read by name), members we declare but never send or read, reply members in another
+order, type names, compatible simple types (an integer we send into a wider number, a number we
+read as another number, a string we read from any simple value).
 
 Then the live part, through the adapter (the real request building and reply parsing):
 HelloWorld on every service, one stock page, one item page, and one price of that item's
