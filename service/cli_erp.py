@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 
 from service.bootstrap import build_erp, cegid_config, sync_context
@@ -83,8 +82,6 @@ async def erp_check(settings: Settings, *, as_json: bool, verbose: bool, live: b
     blocks go-live, 1 on a blocking difference, 2 when the tenant cannot be reached."""
     from service.erp.cegid.contract_check import render, run_check
 
-    if settings.log_level.upper() != "DEBUG":  # the report says what each call did
-        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         config = cegid_config(settings)
     except ValueError as exc:
