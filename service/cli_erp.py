@@ -1,12 +1,13 @@
-"""ERP-facing commands: ``sync``, ``simulator``, ``erp ping``."""
+"""ERP-facing commands: ``sync``, ``simulator``, ``erp ping``, ``erp check``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 
-from service.bootstrap import build_erp, sync_context
+from service.bootstrap import build_erp, cegid_config, sync_context
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases import sync
@@ -76,6 +77,24 @@ async def erp_ping(settings: Settings) -> int:
         await erp.aclose()
 
 
+async def erp_check(settings: Settings, *, as_json: bool, verbose: bool, live: bool) -> int:
+    """``erp check``: the tenant's contract against ours, then read-only calls; 0 when nothing
+    blocks go-live, 1 on a blocking difference, 2 when the tenant cannot be reached."""
+    from service.erp.cegid.contract_check import render, run_check
+
+    try:
+        config = cegid_config(settings)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = await run_check(config, live=live)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(render(report, verbose=verbose))
+    return report.exit_code
+
+
 async def run_simulator_cmd(args: argparse.Namespace, settings: Settings) -> None:
     from service.erp.simulator import generate, run_simulator
 
@@ -130,6 +149,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     erp = sub.add_parser("erp", help="ERP connection tools")
     erp_sub = erp.add_subparsers(dest="erp_cmd", required=True)
     erp_sub.add_parser("ping", help="call HelloWorld on the configured ERP")
+    check = erp_sub.add_parser(
+        "check",
+        help="compare the tenant's ?singleWsdl with the bundled contract and call its read-only "
+        "operations once (exit 1 on a blocking difference, 2 when unreachable)",
+    )
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--verbose", action="store_true", help="list the notes too")
+    check.add_argument(
+        "--no-live", dest="live", action="store_false", help="compare the WSDLs only"
+    )
     erp.set_defaults(func=_cmd_erp)
 
 
@@ -155,6 +184,9 @@ def _cmd_erp(args: argparse.Namespace) -> int:
     from service.erp.port import ErpError
 
     try:
+        if args.erp_cmd == "check":
+            check = erp_check(_settings(), as_json=args.json, verbose=args.verbose, live=args.live)
+            return asyncio.run(check)
         return asyncio.run(erp_ping(_settings()))
     except ErpError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -17,6 +17,9 @@ class SimSettings:
     users: dict[str, str]
     schemas: dict[str, ServiceSchema]
     tokens: dict[str, str] = field(default_factory=dict)  # CbrAuth cookie -> identity
+    # service -> the WSDL served instead of the bundled one (tests of ``erp check``); requests
+    # are still validated against the bundled contract
+    served_wsdls: dict[str, str] = field(default_factory=dict)
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
 
 

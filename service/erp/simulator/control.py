@@ -8,7 +8,11 @@
 - ``GET|POST|DELETE /_sim/faults``: list, add (see ``faults.py`` for the fields), clear rules;
 - ``GET /_sim/documents``: sale documents received; ``GET /_sim/calls``: calls per operation;
 - ``GET /_sim/requests?operation=&service=&limit=``: raw requests as received;
-- ``POST /_sim/reset``: back to the initial stock and points, no documents, faults or journal.
+- ``POST /_sim/reset``: back to the initial stock and points, no documents, faults or journal;
+- ``GET /_sim/wsdl``: services whose served WSDL is replaced; ``PUT /_sim/wsdl/{service}`` (the
+  WSDL text as body): serve it at ``?singleWsdl`` instead of the bundled one (to rehearse
+  ``omnistock erp check`` against an altered tenant; requests are still validated against the
+  bundled contract); ``DELETE /_sim/wsdl/{service}``: serve the bundled one again.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from service.erp.simulator.appkeys import STATE
+from service.erp.simulator.appkeys import SETTINGS, STATE
 from service.erp.simulator.faults import FaultSpecError
 from service.erp.simulator.state import SimDocument, SimulatorState
 
@@ -181,6 +185,35 @@ async def stores(request: web.Request) -> web.Response:
     return web.json_response([s.to_dict() for s in request.app[STATE].stores.values()])
 
 
+async def list_served_wsdls(request: web.Request) -> web.Response:
+    return web.json_response(sorted(request.app[SETTINGS].served_wsdls))
+
+
+def _service(request: web.Request) -> str:
+    service = request.match_info["service"]
+    if service not in request.app[SETTINGS].schemas:
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": f"unknown service {service}"}),
+            content_type="application/json",
+        )
+    return service
+
+
+async def put_served_wsdl(request: web.Request) -> web.Response:
+    service = _service(request)
+    text = await request.text()
+    if not text.lstrip().startswith("<"):
+        return _error(400, "the body must be the WSDL's XML text")
+    request.app[SETTINGS].served_wsdls[service] = text
+    return web.json_response({"service": service, "served": "replacement"})
+
+
+async def delete_served_wsdl(request: web.Request) -> web.Response:
+    service = _service(request)
+    request.app[SETTINGS].served_wsdls.pop(service, None)
+    return web.json_response({"service": service, "served": "bundled"})
+
+
 def add_control_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/_sim/health", health)
@@ -195,3 +228,6 @@ def add_control_routes(app: web.Application) -> None:
     r.add_get("/_sim/calls", list_calls)
     r.add_get("/_sim/requests", list_requests)
     r.add_post("/_sim/reset", reset)
+    r.add_get("/_sim/wsdl", list_served_wsdls)
+    r.add_put("/_sim/wsdl/{service}", put_served_wsdl)
+    r.add_delete("/_sim/wsdl/{service}", delete_served_wsdl)

@@ -59,10 +59,11 @@ class ServiceSchema:
     actions: dict[str, str]  # SOAPAction -> operation
     validator: etree.XMLSchema
 
-    def wsdl_for(self, address: str) -> bytes:
-        """The WSDL with its soap:address pointing at ``address``."""
+    def wsdl_for(self, address: str, text: str | None = None) -> bytes:
+        """The WSDL (or ``text``, a replacement) with its soap:address pointing at ``address``."""
         default = f"http://localhost/Y2/{self.info.name}.svc"
-        return self.wsdl_text.replace(f'location="{default}"', f'location="{address}"').encode()
+        served = self.wsdl_text if text is None else text
+        return served.replace(f'location="{default}"', f'location="{address}"').encode()
 
     def errors(self, element: etree._Element) -> str:
         """'' when ``element`` (an operation wrapper) is valid, else the first schema error."""

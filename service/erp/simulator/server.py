@@ -1,8 +1,10 @@
 """The simulated Cegid Y2 tenant: an aiohttp application serving the six SOAP services.
 
 ``POST /{app}/{Service}.svc`` (any app segment: ``Y2``, ``Y2_TEST``...) answers SOAP 1.1;
-``GET`` with ``?wsdl`` or ``?singleWsdl`` serves the bundled WSDL. Both need HTTP Basic auth as
-``DATABASEID\\user`` or the ``CbrAuth`` cookie set by an earlier authenticated answer.
+``GET`` with ``?wsdl`` or ``?singleWsdl`` serves the bundled WSDL (or, for tests of
+``omnistock erp check``, a replacement given as ``served_wsdls`` or through ``/_sim/wsdl``).
+Both need HTTP Basic auth as ``DATABASEID\\user`` or the ``CbrAuth`` cookie set by an earlier
+authenticated answer.
 """
 
 from __future__ import annotations
@@ -43,12 +45,25 @@ MAX_TOKENS = 10_000
 
 
 def create_simulator_app(
-    state: SimulatorState, *, control: bool, database_id: str, users: dict[str, str]
+    state: SimulatorState,
+    *,
+    control: bool,
+    database_id: str,
+    users: dict[str, str],
+    served_wsdls: dict[str, str] | None = None,
 ) -> web.Application:
-    """The simulator as an aiohttp application; ``control`` adds the ``/_sim/`` endpoints."""
+    """The simulator as an aiohttp application; ``control`` adds the ``/_sim/`` endpoints.
+    ``served_wsdls`` ({service: WSDL text}) replaces what ``?singleWsdl`` serves, not what the
+    services accept."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app[STATE] = state
-    app[SETTINGS] = SimSettings(database_id, dict(users), load_schemas())
+    schemas = load_schemas()
+    unknown = set(served_wsdls or {}) - set(schemas)
+    if unknown:
+        raise ValueError(f"served_wsdls: unknown services {sorted(unknown)}")
+    app[SETTINGS] = SimSettings(
+        database_id, dict(users), schemas, served_wsdls=dict(served_wsdls or {})
+    )
     app.router.add_get("/{app}/{service}.svc", wsdl_handler, name="wsdl")
     app.router.add_post("/{app}/{service}.svc", soap_handler, name="soap")
     if control:
@@ -115,7 +130,8 @@ async def wsdl_handler(request: web.Request) -> web.Response:
             text="<html><body>You have created a service.</body></html>", content_type="text/html"
         )
     address = str(request.url.with_query(None))
-    response = web.Response(body=schema.wsdl_for(address), content_type="text/xml")
+    replacement = request.app[SETTINGS].served_wsdls.get(schema.info.name)
+    response = web.Response(body=schema.wsdl_for(address, replacement), content_type="text/xml")
     _remember(request, response, identity)
     return response
 
@@ -201,10 +217,15 @@ async def serve_simulator(
     control: bool = True,
     database_id: str = "DEMO",
     users: dict[str, str] | None = None,
+    served_wsdls: dict[str, str] | None = None,
 ) -> AsyncIterator[str]:
     """Serve the simulator while the context is open; yields its base URL (port 0: ephemeral)."""
     app = create_simulator_app(
-        state, control=control, database_id=database_id, users=users or {"omnistock": "secret"}
+        state,
+        control=control,
+        database_id=database_id,
+        users=users or {"omnistock": "secret"},
+        served_wsdls=served_wsdls,
     )
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=2.0, access_log=None)
     await runner.setup()
