@@ -161,7 +161,13 @@ class Settings(BaseSettings):
     )
     outbox_default_customer_id: str = Field(
         default="",
-        description="Cegid customer of documents whose customer is not found by e-mail.",
+        description="Cegid customer of documents whose shopper is neither linked, found by "
+        "e-mail nor created.",
+    )
+    erp_create_customers: bool = Field(
+        default=True,
+        description="Create the Cegid customer (AddNewCustomer) of a shopper no e-mail search "
+        "finds; false: search only.",
     )
 
     # --- retention (worker job `retention`, CLI `omnistock outbox purge`)
