@@ -190,6 +190,14 @@ class Settings(BaseSettings):
         description="What points are worth: 'POINTS:AMOUNT[:CURRENCY]' for every program, or a "
         "JSON object of program id -> that ('*' for the others).",
     )
+    receipts_ttl_s: float = Field(
+        default=30,
+        gt=0,
+        description="A customer's documents read from the ERP are reused this long.",
+    )
+    receipts_refresh_deadline_s: float = Field(
+        default=3.0, gt=0, description="Longest a receipts read waits for the ERP (then stored)."
+    )
     loyalty_ttl_s: float = Field(
         default=10, gt=0, description="A customer's ERP points reading is reused this long."
     )

@@ -208,15 +208,18 @@ async def save_headers(
     as_of: datetime,
     window: tuple[datetime | None, datetime | None],
     window_key: str,
+    complete: bool = True,
 ) -> None:
-    """Store a complete read of one window: its documents, the ones it no longer lists gone."""
+    """Store a read of one window: its documents; when ``complete``, the documents of the window
+    it no longer lists are forgotten."""
     columns = list(
         zip(*[[getattr(r, k) for k in DocumentRow.__slots__] for r in rows], strict=True)
     )
     if rows:
         await conn.execute(_SAVE_HEADERS, customer_id, *map(list, columns), as_of)
     keys = [r.doc_key for r in rows]
-    await conn.execute(_FORGET, customer_id, keys, window[0], window[1], as_of)
+    if complete:
+        await conn.execute(_FORGET, customer_id, keys, window[0], window[1], as_of)
     await conn.execute(_SAVE_READ, customer_id, window_key, as_of)
 
 

@@ -13,6 +13,7 @@ from service.api import (
     admin_outbox,
     availability,
     catalog,
+    customers,
     health,
     loyalty,
     pickups,
@@ -49,6 +50,7 @@ ROUTERS = (
     prices.router,
     promotions.router,
     loyalty.router,
+    customers.router,
 )
 
 
