@@ -22,7 +22,14 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from service.erp.port import Customer, ErpError, ErpPort, ErpUnavailable, NewCustomer
+from service.erp.port import (
+    Customer,
+    ErpBusinessError,
+    ErpError,
+    ErpPort,
+    ErpUnavailable,
+    NewCustomer,
+)
 from stores import customers as repo
 from stores.customers import CustomerLink
 
@@ -38,7 +45,7 @@ def normalise_email(value: object) -> str:
 @dataclass(frozen=True, slots=True)
 class Resolved:
     customer_id: str  # '' when none (creation off, no e-mail, no default)
-    how: str  # given | linked | found | ambiguous | created | default | none
+    how: str  # given | linked | found | ambiguous | created | refused | default | none
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +141,11 @@ async def resolve_customer(
     if not matches:
         if not create:
             return Resolved(default_customer_id, "default" if default_customer_id else "none")
-        created = await _create(erp, shopper, store_id, timeout_s)
+        try:
+            created = await _create(erp, shopper, store_id, timeout_s)
+        except ErpBusinessError as exc:  # e.g. no name: the document goes without a customer
+            log.warning("AddNewCustomer %s refused: %s", shopper.email, exc.message)
+            return Resolved(default_customer_id, "refused")
         if isinstance(created, str):
             await _save(conn, shopper, created, store_id, "created", (), shopper)
             return Resolved(created, "created")

@@ -50,7 +50,7 @@ DOCUMENT_TYPES = ("Receipt", "CustomerOrder")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PS = re.compile(r"^ps:([1-9][0-9]{0,17})$")
-_KEY = re.compile(r"^([A-Za-z]{1,40}):([A-Za-z0-9_-]{1,40}):([0-9]{1,10})$")
+_KEY = re.compile(r"^([A-Za-z]{1,40}):([A-Za-z0-9_.-]{0,40}):([0-9]{1,10})$")
 MAX_NUMBER = 2**31 - 1
 
 
@@ -98,7 +98,7 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, str]:
         moment = None if when is None else datetime.fromisoformat(when)
     except (ValueError, TypeError, UnicodeDecodeError):
         raise bad from None
-    if not isinstance(key, str) or _KEY.match(key) is None:
+    if not isinstance(key, str) or len(key) > 200 or any(ord(c) < 32 for c in key):
         raise bad
     if moment is not None and moment.tzinfo is None:
         raise bad
@@ -212,6 +212,8 @@ class ReceiptsReader:
     # ------------------------------------------------------------------ who
     async def resolve(self, ref: str) -> Who:
         ref = ref.strip()
+        if len(ref) > 320 or any(ord(c) < 32 or ord(c) == 127 for c in ref):
+            raise _bad(["path", "customer_ref"], "too long or holding control characters")
         if ref.startswith("ps:"):
             return await self._by_ps(ref)
         if "@" in ref:

@@ -236,6 +236,10 @@ async def test_unknown_customers_404_shared_email_409_bad_input_422(
     await get(api, sf, f"{base}/nonsense", 422)
     await get(api, sf, "/v1/customers/ps:99999999999999999999999/receipts", 422)
     await get(api, sf, "/v1/customers/C0%00/receipts", 422)
+    await get(api, sf, "/v1/customers/a%00b@example.org/receipts", 422)
+    await get(api, sf, "/v1/customers/a%00b@example.org", 422)
+    await get(api, sf, f"/v1/customers/{'x' * 400}@example.org", 422)
+    await get(api, sf, f"{base}/Receipt:S001%00:1", 422)
     await get(api, sf, f"{base}/Receipt:S001:1.html", 404)
 
 

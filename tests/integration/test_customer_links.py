@@ -188,3 +188,15 @@ async def test_several_customers_share_an_email_prestashop_link_else_most_recent
     assert await relay_once(make_deps()) == 1
     assert (await documents(sim_url))[str(recent)]["customer_id"] == ids[2]  # most recent
     assert await calls(sim_url, ADD) == 0
+
+
+async def test_a_refused_creation_posts_the_document_without_customer(
+    pool: asyncpg.Pool, state: SimulatorState, sim_url: str, make_deps: MakeDeps
+) -> None:
+    nameless = {"first_name": "", "last_name": ""}
+    pickup_id = await new_pickup(pool, state, email="anon@example.org", customer=nameless)
+    assert await relay_once(make_deps()) == 1  # the simulator wants a name, as Cegid does
+    assert (await documents(sim_url))[str(pickup_id)]["customer_id"] == ""
+    [row] = await outbox_rows(pool, pickup_id)
+    assert row["status"] == "done" and row["result"]["customer_resolved_by"] == "refused"
+    assert await link_row(pool, "anon@example.org") is None  # tried again with a later pickup

@@ -290,7 +290,7 @@ def sale_header(header: El, tz: ZoneInfo) -> SaleHeader:
         internal_reference=header.text("InternalReference"),
         origin=header.text("Origin"),
         status=header.text("Status"),
-        active=boolean(header.text("Active"), default=True),
+        active=boolean(header.text("Active")),  # .NET default when omitted: false
     )
 
 
