@@ -127,9 +127,13 @@ async def resolve_customer(
 ) -> Resolved:
     """The Cegid customer of a pickup's shopper (run inside the relay's row transaction)."""
     given = str(customer.get("erp_customer_id") or "").strip()
-    if given:
-        return Resolved(given, "given")
     shopper = Shopper.of(customer)
+    if given:
+        if shopper.email:  # remembered for the customer endpoints, unless already linked
+            await _bounded(repo.lock(conn, shopper.email), timeout_s)
+            if await repo.get(conn, shopper.email) is None:
+                await _save(conn, shopper, given, store_id, "given", (), shopper)
+        return Resolved(given, "given")
     if not shopper.email:
         return Resolved(default_customer_id, "default" if default_customer_id else "none")
     await _bounded(repo.lock(conn, shopper.email), timeout_s)

@@ -200,3 +200,22 @@ async def test_a_refused_creation_posts_the_document_without_customer(
     [row] = await outbox_rows(pool, pickup_id)
     assert row["status"] == "done" and row["result"]["customer_resolved_by"] == "refused"
     assert await link_row(pool, "anon@example.org") is None  # tried again with a later pickup
+
+
+async def test_a_given_cegid_id_is_used_and_remembered(
+    pool: asyncpg.Pool, state: SimulatorState, sim_url: str, make_deps: MakeDeps
+) -> None:
+    given = sorted(state.customers)[3]
+    pickup_id = await new_pickup(
+        pool,
+        state,
+        email="given@example.org",
+        erp_customer_id=given,
+        customer={"ps_customer_id": 5},
+    )
+    assert await relay_once(make_deps()) == 1
+    assert (await documents(sim_url))[str(pickup_id)]["customer_id"] == given
+    assert await calls(sim_url, SEARCH) == 0 and await calls(sim_url, ADD) == 0
+    row = await link_row(pool, "given@example.org")
+    assert row is not None and (row["erp_customer_id"], row["linked_by"]) == (given, "given")
+    assert row["ps_customer_id"] == 5
