@@ -179,6 +179,7 @@ class ReceiptsReader:
         self._lists: TtlCache[datetime] = TtlCache(settings.ttl_s)
         self._docs: TtlCache[SaleDocument] = TtlCache(settings.ttl_s)
         self._customers: TtlCache[Customer] = TtlCache(settings.ttl_s)
+        self._cards: TtlCache[dict[str, str]] = TtlCache(settings.ttl_s)
         self._inflight: dict[str, asyncio.Task[Any]] = {}
 
     async def erp(self) -> ErpPort:
@@ -467,12 +468,32 @@ class ReceiptsReader:
             "customer_id": who.customer_id,
             "lines": lines,
             "payments": detail["payments"],
-            "loyalty_card": None if card is None else dict(card),
+            "loyalty_card": dict(card) if card else await self._card(who.customer_id),
             "as_of": as_of,
             "source": source,
             "stale": source == "fallback",
         }
         return view
+
+    async def _card(self, customer_id: str) -> dict[str, str] | None:
+        """The customer's active loyalty card when no reading is stored: asked of the ERP
+        (GetCustomerCards), and nothing when it does not answer in time."""
+        cached = self._cards.get(customer_id)
+        if cached is not None:
+            return cached or None
+        try:
+            erp = await self.erp()
+            cards = await self._shared(f"k:{customer_id}", partial(erp.loyalty_cards, customer_id))
+        except (ErpError, TimeoutError):
+            return None
+        active = sorted((c for c in cards if c.active), key=lambda c: c.card_id)
+        found = (
+            {"card_id": active[0].card_id, "program_label": active[0].program_label}
+            if active
+            else {}
+        )
+        self._cards.put(customer_id, found)
+        return found or None
 
     async def _lines(
         self, conn: asyncpg.Connection, lines: list[dict[str, Any]]

@@ -139,6 +139,8 @@ async def test_a_document_with_its_lines_labels_and_our_item_keys(
 ) -> None:
     customer_id = best_customer(state)
     doc = history(state, customer_id)[0]
+    card = next(iter(state.cards.values()))  # the customer's card (GetCustomerCards)
+    card.customer_id, card.active = customer_id, True
     mapped = state.items[doc.lines[0].item]
     await pool.execute(
         "INSERT INTO items (sku, ean, description, ps_product_id, ps_attribute_id, ps_reference)"
@@ -162,11 +164,12 @@ async def test_a_document_with_its_lines_labels_and_our_item_keys(
     }
     assert all(ln["prestashop"] is None for ln in receipt["lines"][1:])
     assert receipt["payments"] and receipt["payments"][0]["amount"] == receipt["total_incl_tax"]
+    assert receipt["loyalty_card"] == {"card_id": card.card_id, "program_label": card.program_label}
     # printable page: self-contained, with the store, the lines and the totals
     page = await get(api, keys["storefront"], path + ".html")
     assert state.stores[doc.store_id].name in page and doc.lines[0].label in page
     assert "src=" not in page and "href=" not in page and "<script" not in page
-    assert receipt["total_incl_tax"].replace(".", ",") in page
+    assert receipt["total_incl_tax"].replace(".", ",") in page and card.card_id in page
     # another customer's document is not found
     other = next(c for c in state.customers if c != customer_id)
     await get(api, keys["storefront"], f"/v1/customers/{other}/receipts/{key_of(doc)}", 404)
