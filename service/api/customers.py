@@ -128,8 +128,18 @@ class ReceiptsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cursor: str | None = Field(default=None, max_length=200, description="From next_cursor.")
-    since: date | None = Field(default=None, description="First day (inclusive, ERP local).")
-    until: date | None = Field(default=None, description="Last day (inclusive, ERP local).")
+    since: date | None = Field(
+        default=None,
+        ge=date(1900, 1, 1),
+        le=date(2999, 12, 31),
+        description="First day (inclusive, ERP local time).",
+    )
+    until: date | None = Field(
+        default=None,
+        ge=date(1900, 1, 1),
+        le=date(2999, 12, 31),
+        description="Last day (inclusive, ERP local time).",
+    )
     limit: int = Field(default=20, ge=1, le=100)
 
 
