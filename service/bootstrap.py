@@ -89,6 +89,7 @@ def relay_deps(settings: Settings, pool: asyncpg.Pool, erp: ErpPort, metrics: Me
         metrics=metrics,
         web_store_id=settings.web_store_id,
         default_customer_id=settings.outbox_default_customer_id,
+        create_customers=settings.erp_create_customers,
         batch_size=settings.outbox_batch_size,
         concurrency=settings.outbox_concurrency,
         max_attempts=settings.outbox_max_attempts,

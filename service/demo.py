@@ -147,8 +147,22 @@ async def run_demo(
             sample = next(
                 i.sku for n, i in enumerate(state.items) if state.available("S001", n) > 3
             )
+            shopper = min(d.customer_id for d in state.receipts.values())
+            receipt = min(
+                f"{d.doc_type}:{d.stump}:{d.number}"
+                for d in state.receipts.values()
+                if d.customer_id == shopper
+            )
             _print_banner(
-                host, port, settings.erp_url, keys, summaries, sample, settings.web_store_id
+                host,
+                port,
+                settings.erp_url,
+                keys,
+                summaries,
+                sample,
+                settings.web_store_id,
+                shopper,
+                receipt,
             )
             deps = WorkerDeps(settings, pool, erp, metrics)
             jobs = asyncio.create_task(run_jobs(pool, build_jobs(settings), deps))
@@ -169,11 +183,14 @@ def _print_banner(
     summaries: list[str],
     sku: str,
     web_store: str,
+    customer: str,
+    receipt: str,
 ) -> None:
     base = f"http://{host}:{port}"
     sf, staff = f"-H 'Authorization: Bearer {keys['storefront']}'", keys["staff"]
     pickup = (
-        '{"kind": "reservation", "store_id": "S001", "customer": {"email": "ana@example.com"}, '
+        '{"kind": "reservation", "store_id": "S001", "customer": {"email": "ana@example.com", '
+        '"first_name": "Ana", "last_name": "Lopez", "ps_customer_id": 1001}, '
         f'"lines": [{{"sku": "{sku}", "quantity": 1}}]}}'
     )
     basket = f'{{"channel": "web", "lines": [{{"sku": "{sku}", "quantity": 2}}]}}'
@@ -207,6 +224,12 @@ def _print_banner(
         f"  curl -s {sf} -H 'Idempotency-Key: demo-1' -H 'Content-Type: application/json' \\",
         f"       -d '{pickup}' {base}/v1/pickups",
         f"  curl -s -H 'Authorization: Bearer {staff}' {base}/v1/stores/S001/pickups",
+        "  # the relay links or creates the shopper's Cegid customer (ps:1001 once posted):",
+        f"  curl -s {sf} {base}/v1/customers/ps:1001",
+        "  # a demo customer's in-store receipts, one with its lines, printable:",
+        f"  curl -s {sf} '{base}/v1/customers/{customer}/receipts?limit=5'",
+        f"  curl -s {sf} {base}/v1/customers/{customer}/receipts/{receipt}",
+        f"  {base}/v1/customers/{customer}/receipts/{receipt}.html (with the key)",
         "  # an in-store sale in the ERP, then the hot sync (5 s) shows it:",
         f'  curl -s -X POST -d \'{{"store_id": "S001", "sku": "{sku}", "delta": -1}}\' '
         f"{erp_url}/_sim/stock",

@@ -172,7 +172,13 @@ class Settings(BaseSettings):
     )
     outbox_default_customer_id: str = Field(
         default="",
-        description="Cegid customer of documents whose customer is not found by e-mail.",
+        description="Cegid customer of documents whose shopper is neither linked, found by "
+        "e-mail nor created.",
+    )
+    erp_create_customers: bool = Field(
+        default=True,
+        description="Create the Cegid customer (AddNewCustomer) of a shopper no e-mail search "
+        "finds; false: search only.",
     )
 
     # --- retention (worker job `retention`, CLI `omnistock outbox purge`)
@@ -194,6 +200,14 @@ class Settings(BaseSettings):
         default="100:5.00",
         description="What points are worth: 'POINTS:AMOUNT[:CURRENCY]' for every program, or a "
         "JSON object of program id -> that ('*' for the others).",
+    )
+    receipts_ttl_s: float = Field(
+        default=30,
+        gt=0,
+        description="A customer's documents read from the ERP are reused this long.",
+    )
+    receipts_refresh_deadline_s: float = Field(
+        default=3.0, gt=0, description="Longest a receipts read waits for the ERP (then stored)."
     )
     loyalty_ttl_s: float = Field(
         default=10, gt=0, description="A customer's ERP points reading is reused this long."

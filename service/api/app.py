@@ -14,6 +14,7 @@ from service.api import (
     availability,
     catalog,
     docs,
+    customers,
     health,
     loyalty,
     pickup_qr,
@@ -55,6 +56,7 @@ ROUTERS = (
     promotions.router,
     loyalty.router,
     staff.router,
+    customers.router,
 )
 
 

@@ -40,6 +40,12 @@ class CustomerIn(BaseModel):
     last_name: str = Field(default="", max_length=100)
     phone: str = Field(default="", max_length=40)
     erp_customer_id: str | None = Field(default=None, max_length=64)
+    ps_customer_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="PrestaShop customer id: links the shopper to their Cegid customer.",
+    )
 
 
 class PickupLineIn(BaseModel):

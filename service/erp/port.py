@@ -98,6 +98,18 @@ class Customer:
     email: str = ""
     phone: str = ""
     usual_store_id: str = ""
+    updated_at: datetime | None = None  # LastDateUpdate (else LastModificationDate), ERP time
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """A shopper as omnistock creates (AddNewCustomer) or updates (UpdateCustomer) them."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    usual_store_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +187,53 @@ class CreateResult:
     already_existed: bool  # True when the ERP answered CBR00009 and we looked the document up
 
 
+@dataclass(frozen=True, slots=True)
+class SaleHeader:
+    """One sale document of a customer (GetHeaderList's ``Get_Header``): a receipt, an order."""
+
+    key: DocumentKey
+    store_id: str
+    date: datetime | None  # aware (the ERP's local time zone)
+    customer_id: str
+    currency: str
+    total_incl_tax: Decimal
+    total_excl_tax: Decimal
+    total_quantity: Decimal
+    internal_reference: str = ""
+    origin: str = ""
+    status: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLine:
+    rank: int
+    sku: str  # trimmed Cegid item id
+    item_code: str
+    barcode: str
+    label: str
+    quantity: Decimal
+    unit_price: Decimal | None  # tax included, before discount
+    net_unit_price: Decimal | None  # tax included, after discount
+
+
+@dataclass(frozen=True, slots=True)
+class SalePayment:
+    label: str
+    code: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaleDocument:
+    """One sale document with its lines (GetByKey's ``Get_Reply``)."""
+
+    header: SaleHeader
+    lines: tuple[SaleLine, ...]
+    payments: tuple[SalePayment, ...] = ()
+
+
 # Follow-up statuses omnistock sets on a document (Cegid OmniChannel.FollowUpStatus values).
 FollowUpStatus = Literal[
     "ToBeProcessed", "Validated", "BookedInStore", "AvailableInStore", "PickedUpInStore", "Closed"
@@ -223,6 +282,22 @@ class ErpPort(Protocol):
 
     async def customer(self, customer_id: str) -> Customer | None: ...
 
+    async def search_customers(self, email: str, limit: int = 5) -> list[Customer]:
+        """The customers whose e-mail is ``email`` (SearchCustomerIds), with their details."""
+        ...
+
+    async def add_customer(self, new: NewCustomer) -> str:
+        """Create the customer (AddNewCustomer); its new ERP id. Not idempotent."""
+        ...
+
+    async def update_customer(self, customer_id: str, changes: NewCustomer) -> None:
+        """Send changed names and phone (UpdateCustomer)."""
+        ...
+
+    async def customer_id_by_reference(self, reference: str) -> str:
+        """GetCustomerIdByReference: the customer id of a reference ('' when unknown)."""
+        ...
+
     async def loyalty_cards(self, customer_id: str) -> list[LoyaltyCard]: ...
 
     async def customer_points(self, customer_id: str) -> Decimal: ...
@@ -245,6 +320,23 @@ class ErpPort(Protocol):
         ...
 
     async def find_document(self, reference: str) -> DocumentInfo | None: ...
+
+    async def sale_headers(
+        self,
+        customer_id: str,
+        *,
+        document_types: Sequence[str],
+        begin: datetime | None,
+        end: datetime | None,
+        page_index: int,
+        page_size: int,
+    ) -> list[SaleHeader]:
+        """One page (1-based) of a customer's sale documents (GetHeaderList)."""
+        ...
+
+    async def sale_document(self, key: DocumentKey) -> SaleDocument | None:
+        """One sale document with its lines (GetByKey); None when the ERP knows no such key."""
+        ...
 
     async def set_follow_up_status(self, key: DocumentKey, status: FollowUpStatus) -> None: ...
 

@@ -38,6 +38,7 @@ from service.erp.port import (
 )
 from service.observability import Metrics
 from service.usecases import notifications
+from service.usecases.customer_links import resolve_customer
 from service.usecases.loyalty_relay import post_redemption
 from service.usecases.notifications import (
     DeliveryFailed,
@@ -74,7 +75,8 @@ class RelayDeps:
     erp: ErpPort
     metrics: Metrics
     web_store_id: str = "WEB"
-    default_customer_id: str = ""  # when the customer is neither given nor found by e-mail
+    default_customer_id: str = ""  # when the customer is neither given, linked, found nor made
+    create_customers: bool = True  # False: shoppers Cegid does not know stay without customer
     batch_size: int = 100  # most rows per run
     concurrency: int = 4  # rows (connections, ERP calls) at once
     max_attempts: int = 10
@@ -222,30 +224,27 @@ async def _handle(deps: RelayDeps, conn: asyncpg.Connection, row: OutboxRow) -> 
     return {"key": key_json(key), "cancelled": True}
 
 
-async def _customer_id(deps: RelayDeps, customer: dict[str, Any]) -> str:
-    given = customer.get("erp_customer_id")
-    if given:
-        return str(given)
-    email = str(customer.get("email") or "").strip()
-    if email:
-        found = await _erp(deps, deps.erp.find_customers_by_email(email, 1))
-        if found:
-            return found[0]
-    return deps.default_customer_id
-
-
 async def _post_created(
     deps: RelayDeps, conn: asyncpg.Connection, pickup_id: uuid.UUID, payload: dict[str, Any]
 ) -> dict[str, Any]:
     customer = payload.get("customer")
-    customer_id = await _customer_id(deps, customer if isinstance(customer, dict) else {})
-    doc = pickup_document(payload, str(pickup_id), deps.web_store_id, customer_id)
+    resolved = await resolve_customer(
+        conn,
+        deps.erp,
+        customer if isinstance(customer, dict) else {},
+        store_id=str(payload.get("store_id") or ""),
+        create=deps.create_customers,
+        default_customer_id=deps.default_customer_id,
+        timeout_s=deps.post_timeout_s,
+    )
+    doc = pickup_document(payload, str(pickup_id), deps.web_store_id, resolved.customer_id)
     created = await _erp(deps, deps.erp.create_pickup_document(doc))
     await _acknowledge(conn, pickup_id, created.key, payload_skus(payload))
     return {
         "key": key_json(created.key),
         "already_existed": created.already_existed,
-        "customer_id": customer_id,
+        "customer_id": resolved.customer_id,
+        "customer_resolved_by": resolved.how,
     }
 
 

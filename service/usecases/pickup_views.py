@@ -12,7 +12,14 @@ from service.domain.pickups import allowed_events
 from service.errors import NotFound
 from stores import pickups as repo
 
-CUSTOMER_FIELDS = ("email", "first_name", "last_name", "phone", "erp_customer_id")
+CUSTOMER_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "erp_customer_id",
+    "ps_customer_id",
+)
 CENT = Decimal("0.01")
 
 
@@ -31,10 +38,7 @@ def summary(row: asyncpg.Record) -> dict[str, Any]:
         "kind": row["kind"],
         "state": row["state"],
         "store_id": row["store_id"],
-        "customer": {
-            k: customer.get(k)
-            for k in ("email", "first_name", "last_name", "phone", "erp_customer_id")
-        },
+        "customer": {k: customer.get(k) for k in CUSTOMER_FIELDS},
         "ps_order_id": row["ps_order_id"],
         "ps_order_reference": row["ps_order_reference"],
         "payment_status": row["payment_status"],

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from service.erp.cegid import CegidErp
-from service.erp.port import DocumentKey, DocumentLine, PickupDocument
+from service.erp.port import DocumentKey, DocumentLine, NewCustomer, PickupDocument
 from service.erp.simulator import SimulatorState
 from service.erp.wsdl import SERVICES
 
@@ -26,6 +26,7 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WHEN = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)  # 10:30 in Paris
 EAN0, EAN1 = "2070000000018", "2070000000025"
 KEY = DocumentKey(number=1020000001, stump="WEB1", type="CustomerOrder")
+RECEIPT = DocumentKey(number=1010000008, stump="S001", type="Receipt")  # demo sales history
 
 ORDER = PickupDocument(
     kind="order",
@@ -79,6 +80,24 @@ CASES: dict[str, Callable[[CegidErp], Awaitable[Any]]] = {
         "theo.leroy1@example.com", 3
     ),
     "CustomerWcfService.GetCustomerDetail": lambda e: e.customer("C0000002"),
+    "CustomerWcfService.GetCustomerIdByReference": lambda e: e.customer_id_by_reference(
+        "LC0000000002"
+    ),
+    "CustomerWcfService.AddNewCustomer": lambda e: e.add_customer(
+        NewCustomer("lea.martin@example.com", "Léa", "Martin", "+33612345678", "S002")
+    ),
+    "CustomerWcfService.UpdateCustomer": lambda e: e.update_customer(
+        "C0000002", NewCustomer("", "Théo", "Leroy-Martin", "+33611111111")
+    ),
+    "SaleDocumentService.GetHeaderList": lambda e: e.sale_headers(
+        "C0000002",
+        document_types=["Receipt", "CustomerOrder"],
+        begin=datetime(2025, 1, 1, tzinfo=UTC),
+        end=WHEN,
+        page_index=2,
+        page_size=20,
+    ),
+    "SaleDocumentService.GetByKey": lambda e: e.sale_document(RECEIPT),
     "LoyaltyWcfService.GetCustomerCards": lambda e: e.loyalty_cards("C0000002"),
     "LoyaltyWcfService.GetCustomerAvailableLoyaltyPoints": lambda e: e.customer_points("C0000002"),
     "LoyaltyWcfService.UpdatePoints": lambda e: e.update_points(

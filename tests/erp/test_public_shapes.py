@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,6 +33,10 @@ from service.erp.port import (
     ErpProtocolError,
     Item,
     LoyaltyCard,
+    SaleDocument,
+    SaleHeader,
+    SaleLine,
+    SalePayment,
 )
 from service.erp.simulator.xmlio import SimFault, cbr_fault
 from service.erp.wsdl import NS_ARRAYS, NS_RETAIL, NS_SOAP_ENV, NS_XSI
@@ -234,6 +239,100 @@ ITEMS_PAGE = [
     ("Pagination", [("Count", "3")]),
 ]
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def receipt_header() -> Tree:
+    """A ``Get_Header`` of an in-store receipt (no OmniChannel: nil)."""
+    return [
+        ("Active", "true"),
+        ("Comment", NIL),
+        ("CurrencyId", "EUR"),
+        ("CustomerId", "C0000002"),
+        ("Date", "2026-06-06T13:40:00"),
+        ("InternalReference", "S003-1010000034"),
+        ("Key", [("Number", "1010000034"), ("Stump", "S003"), ("Type", "Receipt")]),
+        ("OmniChannel", NIL),
+        ("Origin", "Shop"),
+        ("SalesPersonId", "V12"),
+        ("Status", "Delivered"),
+        ("StoreId", "S003"),
+        ("TaxExcludedTotalAmount", "49.92"),
+        ("TaxIncludedTotalAmount", "59.90"),
+        ("TotalQuantity", "2"),
+        ("UserDefinedDates", NIL),
+        ("UserDefinedTables", NIL),
+        ("UserFields", NIL),
+        ("WarehouseId", "S003"),
+    ]
+
+
+RECEIPT_HEADER = SaleHeader(
+    key=DocumentKey(1010000034, "S003", "Receipt"),
+    store_id="S003",
+    date=datetime(2026, 6, 6, 13, 40, tzinfo=PARIS),
+    customer_id="C0000002",
+    currency="EUR",
+    total_incl_tax=Decimal("59.90"),
+    total_excl_tax=Decimal("49.92"),
+    total_quantity=Decimal(2),
+    internal_reference="S003-1010000034",
+    origin="Shop",
+    status="Delivered",
+)
+
+
+def receipt_reply() -> Tree:
+    """``Get_Reply`` of a receipt with its payment (SDK ``Get_Payment.php``)."""
+    line = [
+        ("CatalogReference", NIL),
+        ("ItemCode", "SN00001-ROU-38"),
+        ("ItemId", "SN00001-ROU-38     X"),
+        ("ItemReference", "2070000000025"),
+        ("Label", "Sneaker Rouge 38"),
+        ("Quantity", "2"),
+        ("Rank", "1"),
+        ("TaxIncludedNetUnitPrice", "29.95"),
+        ("TaxIncludedUnitPrice", "34.95"),
+    ]
+    payment = [
+        ("Amount", "59.90"),
+        ("CashAmount", "0"),
+        ("Code", "CB"),
+        ("CreditCard", NIL),
+        ("Currency", "EUR"),
+        ("CurrencySymbol", "€"),
+        ("DueDate", "2026-06-06T13:40:00"),
+        ("IsReceivedPayment", "true"),
+        ("Label", "Carte bancaire"),
+    ]
+    return [
+        ("DeliveryAddress", NIL),
+        ("Header", receipt_header()),
+        ("InvoicingAddress", NIL),
+        ("Lines", [("Get_Line", line)]),
+        ("Payments", [("Get_Payment", payment)]),
+        ("ShippingTaxes", NIL),
+    ]
+
+
+RECEIPT = SaleDocument(
+    RECEIPT_HEADER,
+    (
+        SaleLine(
+            1,
+            "SN00001-ROU-38",
+            "SN00001-ROU-38",
+            "2070000000025",
+            "Sneaker Rouge 38",
+            Decimal(2),
+            Decimal("34.95"),
+            Decimal("29.95"),
+        ),
+    ),
+    (SalePayment("Carte bancaire", "CB", Decimal("59.90"), "EUR"),),
+)
+
 # (operation, reply members, reader, args, what we expect to read)
 CASES: dict[str, tuple[str, Tree, Callable[..., Any], tuple[Any, ...], Any]] = {
     "document": (
@@ -279,6 +378,28 @@ CASES: dict[str, tuple[str, Tree, Callable[..., Any], tuple[Any, ...], Any]] = {
         ["C1", "C2"],
     ),
     "customer detail": ("GetCustomerDetail", customer_query_data(), mapping.customer, (), CUSTOMER),
+    "customers with details": (
+        "SearchCustomerIds",
+        [
+            ("CustomerQueryData", customer_query_data("C1")),
+            ("CustomerQueryData", customer_query_data("C2")),
+        ],
+        lambda r: [(c.customer_id, c.email, c.updated_at) for c in mapping.customers(r, PARIS)],
+        (),
+        [
+            (c, "theo.leroy1@example.com", datetime(2026, 1, 2, 3, 4, 5, tzinfo=PARIS))
+            for c in ("C1", "C2")
+        ],
+    ),
+    "new customer id": ("AddNewCustomer", "C0000011", mapping.text, (), "C0000011"),
+    "header list": (
+        "GetHeaderList",
+        [("Headers", [("Get_Header", receipt_header())])],
+        mapping.sale_headers,
+        (PARIS,),
+        [RECEIPT_HEADER],
+    ),
+    "sale document": ("GetByKey", receipt_reply(), mapping.sale_document, (PARIS,), RECEIPT),
     "loyalty cards": (
         "GetCustomerCards",
         [("CardHeaderGet", card())],

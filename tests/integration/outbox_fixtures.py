@@ -157,6 +157,7 @@ async def new_pickup(
     email: str = "",
     erp_customer_id: str | None = None,
     sku_override: str | None = None,
+    customer: dict[str, Any] | None = None,
 ) -> uuid.UUID:
     """A confirmed pickup holding ``items`` (item index, quantity), with its 'created' row."""
     pickup_id = uuid.uuid4()
@@ -167,7 +168,7 @@ async def new_pickup(
         "last_name": "Lopez",
         "phone": "",
         "erp_customer_id": erp_customer_id,
-    }
+    } | (customer or {})
     lines = [
         {
             "sku": sku_override or state.items[i].sku,

@@ -82,10 +82,12 @@ async def test_reservation_without_known_customer_gets_the_default_customer(
 ) -> None:
     fallback = sorted(state.customers)[-1]
     pickup_id = await new_pickup(pool, state, kind="reservation", email="nobody@example.org")
-    assert await relay_once(make_deps(default_customer_id=fallback)) == 1
+    # customer creation off (OMNISTOCK_ERP_CREATE_CUSTOMERS=false): search only
+    assert await relay_once(make_deps(default_customer_id=fallback, create_customers=False)) == 1
     doc = (await documents(sim_url))[str(pickup_id)]
     assert doc["key"]["type"] == "CustomersReservation" and doc["customer_id"] == fallback
     assert await calls(sim_url, RESERVE) == 1
+    assert await calls(sim_url, "CustomerWcfService.AddNewCustomer") == 0
 
 
 async def test_erp_down_for_a_burst_then_every_pickup_is_posted_exactly_once(

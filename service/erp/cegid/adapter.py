@@ -48,7 +48,10 @@ from service.erp.port import (
     Item,
     ItemPage,
     LoyaltyCard,
+    NewCustomer,
     PickupDocument,
+    SaleDocument,
+    SaleHeader,
     StockLine,
     StockPage,
     StorePrice,
@@ -305,6 +308,40 @@ class CegidErp:
             raise
         return found
 
+    async def search_customers(self, email: str, limit: int = 5) -> list[Customer]:
+        params = payloads.customer_search(email, limit)
+        read = _reading("SearchCustomerIds", mapping.customers, self._tz)
+        found: list[Customer] = await self._call(CUSTOMERS, "SearchCustomerIds", params, read=read)
+        return found
+
+    async def add_customer(self, new: NewCustomer) -> str:
+        """AddNewCustomer, never retried once sent (it is not idempotent): a lost answer is
+        settled by the caller looking the e-mail up."""
+        read = _reading("AddNewCustomer", mapping.text)
+        params = payloads.customer_insert(new)
+        customer_id: str = await self._call(
+            CUSTOMERS, "AddNewCustomer", params, idempotent=False, read=read
+        )
+        if not customer_id:
+            raise ErpProtocolError("AddNewCustomer answered no customer id")
+        return customer_id
+
+    async def update_customer(self, customer_id: str, changes: NewCustomer) -> None:
+        read = _reading("UpdateCustomer", mapping.text)
+        params = payloads.customer_update(customer_id, changes)
+        await self._call(CUSTOMERS, "UpdateCustomer", params, read=read)
+
+    async def customer_id_by_reference(self, reference: str) -> str:
+        read = _reading("GetCustomerIdByReference", mapping.text)
+        params = {"customerReference": reference}
+        try:
+            found: str = await self._call(CUSTOMERS, "GetCustomerIdByReference", params, read=read)
+        except ErpBusinessError as exc:
+            if is_unknown_customer(exc):
+                return ""
+            raise
+        return found
+
     async def loyalty_cards(self, customer_id: str) -> list[LoyaltyCard]:
         params = {"customerCardsRequest": {"CustomerId": customer_id}}
         read = _reading("GetCustomerCards", mapping.loyalty_cards)
@@ -390,6 +427,42 @@ class CegidErp:
         if found is not None:
             return found
         return next(iter(await self._by_external_reference(reference)), None)
+
+    async def sale_headers(
+        self,
+        customer_id: str,
+        *,
+        document_types: Sequence[str],
+        begin: datetime | None,
+        end: datetime | None,
+        page_index: int,
+        page_size: int,
+    ) -> list[SaleHeader]:
+        params = payloads.header_list(
+            customer_id,
+            document_types,
+            None if begin is None else payloads.erp_datetime(begin, self._tz),
+            None if end is None else payloads.erp_datetime(end, self._tz),
+            page_index,
+            page_size,
+        )
+        read = _reading("GetHeaderList", mapping.sale_headers, self._tz)
+        found: list[SaleHeader] = await self._call(
+            SALE_DOCUMENTS, "GetHeaderList", params, read=read
+        )
+        return found
+
+    async def sale_document(self, key: DocumentKey) -> SaleDocument | None:
+        """GetByKey; a fault ("Failed to identify document") is "not found"."""
+        read = _reading("GetByKey", mapping.sale_document, self._tz)
+        try:
+            found: SaleDocument | None = await self._call(
+                SALE_DOCUMENTS, "GetByKey", payloads.by_key(key), read=read
+            )
+        except ErpBusinessError as exc:
+            log.info("GetByKey %s: %s (taken as not found)", key, exc.message)
+            return None
+        return found
 
     async def set_follow_up_status(self, key: DocumentKey, status: FollowUpStatus) -> None:
         params = payloads.update_follow_up(key, status)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from service.erp.cegid.xmlread import El
 from service.erp.port import (
@@ -27,6 +28,10 @@ from service.erp.port import (
     Item,
     ItemPage,
     LoyaltyCard,
+    SaleDocument,
+    SaleHeader,
+    SaleLine,
+    SalePayment,
     StorePrice,
 )
 
@@ -73,6 +78,20 @@ def null_date(value: object) -> date | None:
     if isinstance(value, date):
         return None if value.year <= 1 else value
     return None
+
+
+def erp_moment(value: str, tz: ZoneInfo) -> datetime | None:
+    """An ``xs:dateTime`` of the ERP (local time without offset): aware, in ``tz``; None for
+    missing, unreadable and Cegid's null date (year 1)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.year <= 1:
+        return None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
 def text(result: El | None) -> str:
@@ -146,11 +165,25 @@ def customer_ids(result: El | None) -> list[str]:
     return list(dict.fromkeys(c for c in found if c))
 
 
-def customer(result: El | None) -> Customer | None:
+def customers(result: El | None, tz: ZoneInfo) -> list[Customer]:
+    """SearchCustomerIds with the details of each ``CustomerQueryData`` (first of an id)."""
+    if result is None:
+        return []
+    found: dict[str, Customer] = {}
+    for row in result.children("CustomerQueryData"):
+        one = customer(row, tz)
+        if one is not None:
+            found.setdefault(one.customer_id, one)
+    return list(found.values())
+
+
+def customer(result: El | None, tz: ZoneInfo | None = None) -> Customer | None:
     """GetCustomerDetail: ``CustomerQueryData`` (None when empty)."""
     if result is None or not result.text("CustomerId"):
         return None
+    changed = result.text("LastDateUpdate") or result.text("LastModificationDate")
     return Customer(
+        updated_at=erp_moment(changed, tz) if tz is not None else None,
         customer_id=result.text("CustomerId"),
         first_name=result.text("FirstName"),
         last_name=result.text("LastName"),
@@ -235,3 +268,65 @@ def documents(result: El | None) -> list[DocumentInfo]:
         return []
     found = (document(r) for r in result.items("Get_Replies", "Get_Reply"))
     return [d for d in found if d is not None]
+
+
+# ---------------------------------------------------------------- a customer's documents
+def _price(line: El, name: str) -> Decimal | None:
+    value = line.text(name)
+    return decimal(value, name) if value else None
+
+
+def sale_header(header: El, tz: ZoneInfo) -> SaleHeader:
+    """A ``Get_Header``: its key, store, date, customer, currency and totals."""
+    return SaleHeader(
+        key=document_key(header),
+        store_id=header.text("StoreId"),
+        date=erp_moment(header.text("Date"), tz),
+        customer_id=header.text("CustomerId"),
+        currency=header.text("CurrencyId"),
+        total_incl_tax=decimal(header.text("TaxIncludedTotalAmount"), "TaxIncludedTotalAmount"),
+        total_excl_tax=decimal(header.text("TaxExcludedTotalAmount"), "TaxExcludedTotalAmount"),
+        total_quantity=decimal(header.text("TotalQuantity"), "TotalQuantity"),
+        internal_reference=header.text("InternalReference"),
+        origin=header.text("Origin"),
+        status=header.text("Status"),
+        active=boolean(header.text("Active")),  # .NET default when omitted: false
+    )
+
+
+def sale_headers(result: El | None, tz: ZoneInfo) -> list[SaleHeader]:
+    """GetHeaderList: ``GetHeaderList_Reply{Headers/Get_Header*}``."""
+    if result is None:
+        return []
+    return [sale_header(h, tz) for h in result.items("Headers", "Get_Header") if h.child("Key")]
+
+
+def sale_document(reply: El | None, tz: ZoneInfo) -> SaleDocument | None:
+    """GetByKey: a ``Get_Reply{Header, Lines/Get_Line*, Payments/Get_Payment*}``; None when the
+    ERP answered nothing."""
+    header = None if reply is None else reply.child("Header")
+    if reply is None or header is None or header.child("Key") is None:
+        return None
+    lines = tuple(
+        SaleLine(
+            rank=integer(line.text("Rank"), "Rank") or n,
+            sku=trim_item_id(line.text("ItemId")),
+            item_code=line.text("ItemCode"),
+            barcode=line.text("ItemReference"),
+            label=line.text("Label"),
+            quantity=decimal(line.text("Quantity"), "Quantity"),
+            unit_price=_price(line, "TaxIncludedUnitPrice"),
+            net_unit_price=_price(line, "TaxIncludedNetUnitPrice"),
+        )
+        for n, line in enumerate(reply.items("Lines", "Get_Line"), start=1)
+    )
+    payments = tuple(
+        SalePayment(
+            label=p.text("Label"),
+            code=p.text("Code"),
+            amount=decimal(p.text("Amount"), "Amount"),
+            currency=p.text("Currency"),
+        )
+        for p in reply.items("Payments", "Get_Payment")
+    )
+    return SaleDocument(sale_header(header, tz), lines, payments)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from service.erp.port import DocumentKey, DocumentLine, PickupDocument
+from service.erp.port import DocumentKey, DocumentLine, NewCustomer, PickupDocument
 
 Params = dict[str, Any]
 
@@ -192,3 +192,54 @@ def points_update(
         "StoreId": store_id or None,
     }
     return {"updatePointsRequest": request}
+
+
+def _customer_data(new: NewCustomer, *, with_email: bool) -> Params:
+    """``CustomerDataBase`` members omnistock knows (in contract order: base members first)."""
+    data: Params = {}
+    if with_email:
+        data["EmailData"] = {"Email": new.email}
+    data["FirstName"] = new.first_name or None
+    data["LastName"] = new.last_name or None
+    if new.phone:
+        data["PhoneData"] = {"CellularPhoneNumber": new.phone}
+    if with_email:
+        data["UsualStoreId"] = new.usual_store_id or None
+    return data
+
+
+def customer_insert(new: NewCustomer) -> Params:
+    """AddNewCustomer: ``customerData`` (``CustomerInsertData``): names, e-mail, mobile phone,
+    usual store, a customer (not a prospect); ``CustomerId`` empty: the ERP numbers it."""
+    data = _customer_data(new, with_email=True) | {"IsCompany": False, "IsProspect": False}
+    return {"customerData": data}
+
+
+def customer_update(customer_id: str, changes: NewCustomer) -> Params:
+    """UpdateCustomer: ``customerId`` and ``modifiedData`` (``CustomerInputData``) holding the
+    changed names and mobile phone only."""
+    return {"customerId": customer_id, "modifiedData": _customer_data(changes, with_email=False)}
+
+
+def header_list(
+    customer_id: str,
+    document_types: Sequence[str],
+    begin: datetime | None,
+    end: datetime | None,
+    page_index: int,
+    page_size: int,
+) -> Params:
+    """GetHeaderList: ``searchRequest{BeginDate?, CustomerId, DocumentTypes/SaleDocumentType,
+    EndDate?, Pager}``."""
+    request: Params = {
+        "BeginDate": begin,
+        "CustomerId": customer_id,
+        "DocumentTypes": {"SaleDocumentType": list(document_types)} if document_types else None,
+        "EndDate": end,
+        "Pager": {"PageIndex": page_index, "PageSize": page_size},
+    }
+    return {"searchRequest": request}
+
+
+def by_key(key: DocumentKey) -> Params:
+    return {"searchRequest": key_identifier(key)}

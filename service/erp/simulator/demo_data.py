@@ -4,7 +4,8 @@
 ``fr_cities.csv``; codes ``S001``...), ``products`` sellable SKUs grouped in models with sizes and
 colours (EAN-13 in the 200-299 in-store range, valid check digit), stock per store and SKU (some
 zeros, some low), base prices with store markdowns, customers with loyalty cards. Tests use
-3 stores x 20 SKUs; benchmarks 50 x 20,000 (about a second).
+3 stores x 20 SKUs; benchmarks 50 x 20,000 (about a second). The first customers also have an
+in-store sales history (receipts in several stores, ``_sales_history``).
 
 With ``web_store=True`` (the demo, ``omnistock simulator``) the tenant also has the e-commerce
 store (code ``web_store_id``): a store of the tenant like the others for stock and prices (its web
@@ -19,7 +20,7 @@ import random
 import unicodedata
 from array import array
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,18 @@ from service.erp.simulator.state import (
     CustomerRecord,
     ItemRecord,
     Markdown,
+    SimDocument,
+    SimLine,
     SimulatorState,
     StoreRecord,
 )
 
 CITIES_CSV = Path(__file__).with_name("fr_cities.csv")
 EPOCH = date(2024, 1, 1)
+HISTORY_END = date(2026, 11, 30)  # the demo's in-store sales history ends that day
+HISTORY_DAYS = 540
+HISTORY_CUSTOMERS = 300  # customers with an in-store history (the first ones)
+PAYMENTS = (("CB", "Carte bancaire"), ("ESP", "Espèces"), ("CHQ", "Chèque cadeau"))
 _CENT = Decimal("0.01")
 
 
@@ -236,6 +243,59 @@ def _customers(
     return customers, cards
 
 
+def _sales_history(
+    seed: int,
+    stores: dict[str, StoreRecord],
+    items: list[ItemRecord],
+    customers: dict[str, CustomerRecord],
+    markdowns: dict[tuple[str, int], Markdown],
+) -> dict[tuple[str, str, int], SimDocument]:
+    """In-store receipts of the first customers: 2 to 7 each, in their usual store and one or two
+    others, over the ``HISTORY_DAYS`` before ``HISTORY_END``, 1 to 4 lines at the store's price.
+
+    Its own generator: the rest of the tenant is the same with or without it."""
+    rng = random.Random(seed * 7919 + 17)
+    codes = sorted(stores)
+    receipts: dict[tuple[str, str, int], SimDocument] = {}
+    number = 1010000001
+    for customer in list(customers.values())[:HISTORY_CUSTOMERS]:
+        others = [c for c in codes if c != customer.usual_store_id]
+        visited = [
+            customer.usual_store_id,
+            *rng.sample(others, min(len(others), rng.randint(1, 2))),
+        ]
+        for _ in range(rng.randint(2, 7)):
+            store = rng.choice(visited)
+            day = HISTORY_END - timedelta(days=rng.randint(0, HISTORY_DAYS))
+            when = datetime(day.year, day.month, day.day, rng.randint(10, 18), rng.randint(0, 59))
+            lines = []
+            for item in rng.sample(range(len(items)), min(len(items), rng.randint(1, 4))):
+                markdown = markdowns.get((store, item))
+                price = markdown.current if markdown else items[item].base_price
+                lines.append(SimLine(item, rng.randint(1, 2), price, items[item].description))
+            code, label = rng.choice(PAYMENTS)
+            doc = SimDocument(
+                doc_type="Receipt",
+                stump=store,
+                number=number,
+                internal_reference=f"{store}-{number}",
+                external_reference="",
+                customer_id=customer.customer_id,
+                store_id=store,
+                delivery_store_id="",
+                delivery_type="",
+                lines=lines,
+                date=when,
+                follow_up_status="",
+                active=True,
+                origin="Shop",
+                payment_label=f"{code}:{label}",
+            )
+            receipts[(doc.doc_type, doc.stump, doc.number)] = doc
+            number += 1
+    return receipts
+
+
 def generate(
     seed: int,
     stores: int,
@@ -275,6 +335,7 @@ def generate(
         customers=people,
         cards=cards,
         web_store_ids=frozenset({web_store_id}),
+        receipts=_sales_history(seed, store_records, items, people, markdowns),
     )
 
 

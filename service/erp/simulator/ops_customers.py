@@ -1,14 +1,16 @@
-"""CustomerWcfService (SearchCustomerIds, GetCustomerDetail) and LoyaltyWcfService
-(GetCustomerCards, GetCustomerAvailableLoyaltyPoints, UpdatePoints) operations."""
+"""CustomerWcfService (SearchCustomerIds, GetCustomerDetail, GetCustomerIdByReference,
+AddNewCustomer, UpdateCustomer) and LoyaltyWcfService (GetCustomerCards,
+GetCustomerAvailableLoyaltyPoints, UpdatePoints) operations."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
 from service.erp.simulator.opcontext import VOID, Handler, OpContext, hello_world
 from service.erp.simulator.state import CardRecord, CustomerRecord
-from service.erp.simulator.xmlio import Node, SimFault
+from service.erp.simulator.xmlio import NULL_DATE, Node, SimFault
 
 
 def search_customer_ids(ctx: OpContext, request: Node) -> Any:
@@ -34,6 +36,86 @@ def customer_detail(ctx: OpContext, request: Node) -> Any:
     return _customer(customer)
 
 
+def customer_id_by_reference(ctx: OpContext, request: Node) -> Any:
+    """A customer id, or a loyalty card number, names its customer."""
+    reference = request.text("customerReference")
+    if reference in ctx.state.customers:
+        return reference
+    card = ctx.state.cards.get(reference)
+    if card is None:
+        raise SimFault(f"The customer '{reference}' does not exist")
+    return card.customer_id
+
+
+def _details(data: Node) -> dict[str, str]:
+    """The ``CustomerDataBase`` members the simulator keeps, those present in ``data``."""
+    found: dict[str, str] = {}
+    for name, member in (("first_name", "FirstName"), ("last_name", "LastName")):
+        if data.child(member) is not None:
+            found[name] = data.text(member)
+    phone = data.child("PhoneData")
+    if phone is not None and phone.child("CellularPhoneNumber") is not None:
+        found["phone"] = phone.text("CellularPhoneNumber")
+    email = data.child("EmailData")
+    if email is not None and email.child("Email") is not None:
+        found["email"] = email.text("Email")
+    if data.child("UsualStoreId") is not None:
+        found["usual_store_id"] = data.text("UsualStoreId")
+    return found
+
+
+def _check_details(ctx: OpContext, details: dict[str, str]) -> None:
+    store = details.get("usual_store_id", "")
+    if store and store not in ctx.state.stores:
+        raise SimFault(f"The store '{store}' does not exist")
+    if "@" not in details.get("email", "@"):
+        raise SimFault(f"The e-mail '{details['email']}' is not valid")
+
+
+def add_new_customer(ctx: OpContext, request: Node) -> Any:
+    """``customerData`` (``CustomerInsertData``): a last or first name is mandatory; the id is
+    given or numbered; answers the new customer id."""
+    data = request.child("customerData")
+    if data is None:
+        raise SimFault("customerData is mandatory")
+    details = _details(data)
+    if not details.get("last_name") and not details.get("first_name"):
+        raise SimFault("The last name of the customer is mandatory")
+    _check_details(ctx, details)
+    customer_id = data.text("CustomerId") or ctx.state.allocate_customer_id()
+    if customer_id in ctx.state.customers:
+        raise SimFault(f"The customer '{customer_id}' already exists")
+    ctx.state.customers[customer_id] = CustomerRecord(
+        customer_id=customer_id,
+        first_name=details.get("first_name", ""),
+        last_name=details.get("last_name", ""),
+        email=details.get("email", ""),
+        phone=details.get("phone", ""),
+        usual_store_id=details.get("usual_store_id", ""),
+        updated_at=ctx.now.replace(microsecond=0),
+        creation_store_id=details.get("usual_store_id", ""),
+    )
+    return customer_id
+
+
+def update_customer(ctx: OpContext, request: Node) -> Any:
+    """``customerId`` and ``modifiedData`` (``CustomerInputData``): members sent replace the
+    stored ones, members left out stay."""
+    customer_id = request.text("customerId")
+    customer = ctx.state.customers.get(customer_id)
+    if customer is None:
+        raise SimFault(f"The customer '{customer_id}' does not exist")
+    data = request.child("modifiedData")
+    if data is None:
+        raise SimFault("modifiedData is mandatory")
+    details = _details(data)
+    _check_details(ctx, details)
+    ctx.state.customers[customer_id] = dataclasses.replace(
+        customer, **details, updated_at=ctx.now.replace(microsecond=0)
+    )
+    return customer_id
+
+
 def _customer(customer: CustomerRecord) -> dict[str, Any]:
     """A ``CustomerQueryData`` (``CustomerDataBase`` members, then ``CustomerData``'s, then its
     own: ``CustomerId`` comes late)."""
@@ -52,7 +134,9 @@ def _customer(customer: CustomerRecord) -> dict[str, Any]:
         "TitleId": customer.title_id,
         "UsualStoreId": customer.usual_store_id,
         "Closed": False,
+        "CreationStoreId": customer.creation_store_id or customer.usual_store_id,
         "IsProspect": False,
+        "LastDateUpdate": customer.updated_at or NULL_DATE,
     }
 
 
@@ -122,6 +206,9 @@ CUSTOMER_HANDLERS: dict[str, Handler] = {
     "HelloWorld": hello_world,
     "SearchCustomerIds": search_customer_ids,
     "GetCustomerDetail": customer_detail,
+    "GetCustomerIdByReference": customer_id_by_reference,
+    "AddNewCustomer": add_new_customer,
+    "UpdateCustomer": update_customer,
 }
 LOYALTY_HANDLERS: dict[str, Handler] = {
     "HelloWorld": hello_world,

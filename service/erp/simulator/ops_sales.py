@@ -1,9 +1,9 @@
 """SaleDocumentService operations: Create, CustomersReservationCreate, GetByReference,
-GetByExternalReference, UpdateHeader, Cancel."""
+GetByExternalReference, GetHeaderList, GetByKey, UpdateHeader, Cancel."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from service.erp.simulator import saledocs
@@ -92,12 +92,21 @@ def _status(doc: SimDocument) -> str:
     """The header's ``DocumentStatus``."""
     if doc.cancel_status == "Canceled":
         return "Canceled"
+    if doc.doc_type == "Receipt":
+        return "Delivered"
     return "Recovered" if doc.follow_up_status == "PickedUpInStore" else "InProgress"
 
 
-def get_reply(state: SimulatorState, doc: SimDocument) -> dict[str, Any]:
-    """A ``Get_Reply`` (public shape: ``Get_Header`` has no ExternalReference; lines carry
-    tax-included prices)."""
+VAT = Decimal("1.20")
+_CENT = Decimal("0.01")
+
+
+def _total(doc: SimDocument) -> Decimal:
+    return sum(((line.unit_price or Decimal(0)) * line.quantity for line in doc.lines), Decimal(0))
+
+
+def get_header(doc: SimDocument) -> dict[str, Any]:
+    """A ``Get_Header``: key, store, date, customer and totals (tax included and excluded)."""
     omni = {
         "CancelDate": doc.cancel_date or NULL_DATE,
         "CancelReasonId": doc.cancel_reason or None,
@@ -107,8 +116,8 @@ def get_reply(state: SimulatorState, doc: SimDocument) -> dict[str, Any]:
         "FollowUpStatus": doc.follow_up_status or None,
         "PaymentStatus": doc.payment_status or None,
     }
-    total = sum((line.unit_price or 0) * line.quantity for line in doc.lines)
-    header = {
+    total = _total(doc)
+    return {
         "Active": doc.active,
         "Comment": doc.comment or None,
         "CurrencyId": doc.currency,
@@ -116,13 +125,19 @@ def get_reply(state: SimulatorState, doc: SimDocument) -> dict[str, Any]:
         "Date": doc.date or NULL_DATE,
         "InternalReference": doc.internal_reference,
         "Key": _key(doc),
-        "OmniChannel": omni,
-        "Origin": "ECommerce",
+        "OmniChannel": omni if doc.doc_type != "Receipt" else NIL,
+        "Origin": doc.origin,
         "Status": _status(doc),
         "StoreId": doc.store_id,
+        "TaxExcludedTotalAmount": (total / VAT).quantize(_CENT, ROUND_HALF_UP),
         "TaxIncludedTotalAmount": total,
         "TotalQuantity": sum(line.quantity for line in doc.lines),
     }
+
+
+def get_reply(state: SimulatorState, doc: SimDocument) -> dict[str, Any]:
+    """A ``Get_Reply`` (public shape: ``Get_Header`` has no ExternalReference; lines carry
+    tax-included prices; receipts of the sales history carry their payment)."""
     lines = [
         {
             "ItemCode": state.items[line.item].sku,
@@ -136,7 +151,68 @@ def get_reply(state: SimulatorState, doc: SimDocument) -> dict[str, Any]:
         }
         for rank, line in enumerate(doc.lines, start=1)
     ]
-    return {"Header": header, "Lines": {"Get_Line": lines}}
+    reply: dict[str, Any] = {"Header": get_header(doc), "Lines": {"Get_Line": lines}}
+    if doc.payment_label:
+        code, _, label = doc.payment_label.partition(":")
+        payment = {
+            "Amount": _total(doc),
+            "Code": code,
+            "Currency": doc.currency,
+            "DueDate": doc.date or NULL_DATE,
+            "IsReceivedPayment": True,
+            "Label": label,
+        }
+        reply["Payments"] = {"Get_Payment": [payment]}
+    return reply
+
+
+MAX_PAGE_SIZE = 1000
+
+
+def get_header_list(ctx: OpContext, request: Node) -> Any:
+    """A customer's documents, newest first, one ``Pager`` page; ``CustomerId`` or ``StoreIds``
+    is mandatory; dates are inclusive bounds of the document date."""
+    search = _required(request, "searchRequest")
+    customer = search.text("CustomerId")
+    store_ids = set(search.strings("StoreIds"))
+    if not customer and not store_ids:
+        raise SimFault("At least one search criterion is mandatory (CustomerId, StoreIds)")
+    wanted = search.child("DocumentTypes")
+    types = (
+        {(t.el.text or "").strip() for t in wanted.children("SaleDocumentType")}
+        if wanted
+        else set()
+    )
+    begin, end = search.datetime("BeginDate"), search.datetime("EndDate")
+    pager = search.child("Pager") or Node.empty()
+    index, size = pager.int("PageIndex", 1), pager.int("PageSize", 100)
+    if index < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+        raise SimFault(f"Invalid pager: PageIndex {index}, PageSize {size} (1..{MAX_PAGE_SIZE})")
+    active = search.child("Active")
+    if customer:
+        docs = ctx.state.customer_documents(customer)
+    else:
+        docs = [*ctx.state.receipts.values(), *ctx.state.documents.values()]
+    found = [
+        d
+        for d in docs
+        if (not types or d.doc_type in types)
+        and (not store_ids or d.store_id in store_ids)
+        and (begin is None or (d.date is not None and d.date >= begin))
+        and (end is None or (d.date is not None and d.date <= end))
+        and (active is None or d.active == search.bool("Active"))
+    ]
+    found.sort(key=lambda d: (d.date or NULL_DATE, d.number), reverse=True)
+    page = found[(index - 1) * size : index * size]
+    return {"Headers": {"Get_Header": [get_header(d) for d in page]}}
+
+
+def get_by_key(ctx: OpContext, request: Node) -> Any:
+    key = _required(_required(request, "searchRequest"), "Key")
+    found = ctx.state.document_by_key(key.text("Type"), key.text("Stump"), key.int("Number"))
+    if found is None:
+        raise SimFault("Failed to identify document (TECommerceServicePS.GetDocument)")
+    return get_reply(ctx.state, found)
 
 
 def get_by_reference(ctx: OpContext, request: Node) -> Any:
@@ -197,6 +273,8 @@ HANDLERS: dict[str, Handler] = {
     "CustomersReservationCreate": reservation_create,
     "GetByReference": get_by_reference,
     "GetByExternalReference": get_by_external_reference,
+    "GetHeaderList": get_header_list,
+    "GetByKey": get_by_key,
     "UpdateHeader": update_header,
     "Cancel": cancel,
 }

@@ -90,6 +90,8 @@ class CustomerRecord:
     city: str = ""
     zip_code: str = ""
     country_id: str = "FRA"
+    updated_at: datetime | None = None  # LastDateUpdate
+    creation_store_id: str = ""
 
 
 @dataclass(slots=True)
@@ -137,6 +139,8 @@ class SimDocument:
     active: bool = True
     holds_stock: bool = False  # True while its lines count in ``reserved`` of the delivery store
     received_xml: str = ""
+    origin: str = "ECommerce"
+    payment_label: str = ""  # receipts of the demo history: how they were paid
 
 
 @dataclass
@@ -151,6 +155,8 @@ class SimulatorState:
     currency: str = "EUR"
     reserved: dict[tuple[str, int], int] = field(default_factory=dict)
     documents: dict[tuple[str, str, int], SimDocument] = field(default_factory=dict)
+    # in-store sales history (receipts, read only): GetHeaderList and GetByKey find them too
+    receipts: dict[tuple[str, str, int], SimDocument] = field(default_factory=dict)
     next_number: int = 1020000001
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
@@ -216,7 +222,22 @@ class SimulatorState:
             return base, base, ""
         return base, markdown.current, markdown.reason
 
+    # ------------------------------------------------------------------ customers
+    def allocate_customer_id(self) -> str:
+        """The next free ``C0000123``-style customer id."""
+        numbers = [int(c[1:]) for c in self.customers if c[:1] == "C" and c[1:].isdigit()]
+        return f"C{max(numbers, default=0) + 1:07d}"
+
     # ------------------------------------------------------------------ documents
+    def document_by_key(self, doc_type: str, stump: str, number: int) -> SimDocument | None:
+        key = (doc_type, stump, number)
+        return self.documents.get(key) or self.receipts.get(key)
+
+    def customer_documents(self, customer_id: str) -> list[SimDocument]:
+        """Every document (posted or from the sales history) of one customer."""
+        docs = [*self.receipts.values(), *self.documents.values()]
+        return [d for d in docs if d.customer_id == customer_id]
+
     def allocate_number(self) -> int:
         number = self.next_number
         self.next_number += 1
@@ -242,15 +263,18 @@ class SimulatorState:
             {code: array("i", qty) for code, qty in self.stock.items()},
             {card_id: card.points for card_id, card in self.cards.items()},
             self.next_number,
+            dict(self.customers),
         )
 
     def reset(self) -> None:
-        """Back to the baseline: stock, points, no documents, no faults, empty journal."""
-        stock, points, number = self._baseline
+        """Back to the baseline: stock, points, customers, no documents, no faults, empty
+        journal (the sales history stays)."""
+        stock, points, number, customers = self._baseline
         self.stock = {code: array("i", qty) for code, qty in stock.items()}
         for card_id, value in points.items():
             self.cards[card_id].points = value
         self.next_number = number
+        self.customers = dict(customers)
         self.reserved.clear()
         self.documents.clear()
         self._references.clear()

@@ -69,13 +69,22 @@ SALE_DOCUMENTS = ServiceInfo(
         "GetByExternalReference",
         "UpdateHeader",
         "Cancel",
+        "GetHeaderList",
+        "GetByKey",
     ),
 )
 CUSTOMERS = ServiceInfo(
     "CustomerWcfService",
     "ICustomerWcfService",
     "clientContext",
-    ("HelloWorld", "SearchCustomerIds", "GetCustomerDetail"),
+    (
+        "HelloWorld",
+        "SearchCustomerIds",
+        "GetCustomerDetail",
+        "GetCustomerIdByReference",
+        "AddNewCustomer",
+        "UpdateCustomer",
+    ),
 )
 LOYALTY = ServiceInfo(
     "LoyaltyWcfService",
