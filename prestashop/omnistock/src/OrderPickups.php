@@ -55,6 +55,15 @@ class OrderPickups
         return $this->attempt($this->find($idOrder), $now);
     }
 
+    /** @var int[] orders whose pickup the last retryDue() created */
+    private $lastCreated = [];
+
+    /** Orders whose pickup the last retryDue() created (to mail their codes). */
+    public function lastCreated()
+    {
+        return $this->lastCreated;
+    }
+
     /** One pass of the retry job: due creations and cancellations. Returns counts by outcome. */
     public function retryDue($limit = 50, $now = null)
     {
@@ -65,9 +74,13 @@ class OrderPickups
             . ' ORDER BY `next_attempt` LIMIT ' . (int) $limit
         );
         $counts = ['created' => 0, 'cancelled' => 0, 'retry' => 0, 'cancel_retry' => 0, 'failed' => 0];
+        $this->lastCreated = [];
         foreach ($rows as $row) {
             $after = $row['status'] === 'cancel_retry' ? $this->attemptCancel($row, '', $now) : $this->attempt($row, $now);
             ++$counts[$after['status']];
+            if ($after['status'] === 'created') {
+                $this->lastCreated[] = (int) $after['id_order'];
+            }
         }
 
         return $counts;
