@@ -108,6 +108,7 @@
       el.removeAttribute('aria-invalid');
     });
     var button = form.querySelector('button[type=submit]');
+    message.textContent = '';
     button.disabled = true;
     fetch(form.getAttribute('action'), {
       method: 'POST',

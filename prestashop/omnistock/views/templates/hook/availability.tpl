@@ -21,18 +21,20 @@
         {elseif $store.status == 'low_stock'}{l s='Only %d left' sprintf=[$store.available] mod='omnistock'}
         {else}{l s='Out of stock' mod='omnistock'}{/if}
       </span>
-      {if $store.as_of_time}
-        <span class="omnistock-asof{if $store.stale} omnistock-stale{/if}">
-          {if $store.stale}{l s='stock as of %s %s, may have changed' sprintf=[$store.as_of_date, $store.as_of_time] mod='omnistock'}
-          {else}{l s='as of %s' sprintf=[$store.as_of_time] mod='omnistock'}{/if}
-        </span>
-      {/if}
-      {if $omnistock_reservation && $store.in_stock}
-        <button type="button" class="btn btn-secondary btn-sm js-omnistock-reserve-open"
-                data-store-id="{$store.store_id|escape:'htmlall':'UTF-8'}"
-                data-store-name="{$store.name|escape:'htmlall':'UTF-8'}"
-                data-available="{$store.available|intval}">{l s='Reserve in store' mod='omnistock'}</button>
-      {/if}
+      <div class="omnistock-store-meta">
+        {if $store.as_of_time}
+          <span class="omnistock-asof{if $store.stale} omnistock-stale{/if}">
+            {if $store.stale}{l s='stock as of %s %s, may have changed' sprintf=[$store.as_of_date, $store.as_of_time] mod='omnistock'}
+            {else}{l s='as of %s' sprintf=[$store.as_of_time] mod='omnistock'}{/if}
+          </span>
+        {/if}
+        {if $omnistock_reservation && $store.in_stock}
+          <button type="button" class="btn btn-secondary btn-sm js-omnistock-reserve-open"
+                  data-store-id="{$store.store_id|escape:'htmlall':'UTF-8'}"
+                  data-store-name="{$store.name|escape:'htmlall':'UTF-8'}"
+                  data-available="{$store.available|intval}">{l s='Reserve in store' mod='omnistock'}</button>
+        {/if}
+      </div>
     </li>
   {/foreach}
   </ul>
