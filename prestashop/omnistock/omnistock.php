@@ -22,6 +22,7 @@ use Omnistock\OrderPickupMapper;
 use Omnistock\OrderPickups;
 use Omnistock\Schema;
 use Omnistock\Sql\PrestaShopConnection;
+use Omnistock\StoreLocator;
 
 class Omnistock extends CarrierModule
 {
@@ -298,6 +299,78 @@ class Omnistock extends CarrierModule
         ];
     }
 
+    /**
+     * The point to search stores around: the shopper's position (from the browser), else a
+     * postcode (given now, remembered in the cookie, or the delivery address's), matched to the
+     * nearest store's postcode (StoreLocator), else the configured default point.
+     */
+    public function nearFor($lat, $lng, $postcode = '', $country = null)
+    {
+        $near = $this->defaultNear();
+        if (is_numeric($lat) && is_numeric($lng) && abs((float) $lat) <= 90 && abs((float) $lng) <= 180) {
+            $near['lat'] = (float) $lat;
+            $near['lng'] = (float) $lng;
+
+            return $near;
+        }
+        $postcode = StoreLocator::normalise($postcode);
+        if ($postcode !== '' && strlen($postcode) <= 12) {
+            $this->context->cookie->omnistock_postcode = $postcode;
+            $this->context->cookie->write();
+        } else {
+            $postcode = isset($this->context->cookie->omnistock_postcode) ? StoreLocator::normalise($this->context->cookie->omnistock_postcode) : '';
+        }
+        if ($postcode === '') {
+            list($postcode, $country) = $this->deliveryPostcode();
+        }
+        if ($postcode !== '') {
+            $centre = StoreLocator::centreForPostcode($this->storeDirectory(), $postcode, $country);
+            if ($centre) {
+                $near['lat'] = $centre['lat'];
+                $near['lng'] = $centre['lng'];
+            }
+        }
+
+        return $near;
+    }
+
+    /** The cart's delivery address postcode and country ISO code, if any. */
+    private function deliveryPostcode()
+    {
+        $cart = $this->context->cart;
+        if (!$cart || !(int) $cart->id_address_delivery) {
+            return ['', null];
+        }
+        $address = new Address((int) $cart->id_address_delivery);
+        $iso = $address->id_country ? Country::getIsoById((int) $address->id_country) : null;
+
+        return [StoreLocator::normalise($address->postcode), $iso ?: null];
+    }
+
+    /** omnistock's stores (postcode and position), cached 10 minutes in the configuration. */
+    public function storeDirectory()
+    {
+        $cached = json_decode((string) Configuration::get('OMNISTOCK_STORES_CACHE'), true);
+        if (is_array($cached) && isset($cached['at'], $cached['stores']) && time() - (int) $cached['at'] < 600) {
+            return $cached['stores'];
+        }
+        $api = $this->api();
+        if (!$api) {
+            return [];
+        }
+        try {
+            $stores = [];
+            foreach ($api->allStores() as $store) {
+                $stores[] = array_intersect_key($store, array_flip(['store_id', 'postcode', 'country', 'latitude', 'longitude', 'active']));
+            }
+        } catch (ApiException $e) {
+            return is_array($cached) && isset($cached['stores']) ? $cached['stores'] : [];
+        }
+        Configuration::updateValue('OMNISTOCK_STORES_CACHE', json_encode(['at' => time(), 'stores' => $stores]));
+
+        return $stores;
+    }
+
     public function frontToken()
     {
         return Tools::getToken(false);
@@ -572,6 +645,36 @@ class Omnistock extends CarrierModule
             ],
             $customer->email,
             trim($customer->firstname . ' ' . $customer->lastname),
+            null,
+            null,
+            null,
+            null,
+            __DIR__ . '/mails/'
+        );
+    }
+
+    /** The reservation's confirmation e-mail (module template mails/<iso>/omnistock_reservation). */
+    public function mailReservation(array $reservation, $firstName, $lastName)
+    {
+        if (empty($reservation['pickup_code']) || !class_exists('Mail')) {
+            return false;
+        }
+        $idLang = isset($this->context->language->id) ? (int) $this->context->language->id : (int) Configuration::get('PS_LANG_DEFAULT');
+
+        return (bool) Mail::Send(
+            $idLang,
+            'omnistock_reservation',
+            $this->l('Your reservation in store'),
+            [
+                '{firstname}' => $firstName,
+                '{lastname}' => $lastName,
+                '{pickup_code}' => $reservation['pickup_code'],
+                '{store_name}' => $reservation['store_name'] !== '' ? $reservation['store_name'] : $reservation['store_id'],
+                '{quantity}' => (int) $reservation['quantity'],
+                '{deadline}' => $reservation['deadline'],
+            ],
+            $reservation['email'],
+            trim($firstName . ' ' . $lastName),
             null,
             null,
             null,

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api as playwright_api
 
 from tests.prestashop.omnistock_server import ROOT
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -121,6 +120,15 @@ def test_product_page_stores_and_combination_change(page: Any, harness: dict[str
     ]
     assert ("S001", "Out of stock") in rows
     assert len(requests) == 2
+
+    # A postcode instead of a position: the stores near Lyon come first.
+    page.fill(".js-omnistock-postcode [name=postcode]", "69007")
+    page.click(".js-omnistock-postcode button[type=submit]")
+    page.wait_for_function(
+        "document.querySelector('.omnistock-store') &&"
+        " document.querySelector('.omnistock-store').dataset.storeId === 'S002'"
+    )
+    assert len(requests) == 3
 
 
 def test_reserve_in_store_holds_stock(page: Any, harness: dict[str, Any]) -> None:

@@ -95,6 +95,29 @@ class ApiClient
         return $this->request('GET', '/v1/stores', $query);
     }
 
+    /** Every store (cursor pages of 100; at most $maxPages pages). */
+    public function allStores($maxPages = 20)
+    {
+        $stores = [];
+        $cursor = null;
+        for ($page = 0; $page < $maxPages; ++$page) {
+            $query = ['limit' => 100];
+            if ($cursor !== null) {
+                $query['cursor'] = $cursor;
+            }
+            $answer = $this->request('GET', '/v1/stores', $query);
+            foreach (isset($answer['items']) && is_array($answer['items']) ? $answer['items'] : [] as $store) {
+                $stores[] = $store;
+            }
+            $cursor = isset($answer['next_cursor']) ? $answer['next_cursor'] : null;
+            if ($cursor === null || $cursor === '') {
+                break;
+            }
+        }
+
+        return $stores;
+    }
+
     public function store($storeId)
     {
         return $this->request('GET', '/v1/stores/' . rawurlencode($storeId));

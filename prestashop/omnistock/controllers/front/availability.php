@@ -46,18 +46,10 @@ class OmnistockAvailabilityModuleFrontController extends ModuleFrontController
         return $items;
     }
 
-    /** The shopper's position (from the browser) or the shop's default point. */
+    /** The shopper's position, postcode, or the shop's default point. */
     private function near()
     {
-        $near = $this->module->defaultNear();
-        $lat = Tools::getValue('lat');
-        $lng = Tools::getValue('lng');
-        if (is_numeric($lat) && is_numeric($lng) && abs((float) $lat) <= 90 && abs((float) $lng) <= 180) {
-            $near['lat'] = (float) $lat;
-            $near['lng'] = (float) $lng;
-        }
-
-        return $near;
+        return $this->module->nearFor(Tools::getValue('lat'), Tools::getValue('lng'), (string) Tools::getValue('postcode'));
     }
 
     private function answer(array $items, array $near)

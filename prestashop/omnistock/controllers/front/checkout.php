@@ -42,13 +42,7 @@ class OmnistockCheckoutModuleFrontController extends ModuleFrontController
 
     private function stores(Cart $cart)
     {
-        $near = $this->module->defaultNear();
-        $lat = Tools::getValue('lat');
-        $lng = Tools::getValue('lng');
-        if (is_numeric($lat) && is_numeric($lng) && abs((float) $lat) <= 90 && abs((float) $lng) <= 180) {
-            $near['lat'] = (float) $lat;
-            $near['lng'] = (float) $lng;
-        }
+        $near = $this->module->nearFor(Tools::getValue('lat'), Tools::getValue('lng'), (string) Tools::getValue('postcode'));
         $cartStores = new CartStores($this->module->db());
         $chosen = $cartStores->chosen((int) $cart->id);
         $view = AvailabilityPresenter::unknown();

@@ -52,6 +52,9 @@ class OmnistockReserveModuleFrontController extends ModuleFrontController
         }
         $reservation = $result['reservation'];
         $this->module->saveStore($reservation['store_id']);
+        if (empty($result['replayed'])) {
+            $this->module->mailReservation($reservation, (string) $input['first_name'], (string) $input['last_name']);
+        }
         $this->context->smarty->assign(['omnistock_reservation' => $reservation, 'omnistock_qr' => $this->module->qrDataUri($reservation['pickup_id'])]);
 
         return $this->reply(200, ['ok' => true, 'html' => $this->module->fetch('module:omnistock/views/templates/hook/reservation_done.tpl')]);

@@ -160,6 +160,27 @@ final class ModuleGlueTest extends TestCase
         $this->assertStringContainsString('omnistock-out_of_stock" data-store-id="S001"', $body['items']['1:2']);
     }
 
+    public function testAPostcodeOrTheDeliveryAddressPutsTheNearestStoresFirst()
+    {
+        list(, $body) = $this->run_(new OmnistockAvailabilityModuleFrontController(), ['token' => StandIn::$token, 'items' => '1:1', 'postcode' => '69007']);
+        preg_match_all('/data-store-id="(S\d+)"/', $body['items']['1:1'], $m);
+        $this->assertSame('S002', $m[1][0], 'Lyon first for a Lyon postcode');
+        $this->assertSame('69007', Context::getContext()->cookie->omnistock_postcode, 'remembered');
+        list(, $body) = $this->run_(new OmnistockAvailabilityModuleFrontController(), ['token' => StandIn::$token, 'items' => '1:1']);
+        preg_match_all('/data-store-id="(S\d+)"/', $body['items']['1:1'], $m);
+        $this->assertSame('S002', $m[1][0], 'the remembered postcode');
+
+        // Checkout: the delivery address's postcode (Marseille): Lyon, then Toulouse, then Paris.
+        $cart = $this->cart([[1, 1, 1]]);
+        Address::$rows[5] = ['postcode' => '13008', 'id_country' => 8];
+        $cart->id_address_delivery = 5;
+        unset(Context::getContext()->cookie->omnistock_postcode);
+        list(, $body) = $this->run_(new OmnistockCheckoutModuleFrontController(), ['token' => StandIn::$token, 'action' => 'stores']);
+        preg_match_all('/data-store-id="(S\d+)"/', $body['html'], $m);
+        $this->assertSame(['S002', 'S004', 'S001'], $m[1]);
+        $this->assertNotFalse(Configuration::get('OMNISTOCK_STORES_CACHE'), 'the store directory is cached');
+    }
+
     public function testAvailabilityControllerChecksTheToken()
     {
         list($status) = $this->run_(new OmnistockAvailabilityModuleFrontController(), ['token' => 'forged', 'items' => '1:1']);
@@ -310,6 +331,26 @@ final class ModuleGlueTest extends TestCase
         $this->assertSame(200, $status, json_encode($body));
         $this->assertMatchesRegularExpression('/class="omnistock-code js-omnistock-code">[A-Z0-9]{6,12}</', $body['html']);
         $this->assertSame('S002', Context::getContext()->cookie->omnistock_store);
+        $this->assertSame('omnistock_reservation', StandIn::$mails[0]['template']);
+        $this->assertSame('lea@example.com', StandIn::$mails[0]['to']);
+        $this->assertStringContainsString(StandIn::$mails[0]['templateVars']['{pickup_code}'], $body['html']);
+        list($status, $again) = $this->run_(new OmnistockReserveModuleFrontController(), $form, 'POST');
+        $this->assertSame($body['html'], $again['html'], 'a double submit shows the same reservation');
+        $this->assertCount(1, StandIn::$mails, 'and mails once');
+
+        // "My reservations" lists a logged-in customer's reservations, not the guest's.
+        $customer = Context::getContext()->customer;
+        $customer->id = random_int(1000, 2000000000);
+        $customer->logged = true;
+        list($status, $mine) = $this->run_(new OmnistockReserveModuleFrontController(), ['request_id' => bin2hex(random_bytes(10))] + $form, 'POST');
+        $this->assertSame(200, $status);
+        require_once __DIR__ . '/../../controllers/front/reservations.php';
+        $page = new OmnistockReservationsModuleFrontController();
+        $page->run();
+        $this->assertSame('module:omnistock/views/templates/front/reservations.tpl', $page->template);
+        $rows = Context::getContext()->smarty->getTemplateVars('omnistock_reservations');
+        $this->assertCount(1, $rows);
+        $this->assertStringContainsString($rows[0]['pickup_code'], $mine['html']);
         list($status) = $this->run_(new OmnistockReserveModuleFrontController(), ['token' => 'forged'] + $form, 'POST');
         $this->assertSame(403, $status);
         list($status) = $this->run_(new OmnistockReserveModuleFrontController(), $form, 'GET');

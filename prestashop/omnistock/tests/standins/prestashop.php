@@ -35,6 +35,7 @@ final class StandIn
         Module::$hooks = [];
         Module::$instances = [];
         Context::$instance = null;
+        Address::$rows = [];
     }
 }
 
@@ -354,6 +355,7 @@ class Cart
 {
     public $id;
     public $id_carrier = 0;
+    public $id_address_delivery = 0;
     /** rows as Cart::getProducts() gives them: id_product, id_product_attribute, cart_quantity, reference */
     public $products = [];
     public $deliveryOption = [];
@@ -381,8 +383,29 @@ class Currency
 
 class Address
 {
+    /** Addresses by id, set by the tests. */
+    public static $rows = [];
     public $phone = '';
     public $phone_mobile = '';
+    public $postcode = '';
+    public $id_country = 0;
+
+    public function __construct($id = null)
+    {
+        if ($id && isset(self::$rows[(int) $id])) {
+            foreach (self::$rows[(int) $id] as $k => $v) {
+                $this->$k = $v;
+            }
+        }
+    }
+}
+
+class Country
+{
+    public static function getIsoById($idCountry)
+    {
+        return [8 => 'FR', 1 => 'DE'][(int) $idCountry] ?? false;
+    }
 }
 
 class Order

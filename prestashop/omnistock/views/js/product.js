@@ -10,6 +10,7 @@
 
   var TIMEOUT_MS = 6000;
   var position = null;
+  var postcode = '';
   var generation = 0;
 
   function placeholders() {
@@ -49,6 +50,8 @@
     if (position) {
       params.set('lat', position.lat.toFixed(5));
       params.set('lng', position.lng.toFixed(5));
+    } else if (postcode) {
+      params.set('postcode', postcode);
     }
     var url = nodes[0].getAttribute('data-url');
     var controller = window.AbortController ? new AbortController() : null;
@@ -150,15 +153,24 @@
     } else if (target.classList.contains('js-omnistock-locate') && target.closest('.js-omnistock-availability') && navigator.geolocation) {
       navigator.geolocation.getCurrentPosition(function (pos) {
         position = { lat: pos.coords.latitude, lng: pos.coords.longitude };
+        postcode = '';
         refresh();
       }, function () {}, { timeout: 8000, maximumAge: 600000 });
     }
   });
 
   document.addEventListener('submit', function (event) {
-    if (event.target.classList && event.target.classList.contains('js-omnistock-reserve')) {
+    if (!event.target.classList) {
+      return;
+    }
+    if (event.target.classList.contains('js-omnistock-reserve')) {
       event.preventDefault();
       submitForm(event.target);
+    } else if (event.target.classList.contains('js-omnistock-postcode')) {
+      event.preventDefault();
+      postcode = event.target.elements.postcode.value.trim().slice(0, 12);
+      position = null;
+      refresh();
     }
   });
 

@@ -13,7 +13,14 @@
   <div class="omnistock-stores js-omnistock-stores" aria-live="polite" aria-busy="true">
     <p class="omnistock-loading">{l s='Checking store stock…' mod='omnistock'}</p>
   </div>
-  <button type="button" class="btn btn-link omnistock-locate js-omnistock-locate">{l s='Use my location' mod='omnistock'}</button>
+  <div class="omnistock-where">
+    <button type="button" class="btn btn-link omnistock-locate js-omnistock-locate">{l s='Use my location' mod='omnistock'}</button>
+    <form class="omnistock-postcode js-omnistock-postcode" novalidate>
+      <label>{l s='or postcode' mod='omnistock'}
+        <input type="text" name="postcode" maxlength="12" size="7" autocomplete="postal-code"></label>
+      <button type="submit" class="btn btn-link">{l s='Find stores' mod='omnistock'}</button>
+    </form>
+  </div>
 
   {if $omnistock.reservation}
   <form class="omnistock-reserve js-omnistock-reserve" hidden novalidate
