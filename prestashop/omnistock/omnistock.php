@@ -361,7 +361,7 @@ class Omnistock extends CarrierModule
         try {
             $stores = [];
             foreach ($api->allStores() as $store) {
-                $stores[] = array_intersect_key($store, array_flip(['store_id', 'postcode', 'country', 'latitude', 'longitude', 'active']));
+                $stores[] = array_intersect_key($store, array_flip(['store_id', 'name', 'postcode', 'country', 'latitude', 'longitude', 'active']));
             }
         } catch (ApiException $e) {
             return is_array($cached) && isset($cached['stores']) ? $cached['stores'] : [];
@@ -369,6 +369,18 @@ class Omnistock extends CarrierModule
         Configuration::updateValue('OMNISTOCK_STORES_CACHE', json_encode(['at' => time(), 'stores' => $stores]));
 
         return $stores;
+    }
+
+    /** A store's name from the cached directory ('' when unknown). */
+    public function storeName($storeId)
+    {
+        foreach ($this->storeDirectory() as $store) {
+            if (isset($store['store_id'], $store['name']) && $store['store_id'] === $storeId) {
+                return (string) $store['name'];
+            }
+        }
+
+        return '';
     }
 
     public function frontToken()

@@ -97,9 +97,9 @@ class OrderPickups
             return null;
         }
         if (in_array($row['status'], ['retry', 'failed'], true)) {
-            // Never created: stop retrying. The same key may still have reached omnistock once:
-            // a cancellation of an unknown pickup is impossible, so check by replaying later
-            // is not needed; omnistock's hold expires at its deadline.
+            // Not created as far as we know: stop retrying. (If an attempt that timed out did
+            // reach omnistock, that pickup was never confirmed to the shopper and its hold
+            // ends at its deadline.)
             $this->update($idOrder, ['status' => 'cancelled', 'last_error' => 'cancelled before creation'], $now);
 
             return $this->find($idOrder);

@@ -86,7 +86,7 @@ class ReservationService
      *
      * @return array ['ok' => true, 'reservation' => [...]] or ['ok' => false, 'error' => code, 'errors' => [...], 'detail' => string]
      */
-    public function reserve(array $input, $visitor, $idCustomer = 0, $reference = '')
+    public function reserve(array $input, $visitor, $idCustomer = 0, $reference = '', $storeName = '')
     {
         list($errors, $clean) = self::validate($input);
         if ($errors) {
@@ -133,7 +133,7 @@ class ReservationService
             'id_product_attribute' => $clean['id_product_attribute'],
             'quantity' => $clean['quantity'],
             'store_id' => (string) $pickup['store_id'],
-            'store_name' => '',
+            'store_name' => substr((string) $storeName, 0, 128),
             'pickup_id' => (string) $pickup['id'],
             'pickup_code' => isset($pickup['pickup_code']) ? (string) $pickup['pickup_code'] : '',
             'email' => $clean['email'],

@@ -41,7 +41,7 @@ class OmnistockReserveModuleFrontController extends ModuleFrontController
         $visitor = $idCustomer ? 'c' . $idCustomer : 'ip' . Tools::getRemoteAddr();
         $service = new ReservationService($api, $db, new RateLimiter($db, 5, 600), $this->module->itemKeyMode());
         try {
-            $result = $service->reserve($input, $visitor, $idCustomer, $reference);
+            $result = $service->reserve($input, $visitor, $idCustomer, $reference, $this->module->storeName((string) $input['store_id']));
         } catch (\InvalidArgumentException $e) {
             $result = ['ok' => false, 'error' => 'refused', 'errors' => []];
         }

@@ -351,6 +351,7 @@ final class ModuleGlueTest extends TestCase
         $rows = Context::getContext()->smarty->getTemplateVars('omnistock_reservations');
         $this->assertCount(1, $rows);
         $this->assertStringContainsString($rows[0]['pickup_code'], $mine['html']);
+        $this->assertSame('Omnistock Lyon', $rows[0]['store_name']);
         list($status) = $this->run_(new OmnistockReserveModuleFrontController(), ['token' => 'forged'] + $form, 'POST');
         $this->assertSame(403, $status);
         list($status) = $this->run_(new OmnistockReserveModuleFrontController(), $form, 'GET');
