@@ -59,7 +59,16 @@ def harness(omnistock_info: dict[str, Any]) -> Iterator[dict[str, Any]]:
     log = Path(state.name) / "php.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [need("php"), "-S", f"127.0.0.1:{port}", "tests/harness/router.php"],
+            [
+                need("php"),
+                "-d",
+                "error_reporting=-1",
+                "-d",
+                "display_errors=1",
+                "-S",
+                f"127.0.0.1:{port}",
+                "tests/harness/router.php",
+            ],
             cwd=MODULE,
             env=env,
             stdout=out,

@@ -52,8 +52,14 @@ def page(browser: Any, harness: dict[str, Any]) -> Iterator[Any]:
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))
     yield p
+    html = p.content()
     context.close()
     assert errors == [], errors
+    for php_error in ("Deprecated:", "Warning:", "Notice:", "Fatal error:"):
+        assert php_error not in html, "PHP reported an error in the page"
+    log = harness["log"].read_text()
+    for php_error in ("PHP Deprecated", "PHP Warning", "PHP Notice", "PHP Fatal"):
+        assert php_error not in log, log[-2000:]
 
 
 def shot(page: Any, name: str, selector: str) -> None:

@@ -33,7 +33,7 @@ class ApiClient
      * @param float $timeout seconds for one call (the product page fetches asynchronously)
      * @param float $connectTimeout seconds to connect
      */
-    public function __construct($baseUrl, $apiKey, HttpTransport $transport = null, $timeout = 3.0, $connectTimeout = 1.0)
+    public function __construct($baseUrl, $apiKey, ?HttpTransport $transport = null, $timeout = 3.0, $connectTimeout = 1.0)
     {
         $baseUrl = rtrim(trim((string) $baseUrl), '/');
         if (!preg_match('~^https?://[^\s/?#]+(/[^\s?#]*)?$~i', $baseUrl)) {

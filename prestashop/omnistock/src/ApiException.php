@@ -21,7 +21,7 @@ class ApiException extends \RuntimeException
     /** @var array the whole problem document (extra members such as "shortfalls" or "errors") */
     private $problem;
 
-    public function __construct($status, $problemType, $title, $detail, array $problem = [], \Throwable $previous = null)
+    public function __construct($status, $problemType, $title, $detail, array $problem = [], ?\Throwable $previous = null)
     {
         $message = $status > 0 ? sprintf('omnistock answered %d %s', $status, $title) : 'omnistock unreachable: ' . $title;
         if ($detail !== '') {

@@ -18,7 +18,7 @@ class AvailabilityPresenter
     /** @var \DateTimeZone */
     private $timezone;
 
-    public function __construct(\DateTimeZone $timezone = null)
+    public function __construct(?\DateTimeZone $timezone = null)
     {
         $this->timezone = $timezone ?: new \DateTimeZone('UTC');
     }

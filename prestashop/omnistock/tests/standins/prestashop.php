@@ -312,9 +312,31 @@ class Hook
     }
 }
 
+/** PrestaShop's Cookie keeps its values in an array behind __get/__set/__isset/__unset. */
 class Cookie
 {
     public $written = 0;
+    private $content = [];
+
+    public function __get($key)
+    {
+        return isset($this->content[$key]) ? $this->content[$key] : false;
+    }
+
+    public function __set($key, $value)
+    {
+        $this->content[$key] = (string) $value;
+    }
+
+    public function __isset($key)
+    {
+        return isset($this->content[$key]);
+    }
+
+    public function __unset($key)
+    {
+        unset($this->content[$key]);
+    }
 
     public function write()
     {
