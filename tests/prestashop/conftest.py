@@ -86,5 +86,7 @@ def harness(omnistock_info: dict[str, Any]) -> Iterator[dict[str, Any]]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        # The stand-in Smarty's compile folder of this server process.
+        shutil.rmtree(Path(tempfile.gettempdir()) / f"omnistock-smarty-{proc.pid}", True)
         mysql(f"DROP DATABASE IF EXISTS `{database}`")
         state.cleanup()

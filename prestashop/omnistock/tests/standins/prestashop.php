@@ -485,8 +485,19 @@ class StandInSmarty extends Smarty
     {
         parent::__construct();
         $this->escape_html = true;
-        $this->setCompileDir(sys_get_temp_dir() . '/omnistock-smarty-' . getmypid());
-        $this->setCacheDir(sys_get_temp_dir() . '/omnistock-smarty-' . getmypid());
+        $dir = sys_get_temp_dir() . '/omnistock-smarty-' . getmypid();
+        $this->setCompileDir($dir);
+        $this->setCacheDir($dir);
+        static $cleanup = false;
+        if (!$cleanup && PHP_SAPI === 'cli') { // not per request under `php -S` (cli-server)
+            $cleanup = true;
+            register_shutdown_function(function () use ($dir) {
+                foreach (glob($dir . '/*') ?: [] as $file) {
+                    @unlink($file);
+                }
+                @rmdir($dir);
+            });
+        }
         $smarty = $this;
         // config/smarty.config.inc.php: {l} and the escape override (auto-escape already applies).
         $this->registerPlugin('function', 'l', function ($params) {
