@@ -18,6 +18,7 @@ from service.usecases import loyalty_holds, retention, sync
 from service.usecases.notifications import NotificationConfig
 from service.usecases.outbox import RelayDeps, relay_once
 from service.usecases.pickup_flow import expire_due
+from service.usecases.prestashop_stock import StockPushConfig
 from service.usecases.sync import SyncContext
 from service.workers.runner import Job
 
@@ -65,6 +66,20 @@ def sync_context(
         hot_window=timedelta(seconds=settings.sync_hot_window_s),
         hot_limit=settings.sync_hot_limit,
         web_store_id=settings.web_store_id,
+        stock_push=stock_push_config(settings),
+    )
+
+
+def stock_push_config(settings: Settings) -> StockPushConfig | None:
+    """The PrestaShop stock push; None when off."""
+    if not (settings.prestashop_stock_push and settings.prestashop_url):
+        return None
+    return StockPushConfig(
+        prestashop_url=settings.prestashop_url,
+        prestashop_key=settings.prestashop_key.get_secret_value(),
+        store_id=settings.web_store_id,
+        batch=settings.prestashop_stock_batch,
+        timeout_s=settings.notify_timeout_s,
     )
 
 
@@ -97,6 +112,7 @@ def relay_deps(settings: Settings, pool: asyncpg.Pool, erp: ErpPort, metrics: Me
         backoff_max_s=settings.outbox_backoff_max_s,
         post_timeout_s=settings.outbox_post_timeout_s,
         notifications=notification_config(settings),
+        stock_push=stock_push_config(settings),
     )
 
 

@@ -322,6 +322,13 @@ class Metrics:
             registry=r,
         )
         self._pickup_writes = {o: self.pickup_writes.labels(o) for o in PICKUP_WRITE_OUTCOMES}
+        self.prestashop_stock_push = Counter(
+            "omnistock_prestashop_stock_push",
+            "SKUs of the e-commerce store pushed to PrestaShop's stock_availables, by outcome: "
+            "updated, unchanged, unmapped (no PrestaShop key), missing (no stock_available).",
+            ["outcome"],
+            registry=r,
+        )
 
     def pickup_writes_by_outcome(self, outcome: str) -> None:
         self._pickup_writes[outcome].inc()

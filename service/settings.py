@@ -255,6 +255,14 @@ class Settings(BaseSettings):
     prestashop_collected_state: int = Field(
         default=0, ge=0, description="id_order_state of a collected pickup order; 0: not set."
     )
+    prestashop_stock_push: bool = Field(
+        default=False,
+        description="Push the e-commerce store's stock to PrestaShop's stock_availables "
+        "(Webservice key with stock_availables GET and PUT); needs OMNISTOCK_PRESTASHOP_URL/KEY.",
+    )
+    prestashop_stock_batch: int = Field(
+        default=200, ge=1, le=5000, description="Most SKUs per stock push outbox row."
+    )
     notify_timeout_s: float = Field(
         default=10.0, gt=0, description="Longest webhook or PrestaShop request."
     )
@@ -265,6 +273,8 @@ class Settings(BaseSettings):
             raise ValueError("OMNISTOCK_WEBHOOK_URL needs OMNISTOCK_WEBHOOK_SECRET")
         if self.prestashop_url and not self.prestashop_key.get_secret_value():
             raise ValueError("OMNISTOCK_PRESTASHOP_URL needs OMNISTOCK_PRESTASHOP_KEY")
+        if self.prestashop_stock_push and not self.prestashop_url:
+            raise ValueError("OMNISTOCK_PRESTASHOP_STOCK_PUSH needs OMNISTOCK_PRESTASHOP_URL/KEY")
         return self
 
 

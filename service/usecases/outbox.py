@@ -37,7 +37,7 @@ from service.erp.port import (
     ErpUnavailable,
 )
 from service.observability import Metrics
-from service.usecases import notifications
+from service.usecases import notifications, prestashop_stock
 from service.usecases.customer_links import resolve_customer
 from service.usecases.loyalty_relay import post_redemption
 from service.usecases.notifications import (
@@ -55,13 +55,14 @@ from service.usecases.outbox_events import (
     payload_skus,
     pickup_document,
 )
+from service.usecases.prestashop_stock import StockPushConfig
 from stores import outbox as outbox_repo
 from stores.notify import STOCK_CHANNEL, notify_changed
 from stores.outbox import OutboxRow
 
 log = logging.getLogger("omnistock.outbox")
 T = TypeVar("T")
-AGGREGATES = ("pickup", "loyalty", *notifications.AGGREGATES)
+AGGREGATES = ("pickup", "loyalty", *notifications.AGGREGATES, prestashop_stock.AGGREGATE)
 RETRYABLE = (ErpUnavailable, ErpProtocolError, ErpAuthError, TimeoutError)
 
 
@@ -85,6 +86,7 @@ class RelayDeps:
     post_timeout_s: float = 60.0  # longest ERP exchange for one row (the row stays locked)
     rng: random.Random = field(default_factory=random.Random)
     notifications: NotificationConfig | None = None  # None: no webhooks, no PrestaShop states
+    stock_push: StockPushConfig | None = None  # None: no stock push to PrestaShop
 
 
 def retry_delay(attempt: int, base_s: float, max_s: float, rng: random.Random) -> float:
@@ -200,6 +202,9 @@ async def _handle(deps: RelayDeps, conn: asyncpg.Connection, row: OutboxRow) -> 
     if row.aggregate in notifications.AGGREGATES:
         async with asyncio.timeout(deps.post_timeout_s):
             return await notifications.deliver(deps.notifications, row)
+    if row.aggregate == prestashop_stock.AGGREGATE:
+        async with asyncio.timeout(deps.post_timeout_s):
+            return await prestashop_stock.deliver(deps.stock_push, deps.pool, deps.metrics, row)
     if row.aggregate == "loyalty":
         return await post_redemption(
             conn, deps.pool, deps.erp, row.kind, row.aggregate_id, row.payload, deps.post_timeout_s

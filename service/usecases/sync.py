@@ -19,6 +19,8 @@ import asyncpg
 from service.background import cancel_and_wait
 from service.erp.port import ErpPort, Item, ItemPage, StockLine, StockPage
 from service.observability import Metrics
+from service.usecases import prestashop_stock
+from service.usecases.prestashop_stock import StockPushConfig
 from stores import items as items_repo
 from stores import prices as prices_repo
 from stores import stock as stock_repo
@@ -46,6 +48,7 @@ class SyncContext:
     price_batch: int = 200
     clock: Callable[[], datetime] = utcnow
     web_store_id: str | None = None  # the web price list: synced even when not in the directory
+    stock_push: StockPushConfig | None = None  # push the e-commerce store's changes to PrestaShop
 
 
 @dataclass
@@ -100,6 +103,9 @@ async def _apply_stock(
         applied = await stock_repo.apply_stock_lines(conn, lines, as_of)
         if applied.changed:
             await notify_changed(conn, STOCK_CHANNEL, applied.skus)
+            if ctx.stock_push is not None:
+                web = {line.sku for line in lines if line.store_id == ctx.stock_push.store_id}
+                await prestashop_stock.enqueue(conn, ctx.stock_push, web & set(applied.skus))
     report.rows_seen += len(lines)
     report.rows_changed += applied.changed
 
