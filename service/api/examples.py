@@ -100,6 +100,20 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
         ),
     ),
     ProblemType(
+        "session-ended",
+        401,
+        "Session ended",
+        "The staff console's session cookie names no live session: signed out, idle or too old, "
+        "or its staff key was revoked. Sign in again.",
+        _problem(
+            "session-ended",
+            401,
+            "Session ended",
+            "the staff session has ended (signed out, expired or key revoked)",
+            "/v1/staff/session",
+        ),
+    ),
+    ProblemType(
         "forbidden",
         403,
         "Forbidden",
@@ -110,6 +124,20 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
             "Forbidden",
             "this key may not act on store 'S002'",
             "/v1/stores/S002/pickups",
+        ),
+    ),
+    ProblemType(
+        "cross-site-request",
+        403,
+        "Cross-site request refused",
+        "A write with the staff console's session cookie that does not come from the console's "
+        "origin, or lacks the session's `X-CSRF-Token`. Bearer-key calls are not concerned.",
+        _problem(
+            "cross-site-request",
+            403,
+            "Cross-site request refused",
+            "a staff console write must carry X-CSRF-Token",
+            f"/v1/pickups/{PICKUP_ID}/ready",
         ),
     ),
     ProblemType(
@@ -347,6 +375,7 @@ CUSTOMER = {
     "first_name": "Gabriel",
     "last_name": "Garcia",
     "phone": "+33667091759",
+    "ps_customer_id": 1042,
 }
 ORDER_IN = {
     "kind": "order",
@@ -533,6 +562,153 @@ def _conflict(summary: str, detail: str, instance: str, **extra: Any) -> Example
 
 def _ok(summary: str, value: Any) -> dict[str, Example]:
     return {"ok": (summary, value)}
+
+
+STAFF_SESSION = {
+    "label": "demo-staff",
+    "stores": [{"store_id": "S001", "name": "Omnistock Paris"}],
+    "csrf_token": "SsgPFXaqIBxGDAYhVoG0MWjWqjnlC_GVN0R23tLllVk",
+    "idle_timeout_s": 3600,
+}
+QR_SVG = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<svg xmlns="http://www.w3.org/2000/svg" width="164" height="164" class="segno">'
+    '<title>Pickup QR code</title><path transform="scale(4)" class="qrline" stroke="#000" '
+    'd="M4 4.5h7m1 0h1m5 0h1m5 0h2m1 0h1m2 0h7m-33 1h1m5 0h1m4 0h2m1 0h1…"/></svg>\n'
+)
+RECEIPT_KEY = "Receipt:S002:1010000003"
+LYON_STORE = {
+    "id": "S002",
+    "name": "Omnistock Lyon",
+    "address": "95 avenue Jean Jaurès",
+    "city": "Lyon",
+    "postcode": "69001",
+}
+WEB_STORE = {"id": "WEB", "name": "Omnistock e-shop", "address": "", "city": "", "postcode": ""}
+
+
+def _receipt_summary(
+    key: str, store: dict[str, str], when: str, incl: str, excl: str, qty: str
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "type": "Receipt",
+        "store": store,
+        "date": when,
+        "currency": "EUR",
+        "total_incl_tax": incl,
+        "total_excl_tax": excl,
+        "total_quantity": qty,
+        "internal_reference": f"{store['id']}-{key.rsplit(':', 1)[-1]}",
+        "origin": "Shop",
+        "status": "Delivered",
+    }
+
+
+def _receipt_line(
+    rank: int, label: str, qty: str, price: str, amount: str, sku: str, ean: str
+) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "label": label,
+        "quantity": qty,
+        "unit_price": price,
+        "net_unit_price": price,
+        "amount": amount,
+        "sku": sku,
+        "ean": ean,
+        "erp_item_code": sku,
+        "prestashop": None,
+    }
+
+
+RECEIPT = {
+    # GetByKey gives the date in the ERP's local time (the list gives it in UTC)
+    **_receipt_summary(
+        RECEIPT_KEY, LYON_STORE, "2025-10-26T12:15:00+01:00", "316.97", "264.14", "3"
+    ),
+    "customer_id": "C0000001",
+    "lines": [
+        _receipt_line(
+            1, "Sneakers Premium Vert 42", "1", "58.99", "58.99", "SN00008-VER-42", "2420000000844"
+        ),
+        _receipt_line(
+            2, "Sneakers Slim Rose 42", "2", "128.99", "257.98", "SN00072-ROS-42", "2420000005702"
+        ),
+    ],
+    "payments": [{"label": "Chèque cadeau", "code": "CHQ", "amount": "316.97", "currency": "EUR"}],
+    "loyalty_card": {"card_id": "LC0000000001", "program_label": "Programme fidélité Omnistock"},
+    "as_of": "2026-12-07T09:15:20.129Z",
+    "source": "erp",
+    "stale": False,
+}
+RECEIPT_PAGE = (
+    '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">…'
+    f"<title>Ticket de caisse {RECEIPT_KEY}</title>…</head>\n<body><main>\n"
+    '<div class="store"><h1>Omnistock Lyon</h1>'
+    "<h2>95 avenue Jean Jaurès, 69001, Lyon</h2></div>\n"
+    f'<div class="meta"><span>Ticket de caisse n° {RECEIPT_KEY}</span>\n'
+    "<span>26/10/2025 12:15</span></div>\n<table>…</table>\n"
+    '<div class="totals">\n<div><span>Total HT</span><span>264,14 EUR</span></div>\n'
+    '<div class="grand"><span>Total TTC</span><span>316,97 EUR</span></div>\n'
+    "<div><span>Chèque cadeau</span><span>316,97 EUR</span></div></div>\n"
+    "<div class='card'>Carte fidélité LC0000000001 — Programme fidélité Omnistock</div>\n"
+    "<footer>Client C0000001 · 3 article(s)</footer>\n</main></body></html>\n"
+)
+CUSTOMER_ERP = {
+    "first_name": "Gabriel",
+    "last_name": "Garcia",
+    "email": "gabriel.garcia1@example.com",
+    "phone": "+33667091759",
+    "usual_store_id": "S006",
+}
+_RECEIPT_PROBLEMS: dict[int, dict[str, Example]] = {
+    **_not_found(
+        "no document Receipt:S002:1010009999 of customer C0000001",
+        "/v1/customers/C0000001/receipts/Receipt:S002:1010009999",
+    ),
+    403: {
+        "other-store": (
+            "A staff key bound to another store",
+            _problem(
+                "forbidden",
+                403,
+                "Forbidden",
+                "this key may not see documents of store 'S002'",
+                f"/v1/customers/C0000001/receipts/{RECEIPT_KEY}",
+            ),
+        )
+    },
+    422: {
+        "bad-key": (
+            "Not a document key",
+            _problem(
+                "validation-error",
+                422,
+                "Invalid request",
+                "not a document key (Type:Stump:Number)",
+                "/v1/customers/C0000001/receipts/nonsense",
+                errors=[
+                    {
+                        "loc": ["path", "key"],
+                        "msg": "not a document key (Type:Stump:Number)",
+                        "type": "value_error",
+                    }
+                ],
+            ),
+        )
+    },
+}
+_AMBIGUOUS = {  # the wording of ReceiptsReader._by_email (no two demo customers share an e-mail)
+    409: {
+        "ambiguous": _conflict(
+            "An e-mail shared by several Cegid customers",
+            "2 customers share e-mail 'famille.martin@example.com'",
+            "/v1/customers/famille.martin@example.com",
+            candidates=["C0000114", "C0000387"],
+        )
+    }
+}
 
 
 # --------------------------------------------------------------------------- the operations
@@ -822,13 +998,120 @@ OPERATIONS: dict[str, OperationExamples] = {
         responses={200: _ok("Cancelled: the stock is free again", PICKUP_CANCELLED)},
         problems={409: {"collected": ("Already collected", PROBLEMS["conflict"].example)}},
     ),
+    "pickup_qr": OperationExamples(
+        params={"pickup_id": PICKUP_ID, "code": "6ZAZDAFF", "scale": 4},
+        responses={200: _ok("The QR code to show at the counter (path data trimmed)", QR_SVG)},
+        problems={
+            **_not_found(f"no pickup with id {PICKUP_ID}", f"/v1/pickups/{PICKUP_ID}/qr.svg"),
+            422: {
+                "wrong-code": (
+                    "Not this pickup's code (no QR code is drawn, no attempt is counted)",
+                    _problem(
+                        "validation-error",
+                        422,
+                        "Invalid request",
+                        "the code is not this pickup's code",
+                        f"/v1/pickups/{PICKUP_ID}/qr.svg",
+                        errors=[
+                            {
+                                "loc": ["code"],
+                                "msg": "not this pickup's code",
+                                "type": "wrong_code",
+                            }
+                        ],
+                    ),
+                )
+            },
+        },
+    ),
     # ---- staff
+    "staff_sign_in": OperationExamples(
+        request={
+            "key": (
+                "The store device's staff key",
+                {"key": "osk_mjRfjVugw-uaPIa2EJc5kHI1b8LkS07wjF8qSk2QSXo"},
+            )
+        },
+        responses={
+            201: _ok("Signed in: the cookie is set, echo csrf_token on writes", STAFF_SESSION)
+        },
+        problem_types={403: ["cross-site-request"]},
+        problems={
+            401: {
+                "unknown-key": (
+                    "An unknown or revoked key",
+                    _problem(
+                        "unauthorized",
+                        401,
+                        "Unauthorized",
+                        "this key is unknown or revoked",
+                        "/v1/staff/session",
+                    ),
+                )
+            },
+            403: {
+                "not-staff": (
+                    "Not a staff key",
+                    _problem(
+                        "forbidden",
+                        403,
+                        "Forbidden",
+                        "the console signs in with a staff key, not a storefront key",
+                        "/v1/staff/session",
+                    ),
+                ),
+                "cross-site": (
+                    "Posted from another origin",
+                    _problem(
+                        "cross-site-request",
+                        403,
+                        "Cross-site request refused",
+                        "requests from https://evil.example may not use the staff session",
+                        "/v1/staff/session",
+                    ),
+                ),
+            },
+        },
+    ),
+    "staff_session": OperationExamples(
+        responses={200: _ok("Signed in", STAFF_SESSION)},
+        problem_types={401: ["session-ended"]},
+        problems={401: {"ended": ("Signed out or expired", PROBLEMS["session-ended"].example)}},
+    ),
+    "staff_sign_out": OperationExamples(
+        problem_types={403: ["cross-site-request"]},
+        problems={
+            403: {
+                "no-token": (
+                    "Without X-CSRF-Token",
+                    _problem(
+                        "cross-site-request",
+                        403,
+                        "Cross-site request refused",
+                        "a staff console write must carry X-CSRF-Token",
+                        "/v1/staff/session",
+                    ),
+                )
+            }
+        },
+    ),
     "store_pickups": OperationExamples(
         params={"store_id": "S001", "state": ["ready"], "limit": 50},
         responses={
             200: _ok(
-                "Paris, ready pickups (a list leaves out lines and history)",
-                {"items": [{**PICKUP_READY, "lines": [], "history": []}], "next_cursor": None},
+                "Paris, ready pickups (a list leaves out lines and history); counts ignore state",
+                {
+                    "items": [{**PICKUP_READY, "lines": [], "history": []}],
+                    "next_cursor": None,
+                    "counts": {
+                        "confirmed": 2,
+                        "ready": 1,
+                        "collected": 0,
+                        "cancelled": 0,
+                        "expired": 0,
+                        "no_show": 0,
+                    },
+                },
             )
         },
     ),
@@ -882,7 +1165,136 @@ OPERATIONS: dict[str, OperationExamples] = {
             },
         },
     ),
-    # ---- loyalty
+    # ---- customers and loyalty
+    "get_customer": OperationExamples(
+        params={"customer_ref": "C0000001"},
+        responses={
+            200: {
+                "by-id": (
+                    "A Cegid customer by id",
+                    {
+                        "customer_id": "C0000001",
+                        "resolved_by": "customer_id",
+                        "links": [],
+                        "erp": CUSTOMER_ERP,
+                        "source": "erp",
+                        "stale": False,
+                    },
+                ),
+                "by-prestashop-id": (
+                    "ps:1001, a shopper the relay created in Cegid from a pickup",
+                    {
+                        "customer_id": "C0000501",
+                        "resolved_by": "ps_customer_id",
+                        "links": [
+                            {
+                                "email": "ana@example.com",
+                                "ps_customer_id": 1001,
+                                "linked_by": "created",
+                                "candidates": [],
+                                "created_at": "2026-12-07T09:15:23.268Z",
+                                "updated_at": "2026-12-07T09:15:23.268Z",
+                            }
+                        ],
+                        "erp": {
+                            "first_name": "Ana",
+                            "last_name": "Lopez",
+                            "email": "ana@example.com",
+                            "phone": "",
+                            "usual_store_id": "S001",
+                        },
+                        "source": "erp",
+                        "stale": False,
+                    },
+                ),
+            }
+        },
+        problems={
+            **_not_found(
+                "no customer with e-mail 'nobody@example.com'",
+                "/v1/customers/nobody@example.com",
+            ),
+            **_AMBIGUOUS,
+            503: {
+                "erp-down": (
+                    "Cegid is down and the customer is not known here",
+                    _problem(
+                        "service-unavailable",
+                        503,
+                        "Service unavailable",
+                        "the ERP is unavailable: HTTP 503: service unavailable",
+                        "/v1/customers/C0000002",
+                    ),
+                )
+            },
+        },
+    ),
+    "list_customer_receipts": OperationExamples(
+        params={"customer_ref": "C0000001", "limit": 2},
+        responses={
+            200: _ok(
+                "The newest two documents, then next_cursor",
+                {
+                    "customer_id": "C0000001",
+                    "items": [
+                        _receipt_summary(
+                            "Receipt:WEB:1010000001",
+                            WEB_STORE,
+                            "2026-04-30T16:14:00Z",
+                            "330.95",
+                            "275.79",
+                            "5",
+                        ),
+                        _receipt_summary(
+                            "Receipt:S006:1010000002",
+                            {
+                                "id": "S006",
+                                "name": "Omnistock Nantes",
+                                "address": "98 rue Nationale",
+                                "city": "Nantes",
+                                "postcode": "44000",
+                            },
+                            "2026-01-19T15:01:00Z",
+                            "508.93",
+                            "424.11",
+                            "7",
+                        ),
+                    ],
+                    "next_cursor": "WyIyMDI2LTAxLTE5VDE1OjAxOjAwKzAwOjAwIiwiUmVjZWlwdDpTMDA2"
+                    "OjEwMTAwMDAwMDIiXQ",
+                    "as_of": "2026-12-07T09:15:19.993Z",
+                    "source": "erp",
+                    "stale": False,
+                },
+            )
+        },
+        problems={
+            **_not_found("no customer 'C9999999'", "/v1/customers/C9999999/receipts"),
+            503: {
+                "erp-down": (
+                    "Cegid is down and nothing is stored for this customer",
+                    _problem(
+                        "service-unavailable",
+                        503,
+                        "Service unavailable",
+                        "the ERP is unavailable: CustomerWcfService.GetCustomerDetail: circuit "
+                        "open after 5 failures",
+                        "/v1/customers/C0000003/receipts",
+                    ),
+                )
+            },
+        },
+    ),
+    "get_customer_receipt": OperationExamples(
+        params={"customer_ref": "C0000001", "key": RECEIPT_KEY},
+        responses={200: _ok("An in-store receipt in Lyon, with its lines", RECEIPT)},
+        problems=_RECEIPT_PROBLEMS,
+    ),
+    "customer_receipt_page": OperationExamples(
+        params={"customer_ref": "C0000001", "key": RECEIPT_KEY},
+        responses={200: _ok("The printable page (style and table trimmed)", RECEIPT_PAGE)},
+        problems=_RECEIPT_PROBLEMS,
+    ),
     "customer_loyalty": OperationExamples(
         params={"customer_ref": "gabriel.garcia1@example.com"},
         responses={

@@ -60,14 +60,17 @@ TAGS: tuple[tuple[str, str, str], ...] = (
     (
         "staff",
         "Staff",
-        "The store's side of a pickup: the queue of a store, prepared, handed over against "
+        "The store's side of a pickup: the staff console's sign-in (a session cookie), the "
+        "queue of a store (searchable, with counts per state), prepared, handed over against "
         "the customer's pickup code. Staff keys act on their own stores only.",
     ),
     (
         "loyalty",
         "Customers and loyalty",
-        "A customer's cards and unified points balance (Cegid points less open holds), and "
-        "redemption holds at checkout: hold, then commit or release.",
+        "Who a shopper is in Cegid (by customer id, e-mail or PrestaShop id) with their "
+        "in-store receipts and web orders; their cards and unified points balance (Cegid "
+        "points less open holds), and redemption holds at checkout: hold, then commit or "
+        "release.",
     ),
     (
         "prices",
@@ -200,12 +203,25 @@ def _parameters(
     return params
 
 
-def _problem_examples(status: int, ex: OperationExamples) -> dict[str, Any]:
+def _session_problems(ep: Endpoint) -> dict[int, list[str]]:
+    """A staff endpoint also takes the console's session cookie: 401 once the session has
+    ended, and a write refused as cross-site (no same origin or no X-CSRF-Token)."""
+    if ep.public or "staff" not in ep.roles:
+        return {}
+    found = {401: ["session-ended"]}
+    if ep.method not in ("GET", "HEAD", "OPTIONS"):
+        found[403] = ["cross-site-request"]
+    return found
+
+
+def _problem_examples(
+    status: int, ex: OperationExamples, extra: dict[int, list[str]]
+) -> dict[str, Any]:
     """The operation's own problem examples of this status, then a reference to the documented
     example of each other problem type it can answer with this status."""
     own = _examples(ex.problems.get(status, {}))
     given = {e["value"]["type"].rsplit(":", 1)[-1] for e in own.values()}
-    for slug in GENERIC.get(status, []) + ex.problem_types.get(status, []):
+    for slug in GENERIC.get(status, []) + ex.problem_types.get(status, []) + extra.get(status, []):
         if slug not in given:
             own[slug] = {"$ref": f"#/components/examples/problem-{slug}"}
     return own
@@ -244,7 +260,7 @@ def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> d
             "content": {
                 PROBLEM_JSON: {
                     "schema": _ref(Problem, "serialization", refs),
-                    "examples": _problem_examples(status, ex),
+                    "examples": _problem_examples(status, ex, _session_problems(ep)),
                 }
             },
         }

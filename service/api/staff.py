@@ -24,7 +24,7 @@ from service.api.staff_auth import (
 from service.usecases.staff_sessions import StaffSession, sign_in, sign_out, store_names
 
 router = Router()
-TAGS = ["staff console"]
+TAGS = ["staff"]  # the OpenAPI tag "Staff": the store's side of a pickup
 ASSETS = {  # the console's files: name -> content type (nothing else is served)
     "app.js": "text/javascript",
     "app.css": "text/css",
@@ -149,6 +149,7 @@ def _static(name: str) -> str:
     name="staff_console_bare",
     summary="Redirects to /staff/",
     tags=TAGS,
+    documented=False,  # the console's page and files, not API
     responses={301: None},
 )
 async def console_bare(request: web.Request) -> web.Response:
@@ -160,6 +161,7 @@ async def console_bare(request: web.Request) -> web.Response:
     "/staff/",
     name="staff_console",
     tags=TAGS,
+    documented=False,  # the console's page and files, not API
     summary="The staff pickup console (HTML; its language follows Accept-Language)",
     content_type="text/html",
 )
@@ -174,6 +176,7 @@ async def console(request: web.Request) -> web.Response:
     "/staff/assets/{name}",
     name="staff_asset",
     tags=TAGS,
+    documented=False,  # the console's page and files, not API
     summary="The console's script, style sheet and icon",
     content_type="text/plain",
     problems=[404],

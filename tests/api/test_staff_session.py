@@ -324,9 +324,20 @@ async def test_the_demo_prints_the_console_and_its_staff_key_signs_in(
 
     staff = await make_key("staff", DEMO_STAFF_STORES, label="demo-staff")
     keys = {"storefront": "osk_sf", "staff": staff, "admin": "osk_admin"}
-    _print_banner("127.0.0.1", 8080, "http://127.0.0.1:8081", keys, [], "SKU-1")
+    _print_banner(
+        "127.0.0.1",
+        8080,
+        "http://127.0.0.1:8081",
+        keys,
+        [],
+        "SKU-1",
+        web_store="WEB",
+        customer="C0000001",
+        receipt="Receipt:S001:1010000001",
+    )
     out = capsys.readouterr().out
     assert "staff console  http://127.0.0.1:8080/staff/" in out
+    assert "/v1/customers/C0000001/receipts/Receipt:S001:1010000001" in out
     assert (await sign_in(client, staff))["stores"][0]["store_id"] == "S001"
 
 

@@ -84,10 +84,13 @@ def test_docs_finds_the_availability_operation_and_its_example(
         expect(answers).to_contain_text("urn:omnistock:problem:not-found")
 
         # try it out with a Bearer key: the example parameters are filled in
+        # (the dialog also offers the staff console's session cookie: use the bearer scheme's form)
         page.locator("button.authorize").first.click()
-        page.locator(".modal-ux input[type=text]").fill(key)
-        page.locator(".modal-ux button.authorize").click()
-        page.locator(".modal-ux button.btn-done").click()
+        bearer = page.locator(".modal-ux .auth-container").filter(has_text="bearerAuth")
+        bearer.locator("input[type=text]").fill(key)
+        bearer.locator("button.authorize").click()
+        expect(bearer.locator("h6")).to_have_text("Authorized")
+        bearer.locator("button.btn-done").click()
         operation.locator("button.try-out__btn").click()
         expect(operation.locator("input[placeholder='sku']")).to_have_value("SN00001-ROU-38")
         operation.locator("button.execute").click()

@@ -477,6 +477,7 @@ async def test_a_reply_member_read_with_a_fallback_may_be_either(state: Simulato
         "Cancel": [
             "request cancelRequest/Identifier/Key/Stump: missing in the tenant (we send it)"
         ],
+        "GetByKey": ["request searchRequest/Key/Stump: missing in the tenant (we send it)"],
     }
     create = op_verdict(report, SALE_DOCUMENTS.name, "Create")
     assert "reply CreateResult/Key/Stump: missing in the tenant (we read Stub)" in [

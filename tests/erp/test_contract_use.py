@@ -17,7 +17,7 @@ from lxml import etree
 from service.erp.cegid import CegidErp, contract_use
 from service.erp.cegid.contract_check import contract_use_errors, load_bundled, resolve_path
 from service.erp.cegid.wsdl_model import SimpleType
-from service.erp.port import DocumentLine, PickupDocument
+from service.erp.port import DocumentLine, NewCustomer, PickupDocument
 from service.erp.simulator import SimulatorState
 from service.erp.wsdl import NS_SOAP_ENV, SERVICES
 
@@ -74,7 +74,12 @@ async def _exercise(erp: CegidErp, state: SimulatorState) -> None:
     await erp.store_prices("S001", [item.ean])
     person = state.customers["C0000002"]
     await erp.find_customers_by_email(person.email)
+    await erp.search_customers(person.email, 5)
     await erp.customer("C0000002")
+    await erp.customer_id_by_reference("C0000002")
+    shopper = NewCustomer("contract.use@example.com", "Ana", "Lopez", "+33600000000", "S001")
+    added = await erp.add_customer(shopper)
+    await erp.update_customer(added, NewCustomer(shopper.email, "Anna", "Lopez", "+33611111111"))
     await erp.loyalty_cards("C0000002")
     await erp.customer_points("C0000002")
     await erp.update_points(
@@ -106,6 +111,16 @@ async def _exercise(erp: CegidErp, state: SimulatorState) -> None:
     )
     booked = await erp.create_pickup_document(reservation)
     await erp.find_document("CU-404")
+    now = datetime.now(UTC)
+    await erp.sale_headers(
+        "C0000002",
+        document_types=["Receipt", "CustomerOrder"],
+        begin=now - timedelta(days=3650),
+        end=now + timedelta(days=1),
+        page_index=1,
+        page_size=100,
+    )
+    await erp.sale_document(created.key)
     await erp.set_follow_up_status(created.key, "AvailableInStore")
     await erp.cancel_document(booked.key, "NOSHOW")
 

@@ -158,6 +158,19 @@ SENDS: dict[str, dict[str, list[str]]] = {
         "searchRequest": ["ExternalReference", "Type"],
         **_CTX_OLD,
     },
+    "SaleDocumentService.GetHeaderList": {
+        "": ["searchRequest", "clientContext"],
+        "searchRequest": ["BeginDate", "CustomerId", "DocumentTypes", "EndDate", "Pager"],
+        "searchRequest/DocumentTypes": ["SaleDocumentType"],
+        "searchRequest/Pager": ["PageIndex", "PageSize"],
+        **_CTX_OLD,
+    },
+    "SaleDocumentService.GetByKey": {
+        "": ["searchRequest", "clientContext"],
+        "searchRequest": ["Key"],
+        "searchRequest/Key": ["Number", "Stump", "Type"],
+        **_CTX_OLD,
+    },
     "SaleDocumentService.UpdateHeader": {
         "": ["updateHeaderRequest", "clientContext"],
         "updateHeaderRequest": ["Identifier", "OmniChannel"],
@@ -178,6 +191,31 @@ SENDS: dict[str, dict[str, list[str]]] = {
         **_CTX_OLD,
     },
     "CustomerWcfService.GetCustomerDetail": {"": ["customerId", "clientContext"], **_CTX_OLD},
+    "CustomerWcfService.GetCustomerIdByReference": {
+        "": ["customerReference", "clientContext"],
+        **_CTX_OLD,
+    },
+    "CustomerWcfService.AddNewCustomer": {
+        "": ["customerData", "clientContext"],
+        "customerData": [
+            "EmailData",
+            "FirstName",
+            "IsCompany",
+            "IsProspect",
+            "LastName",
+            "PhoneData",
+            "UsualStoreId",
+        ],
+        "customerData/EmailData": ["Email"],
+        "customerData/PhoneData": ["CellularPhoneNumber"],
+        **_CTX_OLD,
+    },
+    "CustomerWcfService.UpdateCustomer": {
+        "": ["customerId", "modifiedData", "clientContext"],
+        "modifiedData": ["FirstName", "LastName", "PhoneData"],
+        "modifiedData/PhoneData": ["CellularPhoneNumber"],
+        **_CTX_OLD,
+    },
     "LoyaltyWcfService.GetCustomerCards": {
         "": ["customerCardsRequest", "clientContext"],
         "customerCardsRequest": ["CustomerId"],
@@ -224,6 +262,10 @@ SENT_VALUES: dict[str, dict[str, list[str]]] = {
     },
     "SaleDocumentService.GetByReference": {"searchRequest/Reference/Type": _DOC_TYPES},
     "SaleDocumentService.GetByExternalReference": {"searchRequest/Type": _DOC_TYPES},
+    "SaleDocumentService.GetHeaderList": {
+        # receipts.DOCUMENT_TYPES: a customer's in-store receipts and web orders
+        "searchRequest/DocumentTypes/SaleDocumentType": ["Receipt", "CustomerOrder"],
+    },
     "SaleDocumentService.UpdateHeader": {
         "updateHeaderRequest/Identifier/Key/Type": _DOC_TYPES,
         "updateHeaderRequest/OmniChannel/FollowUpStatus": _FOLLOW_UP,
@@ -241,6 +283,29 @@ _GET_LINE = [
     "TaxIncludedNetUnitPrice|TaxIncludedUnitPrice",
 ]
 _KEY_READ = ["Number", "Stump|Stub", "Type"]
+_SALE_HEADER = [  # mapping.sale_header: a customer's receipt or web order
+    "Active",
+    "CurrencyId",
+    "CustomerId",
+    "Date",
+    "InternalReference",
+    "Key",
+    "Origin",
+    "Status",
+    "StoreId",
+    "TaxExcludedTotalAmount",
+    "TaxIncludedTotalAmount",
+    "TotalQuantity",
+]
+_CUSTOMER = [  # mapping.customer: GetCustomerDetail, and each row of SearchCustomerIds
+    "CustomerId",
+    "EmailData",
+    "FirstName",
+    "LastDateUpdate|LastModificationDate",
+    "LastName",
+    "PhoneData",
+    "UsualStoreId",
+]
 _STOCK_ROW = (
     "GetListItemInventoryDetailByStoreResult/InventoryDetailsByStore/AvailableQtyByItemByStore"
 )
@@ -290,23 +355,41 @@ READS: dict[str, dict[str, list[str]]] = {
         ],
         "GetByExternalReferenceResult/Get_Replies/Get_Reply/Lines/Get_Line": _GET_LINE,
     },
+    "SaleDocumentService.GetHeaderList": {
+        "GetHeaderListResult/Headers/Get_Header": _SALE_HEADER,
+        "GetHeaderListResult/Headers/Get_Header/Key": _KEY_READ,
+    },
+    "SaleDocumentService.GetByKey": {
+        "GetByKeyResult/Header": _SALE_HEADER,
+        "GetByKeyResult/Header/Key": _KEY_READ,
+        "GetByKeyResult/Lines/Get_Line": [
+            "ItemCode",
+            "ItemId",
+            "ItemReference",
+            "Label",
+            "Quantity",
+            "Rank",
+            "TaxIncludedNetUnitPrice",
+            "TaxIncludedUnitPrice",
+        ],
+        "GetByKeyResult/Payments/Get_Payment": ["Amount", "Code", "Currency", "Label"],
+    },
     "SaleDocumentService.UpdateHeader": {},
     "SaleDocumentService.Cancel": {},
     "CustomerWcfService.SearchCustomerIds": {
-        "SearchCustomerIdsResult/CustomerQueryData": ["CustomerId"],
+        # find_customers_by_email reads CustomerId; search_customers every member of _CUSTOMER
+        "SearchCustomerIdsResult/CustomerQueryData": _CUSTOMER,
+        "SearchCustomerIdsResult/CustomerQueryData/EmailData": ["Email"],
+        "SearchCustomerIdsResult/CustomerQueryData/PhoneData": ["CellularPhoneNumber"],
     },
     "CustomerWcfService.GetCustomerDetail": {
-        "GetCustomerDetailResult": [
-            "CustomerId",
-            "EmailData",
-            "FirstName",
-            "LastName",
-            "PhoneData",
-            "UsualStoreId",
-        ],
+        "GetCustomerDetailResult": _CUSTOMER,
         "GetCustomerDetailResult/EmailData": ["Email"],
         "GetCustomerDetailResult/PhoneData": ["CellularPhoneNumber"],
     },
+    "CustomerWcfService.GetCustomerIdByReference": {"": ["GetCustomerIdByReferenceResult"]},
+    "CustomerWcfService.AddNewCustomer": {"": ["AddNewCustomerResult"]},
+    "CustomerWcfService.UpdateCustomer": {},  # its result string is not used
     "LoyaltyWcfService.GetCustomerCards": {
         "GetCustomerCardsResult/CardHeaderGet": [
             "Active",
