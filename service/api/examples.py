@@ -623,10 +623,7 @@ def _receipt_line(
 
 
 RECEIPT = {
-    # GetByKey gives the date in the ERP's local time (the list gives it in UTC)
-    **_receipt_summary(
-        RECEIPT_KEY, LYON_STORE, "2025-10-26T12:15:00+01:00", "316.97", "264.14", "3"
-    ),
+    **_receipt_summary(RECEIPT_KEY, LYON_STORE, "2025-10-26T11:15:00Z", "316.97", "264.14", "3"),
     "customer_id": "C0000001",
     "lines": [
         _receipt_line(

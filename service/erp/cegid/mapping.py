@@ -13,7 +13,7 @@ A number that is not one raises ``ErpProtocolError``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -81,8 +81,9 @@ def null_date(value: object) -> date | None:
 
 
 def erp_moment(value: str, tz: ZoneInfo) -> datetime | None:
-    """An ``xs:dateTime`` of the ERP (local time without offset): aware, in ``tz``; None for
-    missing, unreadable and Cegid's null date (year 1)."""
+    """An ``xs:dateTime`` of the ERP (local time without offset, taken in ``tz``) as an aware
+    UTC moment, as every omnistock answer gives times; None for missing, unreadable and Cegid's
+    null date (year 1)."""
     if not value:
         return None
     try:
@@ -91,7 +92,8 @@ def erp_moment(value: str, tz: ZoneInfo) -> datetime | None:
         return None
     if moment.year <= 1:
         return None
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    local = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    return local.astimezone(UTC)
 
 
 def text(result: El | None) -> str:
