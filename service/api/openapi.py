@@ -90,7 +90,10 @@ def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> d
         elif ep.content_type != "application/json":
             entry["content"] = {ep.content_type: {"schema": {"type": "string"}}}
         responses[str(status)] = entry
-    problems = set(ep.problems) | ({401, 403} if not ep.public else set())
+    problems = set(ep.problems) | ({401, 403, 503} if not ep.public else set())
+    problems.add(400)  # any request: a request line, URL or header over the server's limits
+    if _PATH_PARAM.search(ep.path):
+        problems.add(422)  # a path parameter with a NUL character
     if ep.body:
         problems |= {400, 413, 415, 422}
     if ep.query:

@@ -13,6 +13,7 @@ from service.api.appkeys import METRICS, POOL, READER
 from service.api.auth import principal_of, require_store_access
 from service.api.routing import Router, data_response, parse_body, parse_query
 from service.domain.apikeys import Principal, Role
+from service.domain.limits import PG_INT_MAX
 from service.domain.pickups import Actor, ActorKind, PickupEvent
 from service.usecases import pickup_flow
 from service.usecases.idempotency import check_key
@@ -44,8 +45,8 @@ class CustomerIn(BaseModel):
 class PickupLineIn(BaseModel):
     sku: str | None = Field(default=None, max_length=64)
     ean: str | None = Field(default=None, max_length=32)
-    ps_product: int | None = Field(default=None, ge=1)
-    ps_attribute: int | None = Field(default=None, ge=0)
+    ps_product: int | None = Field(default=None, ge=1, le=PG_INT_MAX)
+    ps_attribute: int | None = Field(default=None, ge=0, le=PG_INT_MAX)
     reference: str | None = Field(default=None, max_length=128)
     quantity: int = Field(ge=1, le=999)
     unit_price: Decimal | None = Field(
@@ -66,6 +67,7 @@ class PickupIn(BaseModel):
     ps_order_id: int | None = Field(
         default=None,
         ge=1,
+        le=PG_INT_MAX,
         description="Orders are idempotent on it: a second create returns the first pickup (200).",
     )
     ps_order_reference: str | None = Field(default=None, pattern=r"^[A-Z]{9}$")

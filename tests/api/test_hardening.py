@@ -1,0 +1,225 @@
+"""Issue 18: what attacking the service found. Bad input is a problem+json 4xx that changes
+nothing; PostgreSQL down is 503 with Retry-After, never 500."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from service.api.app import create_app
+from stores.db import create_pool
+from tests.api.stock_fixtures import seed
+from tests.conftest import KeyFactory, bearer
+from tests.tcp_proxy import TcpProxy
+
+PROBLEM = "application/problem+json"
+CUSTOMER = {"email": "ana@example.com", "first_name": "Ana"}
+BIG = 2_147_483_648  # one over PostgreSQL's integer
+
+
+@pytest.fixture
+async def keys(pool, make_key: KeyFactory) -> dict[str, str]:
+    await seed(pool)
+    return {
+        "storefront": await make_key("storefront"),
+        "staff": await make_key("staff", ["PAR"], label="till-1"),
+        "admin": await make_key("admin"),
+    }
+
+
+def _headers(key: str) -> dict[str, str]:
+    return {**bearer(key), "Idempotency-Key": uuid.uuid4().hex}
+
+
+def _pickup(**changes: object) -> dict:
+    body: dict = {
+        "kind": "reservation",
+        "store_id": "PAR",
+        "customer": dict(CUSTOMER),
+        "lines": [{"sku": "JEANS-32", "quantity": 1}],
+    }
+    body.update(changes)
+    return body
+
+
+async def _problem(resp, status: int) -> dict:
+    assert resp.status == status, await resp.text()
+    assert resp.headers["Content-Type"].startswith(PROBLEM)
+    return await resp.json()
+
+
+async def _pickups(pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM pickups"))
+
+
+# ------------------------------------------------------------------ NUL characters: 422
+@pytest.mark.parametrize(
+    "body",
+    [
+        _pickup(customer={**CUSTOMER, "first_name": "A\u0000na"}),
+        _pickup(lines=[{"sku": "JEANS-32", "quantity": 1, "label": "x\u0000"}]),
+        _pickup(store_id="P\u0000R"),
+        _pickup(lines=[{"reference": "JEANS\u0000", "quantity": 1}]),
+        _pickup(customer={**CUSTOMER, "note\u0000": "x"}),
+    ],
+)
+async def test_a_nul_character_in_a_pickup_is_422_and_creates_nothing(
+    client, keys, pool, body
+) -> None:
+    resp = await client.post("/v1/pickups", json=body, headers=_headers(keys["storefront"]))
+    problem = await _problem(resp, 422)
+    assert problem["errors"][0]["type"] == "string_nul"
+    assert await _pickups(pool) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "json"),
+    [
+        ("GET", "/v1/availability?reference=JEANS%00&store=PAR", None),
+        ("GET", "/v1/availability?sku=JEANS-32&store=PA%00R", None),
+        ("POST", "/v1/availability", {"lines": [{"reference": "J\u0000"}], "stores": ["PAR"]}),
+        ("POST", "/v1/availability", {"lines": [{"sku": "JEANS-32"}], "stores": ["P\u0000"]}),
+        ("GET", "/v1/items/resolve?reference=%00", None),
+        ("GET", "/v1/items/resolve?sku=%00", None),
+        ("GET", "/v1/prices?reference=%00&store=PAR", None),
+        ("GET", "/v1/stores/%00", None),
+        ("GET", "/v1/stores/%00/pickups", None),
+        ("DELETE", "/v1/admin/promotions/%00", None),
+        ("GET", "/v1/pickups/%00", None),
+    ],
+)
+async def test_a_nul_character_anywhere_is_422(client, keys, method, path, json) -> None:
+    resp = await client.request(method, path, json=json, headers=_headers(keys["admin"]))
+    problem = await _problem(resp, 422)
+    assert "\u0000" not in problem["detail"]
+
+
+# ------------------------------------------------------------------ integers: 422
+@pytest.mark.parametrize(
+    ("method", "path", "json"),
+    [
+        ("GET", f"/v1/items/resolve?ps_product={BIG}", None),
+        ("GET", f"/v1/items/resolve?ps_product=1&ps_attribute={BIG}", None),
+        ("GET", f"/v1/availability?ps_product={BIG}&store=PAR", None),
+        ("GET", f"/v1/prices?ps_product={BIG}&store=PAR", None),
+        ("POST", "/v1/availability", {"lines": [{"ps_product": BIG}], "stores": ["PAR"]}),
+        ("POST", "/v1/pickups", _pickup(lines=[{"ps_product": BIG, "quantity": 1}])),
+        ("POST", "/v1/pickups", _pickup(lines=[{"ps_product": 1, "ps_attribute": BIG}])),
+        ("POST", "/v1/pickups", _pickup(kind="order", ps_order_id=BIG)),
+        ("POST", "/v1/admin/mapping/import", [{"sku": "JEANS-32", "id_product": BIG}]),
+        (
+            "POST",
+            "/v1/admin/mapping/import",
+            [{"sku": "JEANS-32", "id_product": 1, "id_product_attribute": BIG}],
+        ),
+    ],
+)
+async def test_integers_beyond_the_columns_are_422(client, keys, pool, method, path, json) -> None:
+    resp = await client.request(method, path, json=json, headers=_headers(keys["admin"]))
+    await _problem(resp, 422)
+    assert await _pickups(pool) == 0
+
+
+async def test_the_openapi_document_bounds_those_integers(client) -> None:
+    spec = await (await client.get("/openapi.json")).json()
+    line = spec["components"]["schemas"]["PickupLineIn"]["properties"]["ps_product"]
+    assert 2_147_483_647 in [x.get("maximum") for x in line["anyOf"]]
+
+
+# ------------------------------------------------------------------ strict types: 422
+@pytest.mark.parametrize("quantity", ["1", True, 1.0, "one"])
+async def test_numbers_are_numbers(client, keys, pool, quantity) -> None:
+    body = _pickup(lines=[{"sku": "JEANS-32", "quantity": quantity}])
+    resp = await client.post("/v1/pickups", json=body, headers=_headers(keys["storefront"]))
+    await _problem(resp, 422)
+    assert await _pickups(pool) == 0
+
+
+async def test_strict_types_still_take_decimal_strings_and_dates(client, keys) -> None:
+    body = _pickup(kind="order", lines=[{"sku": "JEANS-32", "quantity": 1, "unit_price": "9.90"}])
+    resp = await client.post("/v1/pickups", json=body, headers=_headers(keys["storefront"]))
+    assert resp.status == 201, await resp.text()
+
+
+async def test_a_body_that_is_not_json_is_still_400(client, keys) -> None:
+    resp = await client.post(
+        "/v1/pickups",
+        data=b"{nope",
+        headers={**_headers(keys["storefront"]), "Content-Type": "application/json"},
+    )
+    await _problem(resp, 400)
+
+
+# ------------------------------------------------------------------ aiohttp's own limits: 400
+async def test_an_oversized_header_is_a_problem_that_does_not_echo_it(client) -> None:
+    secret = "Z" * 9000
+    resp = await client.get("/healthz", headers={"X-Big": secret})
+    problem = await _problem(resp, 400)
+    assert "ZZZZ" not in await resp.text()
+    assert problem["type"].endswith("bad-request")
+
+
+async def test_an_oversized_url_is_a_problem_that_does_not_echo_it(client) -> None:
+    resp = await client.get("/v1/stores?q=" + "Q" * 9000)
+    await _problem(resp, 400)
+    assert "QQQQ" not in await resp.text()
+
+
+# ------------------------------------------------------------------ PostgreSQL down: 503
+async def test_postgresql_down_is_503_with_retry_after_then_recovers(
+    aiohttp_client, settings, database_url, pool, make_key: KeyFactory
+) -> None:
+    await seed(pool)
+    key = await make_key("admin")
+    proxy = TcpProxy(database_url)
+    await proxy.start()
+    proxied = await create_pool(proxy.dsn(), min_size=2, max_size=4, timeout=2)
+    try:
+        client = await aiohttp_client(create_app(settings, pool=proxied))
+        paths = [
+            "/v1/stores",
+            "/v1/stores/PAR",
+            "/v1/admin/keys",
+            "/v1/pickups/" + str(uuid.uuid4()),
+        ]
+        for path in paths:
+            assert (await client.get(path, headers=bearer(key))).status in (200, 404)
+        await proxy.stop()  # open connections cut (a restart), new ones refused (a stop)
+        for _ in range(2):
+            for path in paths:
+                resp = await client.get(path, headers=bearer(key))
+                problem = await _problem(resp, 503)
+                assert problem["type"].endswith("service-unavailable")
+                assert int(resp.headers["Retry-After"]) >= 1
+        body = _pickup()
+        resp = await client.post("/v1/pickups", json=body, headers=_headers(key))
+        await _problem(resp, 503)
+        await proxy.start()
+        for _ in range(50):
+            if (await client.get("/v1/stores", headers=bearer(key))).status == 200:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("never recovered")
+        await client.close()
+    finally:
+        await proxied.close()
+        await proxy.stop()
+
+
+async def test_refused_database_connections_are_503(aiohttp_client, settings) -> None:
+    """Refused connections on every acquire (PostgreSQL stopped before any connection)."""
+    proxy = TcpProxy(settings.database_url or "")
+    await proxy.start()
+    proxied = await create_pool(proxy.dsn(), min_size=0, max_size=2, timeout=2)
+    await proxy.stop()
+    try:
+        client = await aiohttp_client(create_app(settings, pool=proxied))
+        resp = await client.get("/v1/stores", headers=bearer("x" * 40))
+        await _problem(resp, 503)
+        assert resp.headers["Retry-After"]
+        await client.close()
+    finally:
+        await proxied.close()
