@@ -9,7 +9,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -40,8 +40,14 @@ UPDATE pickups SET code_failures = $2,
     code_locked_at = CASE WHEN $3 THEN coalesce(code_locked_at, now()) ELSE code_locked_at END
 WHERE id = $1
 """
-_COUNT_DAY = """
-SELECT count(*) FROM pickups WHERE store_id = $1 AND created_at >= $2 AND created_at < $3
+# Count one more creation at a store on a local day ($2), the row locked until commit; the
+# first of the day starts from the pickups already created in [$3, $4) (sql/0018).
+_COUNT_ONE_MORE = """
+INSERT INTO pickup_day_counts AS c (store_id, day, created)
+VALUES ($1, $2, 1 + (SELECT count(*) FROM pickups
+                     WHERE store_id = $1 AND created_at >= $3 AND created_at < $4))
+ON CONFLICT (store_id, day) DO UPDATE SET created = c.created + 1
+RETURNING created
 """
 _PAGE = """
 SELECT * FROM pickups
@@ -346,10 +352,13 @@ async def create_all(
     )
 
 
-async def count_created_between(
-    conn: asyncpg.Connection, store_id: str, start: datetime, end: datetime
+async def count_one_more(
+    conn: asyncpg.Connection, store_id: str, day: date, start: datetime, end: datetime
 ) -> int:
-    return int(await conn.fetchval(_COUNT_DAY, store_id, start, end))
+    """This creation counted at the store on its local ``day`` (spanning ``start``..``end``):
+    the day's count with it. The count's row stays locked until the transaction ends, so the
+    next creation at this store reads this one's outcome (sql/0018)."""
+    return int(await conn.fetchval(_COUNT_ONE_MORE, store_id, day, start, end))
 
 
 async def release_holds(conn: asyncpg.Connection, pickup_id: uuid.UUID, at: datetime) -> list[str]:

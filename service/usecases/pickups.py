@@ -14,7 +14,8 @@ Two ways to get there, with the same rows written:
 - locked: lock the rows first and read the holds after the lock, decide, write, commit (five
   round trips). Taken after ``optimistic_attempts`` moved reads, so that a hot SKU cannot
   starve a request; for replays and orders already created; and at stores with a daily
-  capacity, which the locked path counts after its lock.
+  capacity, which the locked path counts on the store's day row (sql/0018), locked until
+  commit.
 """
 
 from __future__ import annotations
@@ -109,15 +110,19 @@ def _check_store(store: asyncpg.Record, new: NewPickup) -> asyncpg.Record:
 
 
 async def _check_capacity(conn: asyncpg.Connection, store: asyncpg.Record, now: datetime) -> None:
+    """Count this creation against the store's daily capacity, in the creating transaction: the
+    store's count row for the day stays locked until it commits (or rolls back, taking the
+    increment with it), so concurrent creations at one store, whatever their SKUs and
+    replicas, take turns and the capacity holds exactly."""
     cap = store["pickup_capacity_per_day"]
     if cap is None:
         return
     local = now.astimezone(ZoneInfo(store["timezone"]))
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    count = await repo.count_created_between(
-        conn, store["store_id"], start, start + timedelta(days=1)
+    count = await repo.count_one_more(
+        conn, store["store_id"], start.date(), start, start + timedelta(days=1)
     )
-    if not has_capacity(cap, count):
+    if not has_capacity(cap, count - 1):
         raise Conflict(
             f"store {store['store_id']} takes no more pickups today (capacity {cap})", capacity=cap
         )
@@ -324,8 +329,7 @@ async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str
         now = utcnow()
         store = _check_store(ctx.store, new)
         if store["pickup_capacity_per_day"] is not None:
-            return None  # a count read here could be overtaken: the locked path counts after
-            # its lock, so creations of the same SKUs at this store take turns on the capacity
+            return None  # the locked path counts it on the store's day row, locked until commit
         headroom = _check_stock(ctx, new.store_id, d.qty, now, d.settings)
         row, lines, body = await d.pickup(store, now)
         created = await repo.create_guarded(

@@ -1,0 +1,11 @@
+-- Pickups created per store and local day, for stores with a daily capacity. A creation at a
+-- capped store increments its row in the creating transaction (ON CONFLICT DO UPDATE locks the
+-- row until commit), so creations at that store take turns on it whatever SKUs they hold and
+-- whichever replica serves them: the capacity holds exactly. A refused or failed creation rolls
+-- its increment back. The first creation of a day counts the pickups already made that day.
+CREATE TABLE pickup_day_counts (
+    store_id text NOT NULL REFERENCES stores (store_id) ON DELETE CASCADE,
+    day      date NOT NULL,
+    created  integer NOT NULL,
+    PRIMARY KEY (store_id, day)
+);
