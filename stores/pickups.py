@@ -22,8 +22,8 @@ RETURNING sku
 """
 _HISTORY = """
 INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at,
-                            detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb)
+                            detail, actor_name)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9)
 """
 _OUTBOX = """
 INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
@@ -375,6 +375,8 @@ async def add_history(
     actor_id: str,
     at: datetime,
     detail: dict[str, Any] | None = None,
+    *,
+    actor_name: str = "",
 ) -> None:
     await conn.execute(
         _HISTORY,
@@ -386,6 +388,7 @@ async def add_history(
         actor_id,
         at,
         json.dumps(detail or {}),
+        actor_name,
     )
 
 

@@ -14,7 +14,7 @@ from service.api.auth import principal_of, require_store_access
 from service.api.routing import Router, data_response, parse_body, parse_query
 from service.domain.apikeys import Principal, Role
 from service.domain.limits import PG_INT_MAX
-from service.domain.pickups import Actor, ActorKind, PickupEvent
+from service.domain.pickups import Actor, ActorKind, PickupEvent, person_name
 from service.usecases import pickup_flow
 from service.usecases.idempotency import check_key
 from service.usecases.identifiers import ItemLookup
@@ -118,12 +118,23 @@ class PickupListQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
+def _utf8_header(request: web.Request, name: str) -> str:
+    """A header as the UTF-8 text tills send (aiohttp hands header bytes over as Latin-1)."""
+    raw = request.headers.get(name, "")
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw
+
+
 def _actor(request: web.Request, p: Principal) -> Actor:
+    """The key is the actor (its id, with ``admin:`` for admin keys: from the key's role, never
+    from the request); ``X-Staff-Id`` only names the person at the till, as a separate field."""
     if p.role == "storefront":
         return Actor(ActorKind.STOREFRONT, p.key_id)
-    staff_id = request.headers.get("X-Staff-Id", "").strip()[:64]
+    name = person_name(_utf8_header(request, "X-Staff-Id")) or person_name(p.label)
     prefix = "admin:" if p.role == "admin" else ""
-    return Actor(ActorKind.STAFF, prefix + (staff_id or p.label or p.key_id))
+    return Actor(ActorKind.STAFF, prefix + p.key_id, name)
 
 
 def _settings(request: web.Request) -> PickupSettings:

@@ -30,6 +30,7 @@ from service.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service.usecases.pickup_views import pickup_view, summary
 from service.usecases.sync import utcnow
 from stores import pickups as repo
+from stores import stores_repo
 from stores.notify import STOCK_CHANNEL, notify_changed
 
 OUTBOX_KIND = {
@@ -72,6 +73,7 @@ async def _apply(
         actor.id,
         now,
         detail,
+        actor_name=actor.name,
     )
     await repo.add_outbox(
         conn, row["id"], OUTBOX_KIND[event], {"pickup_id": str(row["id"]), "at": now.isoformat()}
@@ -181,6 +183,8 @@ async def list_for_store(
     after = decode_cursor(cursor) if cursor else None
     async with pool.acquire() as conn:
         rows = await repo.page(conn, store_id, states, after, limit + 1)
+        if not rows and await stores_repo.get(conn, store_id) is None:
+            raise NotFound(f"no store {store_id!r}", unknown_stores=[store_id])
     items = [summary(r) for r in rows[:limit]]
     more = len(rows) > limit
     last = rows[limit - 1] if more else None

@@ -70,7 +70,7 @@ async def pickup_view(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> dict[st
             "from": r["from_state"],
             "to": r["to_state"],
             "event": r["event"],
-            "actor": {"kind": r["actor_kind"], "id": r["actor_id"]},
+            "actor": {"kind": r["actor_kind"], "id": r["actor_id"], "name": r["actor_name"]},
             "at": _iso(r["at"]),
         }
         for r in await repo.history(conn, pickup_id)
@@ -122,7 +122,7 @@ def created_view(
                 "from": None,
                 "to": "confirmed",
                 "event": "create",
-                "actor": {"kind": actor_kind, "id": actor_id},
+                "actor": {"kind": actor_kind, "id": actor_id, "name": ""},
                 "at": at,
             }
         ],

@@ -223,3 +223,72 @@ async def test_refused_database_connections_are_503(aiohttp_client, settings) ->
         await client.close()
     finally:
         await proxied.close()
+
+
+# ------------------------------------------------------------------ who did it
+async def _key_id(pool, label: str) -> str:
+    return str(await pool.fetchval("SELECT id::text FROM api_keys WHERE label = $1", label))
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("admin:root", "admin:root"),
+        ("  Marie\u200b  Curie\t", "Marie Curie"),
+        ("", "till-1"),
+    ],
+)
+async def test_history_records_the_key_and_a_cleaned_name_apart(
+    client, keys, pool, header, name
+) -> None:
+    created = await (
+        await client.post("/v1/pickups", json=_pickup(), headers=_headers(keys["storefront"]))
+    ).json()
+    staff = {**bearer(keys["staff"]), "X-Staff-Id": header.encode("utf-8").decode("latin-1")}
+    resp = await client.post(f"/v1/pickups/{created['id']}/ready", headers=staff)
+    assert resp.status == 200, await resp.text()
+    actor = (await resp.json())["history"][-1]["actor"]
+    key_id = await _key_id(pool, "till-1")
+    assert actor["kind"] == "staff" and actor["id"] == key_id
+    assert actor["name"] == name
+    row = await pool.fetchrow(
+        "SELECT actor_id, actor_name FROM pickup_history WHERE event = 'mark_ready'"
+    )
+    assert (row["actor_id"], row["actor_name"]) == (key_id, name)
+
+
+# ------------------------------------------------------------------ admin lock-out, unknown store
+async def test_the_last_admin_key_cannot_revoke_itself(client, pool, make_key: KeyFactory) -> None:
+    await make_key("staff", ["PAR"], label="till")
+    admin = await make_key("admin", label="only-admin")
+    own = await _key_id(pool, "only-admin")
+    resp = await client.post(f"/v1/admin/keys/{own}/revoke", headers=bearer(admin))
+    problem = await _problem(resp, 409)
+    assert "last active admin key" in problem["detail"]
+    assert await pool.fetchval("SELECT revoked_at FROM api_keys WHERE id::text = $1", own) is None
+    assert (await client.get("/v1/admin/keys", headers=bearer(admin))).status == 200
+    # with a second admin key, it may: the operator keeps a way in
+    await make_key("admin", label="second-admin")
+    resp = await client.post(f"/v1/admin/keys/{own}/revoke", headers=bearer(admin))
+    assert resp.status == 200 and (await resp.json())["revoked_at"]
+
+
+async def test_two_admins_revoking_each_other_at_once_leave_one(
+    client, pool, make_key: KeyFactory
+) -> None:
+    a, b = await make_key("admin", label="a"), await make_key("admin", label="b")
+    ids = await _key_id(pool, "a"), await _key_id(pool, "b")
+    answers = await asyncio.gather(
+        client.post(f"/v1/admin/keys/{ids[1]}/revoke", headers=bearer(a)),
+        client.post(f"/v1/admin/keys/{ids[0]}/revoke", headers=bearer(b)),
+    )
+    assert sorted(r.status for r in answers) in ([200, 401], [200, 409])
+    active = "SELECT count(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL"
+    assert await pool.fetchval(active) == 1
+
+
+async def test_listing_the_pickups_of_an_unknown_store_is_404(client, keys) -> None:
+    resp = await client.get("/v1/stores/NOPE/pickups", headers=bearer(keys["admin"]))
+    await _problem(resp, 404)
+    resp = await client.get("/v1/stores/LYO/pickups", headers=bearer(keys["admin"]))
+    assert resp.status == 200 and (await resp.json())["items"] == []

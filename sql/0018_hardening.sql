@@ -9,3 +9,7 @@ CREATE TABLE pickup_day_counts (
     created  integer NOT NULL,
     PRIMARY KEY (store_id, day)
 );
+
+-- Who did it, as a person: the name a staff till sends (X-Staff-Id), cleaned, beside the key id
+-- (actor_id), which is recorded always and cannot be chosen by the caller.
+ALTER TABLE pickup_history ADD COLUMN actor_name text NOT NULL DEFAULT '';
