@@ -13,3 +13,9 @@ CREATE TABLE pickup_day_counts (
 -- Who did it, as a person: the name a staff till sends (X-Staff-Id), cleaned, beside the key id
 -- (actor_id), which is recorded always and cannot be chosen by the caller.
 ALTER TABLE pickup_history ADD COLUMN actor_name text NOT NULL DEFAULT '';
+
+-- Stored creation answers held the pickup code in plain text; they now hold it sealed
+-- (service/usecases/code_seal.py). Those stored before are scrubbed: a replay of one answers
+-- with a null code, as for an order created before.
+UPDATE idempotency_keys SET response = jsonb_set(response, '{pickup_code}', 'null')
+WHERE operation = 'create_pickup' AND jsonb_typeof(response -> 'pickup_code') = 'string';

@@ -46,6 +46,7 @@ from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pic
 from service.domain.pickups import Actor, has_capacity, pickup_deadline, ready_by
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases import idempotency
+from service.usecases.code_seal import CodeSealer, context_of, replayed_answer, stored_answer
 from service.usecases.identifiers import ItemLookup, ResolvedItem, resolve_items
 from service.usecases.pickup_views import created_view, pickup_view
 from service.usecases.stock_reader import TtlCache
@@ -68,6 +69,8 @@ class PickupSettings:
     # unlocked reads tried (each then re-checked by the write under the lock) before a creation
     # takes the locked path; 0: always locked
     optimistic_attempts: int = 3
+    # seals the pickup code in the stored Idempotency-Key answer; None: not stored at all
+    code_sealer: CodeSealer | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,17 @@ class _Draft:
         if self.idem:
             self.digest = idempotency.request_hash(OPERATION, self.idem.body)
 
+    def stored(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The 201 answer as stored under the Idempotency-Key: its pickup code sealed."""
+        assert self.idem is not None
+        context = context_of(self.idem.principal, self.idem.key)
+        return stored_answer(body, self.settings.code_sealer, context)
+
+    def replayed(self, body: Any) -> Any:
+        assert self.idem is not None
+        context = context_of(self.idem.principal, self.idem.key)
+        return replayed_answer(body, self.settings.code_sealer, context)
+
     async def pickup(
         self, store: asyncpg.Record, now: datetime
     ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
@@ -303,7 +317,7 @@ class _Draft:
         if self.mark_hot is not None:
             self.mark_hot(self.qty)
         body = created_view(row, lines, self.actor.kind.value, self.actor.id)
-        body["pickup_code"] = self.code  # shown once (and replayed to the same Idempotency-Key)
+        body["pickup_code"] = self.code  # shown once (and replayed, sealed, to the same key)
         return row, lines, body
 
 
@@ -341,7 +355,7 @@ async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str
             headroom,
             (d.actor.kind.value, d.actor.id),
             _created_payload(row, lines),
-            (idem.principal, idem.key, OPERATION, d.digest, body) if idem else None,
+            (idem.principal, idem.key, OPERATION, d.digest, d.stored(body)) if idem else None,
         )
     return (201, body) if created else None
 
@@ -357,7 +371,7 @@ async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, 
         if idem and not ctx.claimed:
             replay = await idempotency.stored(conn, idem.principal, idem.key, OPERATION, d.digest)
             if replay:
-                return replay.status, replay.body
+                return replay.status, d.replayed(replay.body)
         if ctx.existing_order is not None:
             body = await pickup_view(conn, ctx.existing_order)
             if idem:
@@ -375,7 +389,7 @@ async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, 
             d.qty,
             (d.actor.kind.value, d.actor.id),
             _created_payload(row, lines),
-            (idem.principal, idem.key, body) if idem else None,
+            (idem.principal, idem.key, d.stored(body)) if idem else None,
         )
         return 201, body
 

@@ -7,8 +7,10 @@ import asyncio
 import uuid
 
 import pytest
+from pydantic import SecretStr
 
 from service.api.app import create_app
+from service.usecases.code_seal import CodeSealer, context_of, replay_secret
 from stores.db import create_pool
 from tests.api.stock_fixtures import seed
 from tests.conftest import KeyFactory, bearer
@@ -292,3 +294,40 @@ async def test_listing_the_pickups_of_an_unknown_store_is_404(client, keys) -> N
     await _problem(resp, 404)
     resp = await client.get("/v1/stores/LYO/pickups", headers=bearer(keys["admin"]))
     assert resp.status == 200 and (await resp.json())["items"] == []
+
+
+# ------------------------------------------------------------------ pickup codes at rest
+async def test_the_stored_replay_holds_the_pickup_code_sealed(client, keys, pool) -> None:
+    headers = _headers(keys["storefront"])
+    first = await (await client.post("/v1/pickups", json=_pickup(), headers=headers)).json()
+    code = first["pickup_code"]
+    stored = await pool.fetchval("SELECT response::text FROM idempotency_keys")
+    assert code not in stored and "pickup_code_sealed" in stored
+    again = await client.post("/v1/pickups", json=_pickup(), headers=headers)
+    assert again.status == 201 and (await again.json()) == first  # the code, replayed
+
+
+async def test_a_replay_under_another_replay_key_has_no_code(make_client, keys, pool) -> None:
+    headers = _headers(keys["storefront"])
+    one = await make_client(replay_key=SecretStr("first key " * 4))
+    first = await (await one.post("/v1/pickups", json=_pickup(), headers=headers)).json()
+    other = await make_client(replay_key=SecretStr("another key " * 4))
+    again = await (await other.post("/v1/pickups", json=_pickup(), headers=headers)).json()
+    assert again["id"] == first["id"] and again["pickup_code"] is None
+
+
+def test_a_sealed_code_opens_only_with_its_key_and_context() -> None:
+    sealer = CodeSealer(b"k" * 32)
+    sealed = sealer.seal("ABCD1234", context_of("principal", "key-1"))
+    assert "ABCD1234" not in sealed
+    assert sealer.open(sealed, context_of("principal", "key-1")) == "ABCD1234"
+    assert sealer.open(sealed, context_of("principal", "key-2")) is None
+    assert CodeSealer(b"x" * 32).open(sealed, context_of("principal", "key-1")) is None
+    assert sealer.open("v1.garbage", "x") is None
+
+
+def test_without_a_configured_key_one_is_kept_in_the_data_dir(tmp_path) -> None:
+    first = replay_secret("", tmp_path)
+    assert len(first) >= 32 and replay_secret("", tmp_path) == first
+    assert (tmp_path / "replay.key").stat().st_mode & 0o077 == 0
+    assert replay_secret("configured", tmp_path) == b"configured"

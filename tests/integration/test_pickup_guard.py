@@ -18,6 +18,7 @@ from service.domain.pickups import Actor, ActorKind
 from service.erp.port import Item, StockLine
 from service.errors import Conflict
 from service.usecases import pickups as uc
+from service.usecases.code_seal import CodeSealer
 from service.usecases.identifiers import ItemLookup
 from stores import items as items_repo
 from stores import pickups as repo
@@ -26,7 +27,7 @@ from stores.db import create_pool
 from tests.api.stock_fixtures import now, seed
 
 STOREFRONT = Actor(ActorKind.STOREFRONT)
-SETTINGS = uc.PickupSettings(code_iterations=1)
+SETTINGS = uc.PickupSettings(code_iterations=1, code_sealer=CodeSealer(b"guard tests"))
 
 
 def _new(qty: int, sku: str = "JEANS-32", **extra: Any) -> uc.NewPickup:
