@@ -22,6 +22,7 @@ from service.erp.simulator import create_simulator_app, generate, store_director
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases import sync
+from service.usecases.catalog_files import from_simulator
 from service.usecases.keys import replace_labelled_key
 from service.workers.main import run_until_signalled
 from service.workers.runner import run_jobs
@@ -34,22 +35,10 @@ DEMO_STAFF_STORES = ("S001",)
 
 
 def directory_entry(store: dict[str, Any]) -> dict[str, Any]:
-    """A simulator store (Cegid has no store service) as a row of our store directory."""
-    hours = {day: [list(span)] if span else [] for day, span in store["hours"].items()}
-    return {
-        "store_id": store["code"],
-        "name": store["name"],
-        "address": store["address"],
-        "city": store["city"],
-        "postcode": store["postcode"],
-        "country": store["country"],
-        "latitude": store["lat"],
-        "longitude": store["lng"],
-        "timezone": store["timezone"],
-        "opening_hours": hours,
-        "pickup_capacity_per_day": 40,
-        "hold_hours": 48,
-    }
+    """A simulator store (Cegid has no store service) as a row of our store directory (the
+    same conversion as ``omnistock stores import`` of ``/_sim/stores``), with the demo's
+    capacity."""
+    return {**from_simulator(store), "pickup_capacity_per_day": 40, "hold_hours": 48}
 
 
 async def _start_site(
