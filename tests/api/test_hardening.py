@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 
 from service.api.app import create_app
@@ -331,3 +333,29 @@ def test_without_a_configured_key_one_is_kept_in_the_data_dir(tmp_path) -> None:
     assert len(first) >= 32 and replay_secret("", tmp_path) == first
     assert (tmp_path / "replay.key").stat().st_mode & 0o077 == 0
     assert replay_secret("configured", tmp_path) == b"configured"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress"
+        ),
+        asyncpg.InterfaceError("connection is closed"),
+        asyncpg.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        ConnectionRefusedError(111, "Connect call failed"),
+        TimeoutError(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_every_connection_level_database_error_is_503(make_client, error) -> None:
+    async def fails(request: web.Request) -> web.Response:
+        raise error
+
+    client = await make_client(lambda app: app.router.add_get("/test/db", fails))
+    resp = await client.get("/test/db")
+    problem = await _problem(resp, 503)
+    assert problem["type"].endswith("service-unavailable") and resp.headers["Retry-After"]
