@@ -103,6 +103,13 @@ def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> d
             "description": _REASONS.get(status, "Error"),
             "content": {PROBLEM_JSON: {"schema": _ref(Problem, "serialization", refs)}},
         }
+        if status == 503:
+            responses["503"]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            }
     op: dict[str, Any] = {
         "operationId": ep.name,
         "summary": ep.summary,

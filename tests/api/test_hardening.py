@@ -359,3 +359,15 @@ async def test_every_connection_level_database_error_is_503(make_client, error) 
     resp = await client.get("/test/db")
     problem = await _problem(resp, 503)
     assert problem["type"].endswith("service-unavailable") and resp.headers["Retry-After"]
+
+
+async def test_the_openapi_document_lists_what_any_request_can_get(client) -> None:
+    spec = await (await client.get("/openapi.json")).json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert "400" in op["responses"], (method, path)
+            if "{" in path:
+                assert "422" in op["responses"], (method, path)
+            if op["security"]:
+                retry = op["responses"]["503"]["headers"]["Retry-After"]
+                assert retry["schema"]["type"] == "integer", (method, path)
