@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from service.demo import directory_entry
@@ -45,6 +46,7 @@ CHECKS = ",".join(
         "status_code_conformance",
         "content_type_conformance",
         "response_schema_conformance",
+        "response_headers_conformance",
     ]
 )
 USER, PASSWORD, DB_ID = "omnistock", "secret", "DEMO"
@@ -123,11 +125,25 @@ async def _schemathesis(base: str, run: Run, workdir: Path) -> tuple[int, str, d
     return int(proc.returncode or 0), out.decode(errors="replace"), data
 
 
-def _counts(data: dict) -> str:
+def _counts(data: dict, requests: int) -> str:
     ops, cases = data.get("operations", {}), data.get("test_cases", {})
     return (
-        f"{ops.get('tested', 0)} operations, {cases.get('generated', 0)} test cases, "
-        f"{cases.get('unique_failures', 0)} failures, {len(data.get('errors', []))} errors"
+        f"{ops.get('tested', 0)} operations, {requests} requests served, "
+        f"{cases.get('generated', 0)} test cases, {cases.get('unique_failures', 0)} failures, "
+        f"{len(data.get('errors', []))} errors"
+    )
+
+
+async def _served(base: str) -> int:
+    """Requests the server has answered so far (its own counter, from /metrics)."""
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as resp:
+        text = await resp.text()
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("omnistock_http_requests_total{")
+        )
     )
 
 
@@ -171,8 +187,10 @@ async def test_schemathesis_finds_nothing(pool, database_url, erp_url, tmp_path)
     try:
         await wait_ready(base)
         for run in runs:
+            before = await _served(base)
             rc, output, data = await _schemathesis(base, run, tmp_path)
-            summary.append(f"schemathesis {run.name}: {_counts(data)}")
+            served = await _served(base) - before - 1  # less the /metrics read itself
+            summary.append(f"schemathesis {run.name}: {_counts(data, served)}")
             if rc != 0:
                 failed.append(f"== {run.name}\n{output[-15000:]}")
     finally:
