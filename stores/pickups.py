@@ -171,8 +171,9 @@ SELECT
 _CREATE_GUARDED = """
 SELECT omnistock_create_pickup($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12,
     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27::text::jsonb, $28,
-    $29, $30, $31, $32, $33::text::jsonb)
+    $29, $30, $31, $32, $33::text::jsonb, $34, $35, $36, $37)
 """
+CAPACITY_SQLSTATE = "OMCAP"  # omnistock_create_pickup: the store's daily capacity is reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,11 +265,15 @@ async def create_guarded(
     actor: tuple[str, str],
     outbox_payload: dict[str, Any],
     idempotency: tuple[str, str, str, bytes, Any] | None = None,
+    capacity: tuple[int, date, datetime, datetime] | None = None,
 ) -> bool:
     """Write a new pickup in one round trip (its own transaction), if what ``read`` saw still
-    holds under the lock: see sql/0010. False, having written nothing, when the
+    holds under the lock: see sql/0010 and sql/0018. False, having written nothing, when the
     Idempotency-Key ``(principal, key, operation, request hash, answer)`` was taken meanwhile.
-    Raise ``asyncpg.SerializationError``, having written nothing, when the stock moved."""
+    Raise ``asyncpg.SerializationError``, having written nothing, when the stock moved; with
+    ``capacity`` (the store's cap, local day, day start and end), an ``asyncpg.PostgresError``
+    of sqlstate ``CAPACITY_SQLSTATE``, having written nothing, when the day is full."""
+    cap, day, start, end = capacity or (None, None, None, None)
     skus = sorted(qty_by_sku)
     principal, key, operation, digest, answer = idempotency or (None, None, None, None, None)
     outcome = await conn.fetchval(
@@ -290,6 +295,10 @@ async def create_guarded(
         operation,
         digest,
         jsonb(answer),
+        cap,
+        day,
+        start,
+        end,
     )
     return bool(outcome == "created")
 

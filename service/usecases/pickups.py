@@ -13,9 +13,9 @@ Two ways to get there, with the same rows written:
   held while this process works. When the stock moved, it reads again;
 - locked: lock the rows first and read the holds after the lock, decide, write, commit (five
   round trips). Taken after ``optimistic_attempts`` moved reads, so that a hot SKU cannot
-  starve a request; for replays and orders already created; and at stores with a daily
-  capacity, which the locked path counts on the store's day row (sql/0018), locked until
-  commit.
+  starve a request; and for replays and orders already created.
+At a store with a daily capacity, both paths count the creation on the store's row of the day
+(sql/0018), after the stock rows' locks and locked until commit: the capacity holds exactly.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, Literal
@@ -112,23 +112,32 @@ def _check_store(store: asyncpg.Record, new: NewPickup) -> asyncpg.Record:
     return store
 
 
+def _capacity_day(store: asyncpg.Record, now: datetime) -> tuple[int, date, datetime, datetime]:
+    """The store's daily capacity, and its local day of ``now`` with the day's bounds."""
+    local = now.astimezone(ZoneInfo(store["timezone"]))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return store["pickup_capacity_per_day"], start.date(), start, start + timedelta(days=1)
+
+
+def _full(store: asyncpg.Record) -> Conflict:
+    cap = store["pickup_capacity_per_day"]
+    return Conflict(
+        f"store {store['store_id']} takes no more pickups today (capacity {cap})", capacity=cap
+    )
+
+
 async def _check_capacity(conn: asyncpg.Connection, store: asyncpg.Record, now: datetime) -> None:
     """Count this creation against the store's daily capacity, in the creating transaction: the
     store's count row for the day stays locked until it commits (or rolls back, taking the
-    increment with it), so concurrent creations at one store, whatever their SKUs and
-    replicas, take turns and the capacity holds exactly."""
-    cap = store["pickup_capacity_per_day"]
-    if cap is None:
+    increment with it), so concurrent creations at one store, whatever their SKUs, paths and
+    replicas, take turns and the capacity holds exactly (the optimistic path counts on the
+    same row, in ``omnistock_create_pickup``)."""
+    if store["pickup_capacity_per_day"] is None:
         return
-    local = now.astimezone(ZoneInfo(store["timezone"]))
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    count = await repo.count_one_more(
-        conn, store["store_id"], start.date(), start, start + timedelta(days=1)
-    )
+    cap, day, start, end = _capacity_day(store, now)
+    count = await repo.count_one_more(conn, store["store_id"], day, start, end)
     if not has_capacity(cap, count - 1):
-        raise Conflict(
-            f"store {store['store_id']} takes no more pickups today (capacity {cap})", capacity=cap
-        )
+        raise _full(store)
 
 
 def _check_stock(
@@ -210,9 +219,8 @@ async def create_pickup(
 
     Optimistic first: two round trips and no lock held between them (``_create_unlocked``).
     When the stock moved between its read and its write, it reads again, up to
-    ``settings.optimistic_attempts`` times; then, and for replays, existing orders and stores
-    with a daily capacity, the locked path answers (``_create_locked``), which cannot be
-    overtaken. The pickup code's slow
+    ``settings.optimistic_attempts`` times; then, and for replays and existing orders, the
+    locked path answers (``_create_locked``), which cannot be overtaken. The pickup code's slow
     hash runs in a thread meanwhile (hashlib releases the GIL). ``mark_hot`` (the availability
     reader's batched hot-SKU list) hears the SKUs held, so that the hot sync pass keeps them
     fresh; a per-pickup upsert would lock one row per SKU across stores until commit.
@@ -326,8 +334,8 @@ async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str
     (``repo.create_guarded``, sql/0010): two round trips, no lock held across them.
 
     None when the locked path must answer: the Idempotency-Key or the PrestaShop order is
-    already known, or the store caps its pickups per day. Raise ``asyncpg.SerializationError``
-    when the stock moved meanwhile."""
+    already known. Raise ``asyncpg.SerializationError`` when the stock moved meanwhile, and
+    ``Conflict`` when the store's daily capacity is reached."""
     new, idem = d.new, d.idem
     async with pool.acquire() as conn:
         read = await repo.read_create(
@@ -342,21 +350,26 @@ async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str
             return None
         now = utcnow()
         store = _check_store(ctx.store, new)
-        if store["pickup_capacity_per_day"] is not None:
-            return None  # the locked path counts it on the store's day row, locked until commit
+        capped = store["pickup_capacity_per_day"] is not None
         headroom = _check_stock(ctx, new.store_id, d.qty, now, d.settings)
         row, lines, body = await d.pickup(store, now)
-        created = await repo.create_guarded(
-            conn,
-            read,
-            row,
-            lines,
-            d.qty,
-            headroom,
-            (d.actor.kind.value, d.actor.id),
-            _created_payload(row, lines),
-            (idem.principal, idem.key, OPERATION, d.digest, d.stored(body)) if idem else None,
-        )
+        try:
+            created = await repo.create_guarded(
+                conn,
+                read,
+                row,
+                lines,
+                d.qty,
+                headroom,
+                (d.actor.kind.value, d.actor.id),
+                _created_payload(row, lines),
+                (idem.principal, idem.key, OPERATION, d.digest, d.stored(body)) if idem else None,
+                _capacity_day(store, now) if capped else None,
+            )
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate == repo.CAPACITY_SQLSTATE:
+                raise _full(store) from None
+            raise
     return (201, body) if created else None
 
 

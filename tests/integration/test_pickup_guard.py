@@ -321,8 +321,9 @@ async def test_the_headroom_is_exact(pool, gap, taken: int, granted: bool) -> No
 
 
 async def test_a_daily_capacity_holds_under_concurrency(pool, gap) -> None:
-    """Capped stores take the locked path, which counts after its lock: 20 creations of one
-    SKU at once at a store taking 1 pickup a day create exactly 1."""
+    """Capped stores take the optimistic path too, which counts on the store's day row under
+    its lock: 20 creations of one SKU at once at a store taking 1 pickup a day create exactly
+    1, and none falls back to the locked path."""
     await seed(pool)
     await pool.execute("UPDATE stores SET pickup_capacity_per_day = 1 WHERE store_id = 'PAR'")
 
@@ -336,7 +337,8 @@ async def test_a_daily_capacity_holds_under_concurrency(pool, gap) -> None:
     outcomes = await asyncio.gather(*(one(i) for i in range(20)))
     assert sorted(outcomes) == ["201"] + ["refused 1"] * 19
     assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
-    assert (gap.reads, gap.writes, gap.locked) == (20, 0, 20)
+    assert (gap.reads, gap.writes, gap.locked) == (20, 20, 0)
+    assert await pool.fetchval("SELECT created FROM pickup_day_counts") == 1
 
 
 async def test_the_write_refuses_to_run_outside_read_committed(database_url, pool) -> None:
@@ -392,6 +394,9 @@ async def test_a_daily_capacity_holds_across_skus_paths_and_replicas(pool, datab
     assert outcomes.count("201") == 40 and outcomes.count("refused 40") == 60
     assert await pool.fetchval("SELECT count(*) FROM pickups") == 40
     assert await pool.fetchval("SELECT created FROM pickup_day_counts") == 40
+    # a refusal, on either path, wrote nothing: no key kept, no hold
+    assert await pool.fetchval("SELECT count(*) FROM idempotency_keys") == 40
+    assert await pool.fetchval("SELECT count(*) FROM stock_holds") == 40
 
 
 async def test_the_day_count_starts_from_the_pickups_already_made(pool) -> None:
