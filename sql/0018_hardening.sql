@@ -21,9 +21,9 @@ UPDATE idempotency_keys SET response = jsonb_set(response, '{pickup_code}', 'nul
 WHERE operation = 'create_pickup' AND jsonb_typeof(response -> 'pickup_code') = 'string';
 
 -- omnistock_create_pickup (sql/0010) also counts a capped store's creations on its day row, so
--- that capped stores take the optimistic path too: the same function, with the capacity, the
--- store's local day and its bounds as four more parameters. Over the capacity it raises SQLSTATE
--- OMCAP, having written nothing.
+-- that capped stores take the optimistic path too, and records the creator's actor_name: the same
+-- function, with the capacity, the store's local day, its bounds and the actor name as five more
+-- parameters. Over the capacity it raises SQLSTATE OMCAP, having written nothing.
 DROP FUNCTION omnistock_create_pickup(
     uuid, text, text, jsonb, integer, text, text, text, bytea, bytea, timestamptz, timestamptz,
     timestamptz, text[], text[], integer[], numeric[], text[], text[], integer[], integer[],
@@ -66,7 +66,8 @@ CREATE FUNCTION omnistock_create_pickup(
     p_capacity integer,          -- the store's pickups a day at most; NULL: no cap
     p_day date,                  -- the store's local day of p_at
     p_day_start timestamptz,     -- and its bounds
-    p_day_end timestamptz
+    p_day_end timestamptz,
+    p_actor_name text            -- the person at the till, if named (pickup_history.actor_name)
 ) RETURNS text
 LANGUAGE plpgsql
 -- every statement below finds its rows by primary key or index equality, so one generic plan
@@ -148,8 +149,9 @@ BEGIN
          WITH ORDINALITY AS x (sku, ean, qty, price, label, n);
     INSERT INTO stock_holds (pickup_id, store_id, sku, qty, created_at)
     SELECT p_id, p_store_id, y.sku, y.qty, p_at FROM unnest(p_skus, p_sku_qty) AS y (sku, qty);
-    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at)
-    VALUES (p_id, NULL, 'confirmed', 'create', p_actor_kind, p_actor_id, p_at);
+    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at,
+                                actor_name)
+    VALUES (p_id, NULL, 'confirmed', 'create', p_actor_kind, p_actor_id, p_at, p_actor_name);
     INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
     VALUES ('pickup', p_id::text, 'pickup.created', p_outbox);
     PERFORM pg_notify('omnistock_stock', p_notify);

@@ -135,8 +135,9 @@ WITH p AS (
     INSERT INTO stock_holds (pickup_id, store_id, sku, qty, created_at)
     SELECT $1, $3, sku, qty, $13 FROM unnest($20::text[], $21::int[]) AS y(sku, qty)
 ), hist AS (
-    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at)
-    VALUES ($1, NULL, 'confirmed', 'create', $22, $23, $13)
+    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at,
+                                actor_name)
+    VALUES ($1, NULL, 'confirmed', 'create', $22, $23, $13, $29)
 ), o AS (
     INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
     VALUES ('pickup', $1::text, 'pickup.created', $24::text::jsonb)
@@ -171,7 +172,7 @@ SELECT
 _CREATE_GUARDED = """
 SELECT omnistock_create_pickup($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12,
     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27::text::jsonb, $28,
-    $29, $30, $31, $32, $33::text::jsonb, $34, $35, $36, $37)
+    $29, $30, $31, $32, $33::text::jsonb, $34, $35, $36, $37, $38)
 """
 CAPACITY_SQLSTATE = "OMCAP"  # omnistock_create_pickup: the store's daily capacity is reached
 
@@ -262,7 +263,7 @@ async def create_guarded(
     lines: Sequence[dict[str, Any]],
     qty_by_sku: dict[str, int],
     headroom: dict[str, int],
-    actor: tuple[str, str],
+    actor: tuple[str, str, str],
     outbox_payload: dict[str, Any],
     idempotency: tuple[str, str, str, bytes, Any] | None = None,
     capacity: tuple[int, date, datetime, datetime] | None = None,
@@ -299,6 +300,7 @@ async def create_guarded(
         day,
         start,
         end,
+        actor[2],
     )
     return bool(outcome == "created")
 
@@ -336,7 +338,7 @@ async def create_all(
     row: dict[str, Any],
     lines: Sequence[dict[str, Any]],
     qty_by_sku: dict[str, int],
-    actor: tuple[str, str],
+    actor: tuple[str, str, str],
     outbox_payload: dict[str, Any],
     idempotency: tuple[str, str, Any] | None = None,
 ) -> None:
@@ -358,6 +360,7 @@ async def create_all(
         principal,
         key,
         jsonb(answer),
+        actor[2],
     )
 
 

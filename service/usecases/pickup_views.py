@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from service.domain.pickups import allowed_events
+from service.domain.pickups import Actor, allowed_events
 from service.errors import NotFound
 from stores import pickups as repo
 
@@ -82,9 +82,7 @@ def _price(value: Decimal | None) -> str | None:
     return None if value is None else str(value.quantize(CENT))
 
 
-def created_view(
-    row: dict[str, Any], lines: list[dict[str, Any]], actor_kind: str, actor_id: str
-) -> dict[str, Any]:
+def created_view(row: dict[str, Any], lines: list[dict[str, Any]], actor: Actor) -> dict[str, Any]:
     """The view of a pickup just inserted, from the values written (no read back): the same
     shape and values as ``pickup_view`` gives afterwards."""
     customer = row["customer"]
@@ -122,7 +120,7 @@ def created_view(
                 "from": None,
                 "to": "confirmed",
                 "event": "create",
-                "actor": {"kind": actor_kind, "id": actor_id, "name": ""},
+                "actor": {"kind": actor.kind.value, "id": actor.id, "name": actor.name},
                 "at": at,
             }
         ],

@@ -324,7 +324,7 @@ class _Draft:
         ]
         if self.mark_hot is not None:
             self.mark_hot(self.qty)
-        body = created_view(row, lines, self.actor.kind.value, self.actor.id)
+        body = created_view(row, lines, self.actor)
         body["pickup_code"] = self.code  # shown once (and replayed, sealed, to the same key)
         return row, lines, body
 
@@ -361,7 +361,7 @@ async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str
                 lines,
                 d.qty,
                 headroom,
-                (d.actor.kind.value, d.actor.id),
+                (d.actor.kind.value, d.actor.id, d.actor.name),
                 _created_payload(row, lines),
                 (idem.principal, idem.key, OPERATION, d.digest, d.stored(body)) if idem else None,
                 _capacity_day(store, now) if capped else None,
@@ -400,7 +400,7 @@ async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, 
             row,
             lines,
             d.qty,
-            (d.actor.kind.value, d.actor.id),
+            (d.actor.kind.value, d.actor.id, d.actor.name),
             _created_payload(row, lines),
             (idem.principal, idem.key, d.stored(body)) if idem else None,
         )

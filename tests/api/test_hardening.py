@@ -371,3 +371,19 @@ async def test_the_openapi_document_lists_what_any_request_can_get(client) -> No
             if op["security"]:
                 retry = op["responses"]["503"]["headers"]["Retry-After"]
                 assert retry["schema"]["type"] == "integer", (method, path)
+
+
+@pytest.mark.parametrize("optimistic", [3, 0], ids=["optimistic", "locked"])
+async def test_a_pickup_created_by_an_admin_names_the_person_apart(
+    make_client, pool, keys, optimistic
+) -> None:
+    client = await make_client(pickup_optimistic_attempts=optimistic)
+    headers = {**_headers(keys["admin"]), "X-Staff-Id": "admin:root"}
+    for attempt in range(2):  # created, then replayed
+        resp = await client.post("/v1/pickups", json=_pickup(), headers=headers)
+        assert resp.status == 201, await resp.text()
+        actor = (await resp.json())["history"][0]["actor"]
+        assert actor["name"] == "admin:root" and actor["id"].startswith("admin:"), attempt
+    row = await pool.fetchrow("SELECT actor_id, actor_name FROM pickup_history")
+    assert (row["actor_id"], row["actor_name"]) == (actor["id"], "admin:root")
+    assert row["actor_id"] != "admin:admin:root"
