@@ -387,3 +387,14 @@ async def test_a_pickup_created_by_an_admin_names_the_person_apart(
     row = await pool.fetchrow("SELECT actor_id, actor_name FROM pickup_history")
     assert (row["actor_id"], row["actor_name"]) == (actor["id"], "admin:root")
     assert row["actor_id"] != "admin:admin:root"
+
+
+@pytest.mark.parametrize("raw", [b'{"lat": NaN, "lng": 2}', b'{"lat": 1, "lng": Infinity}'])
+async def test_nan_and_infinity_are_not_json(client, keys, raw) -> None:
+    body = b'{"lines": [{"sku": "JEANS-32"}], "near": ' + raw + b"}"
+    resp = await client.post(
+        "/v1/availability",
+        data=body,
+        headers={**bearer(keys["storefront"]), "Content-Type": "application/json"},
+    )
+    await _problem(resp, 400)
