@@ -37,8 +37,10 @@ def _alive(pid: int) -> bool:
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
         return "python" in " ".join([proc.name(), *proc.cmdline()[:1]]).lower()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
+    except psutil.AccessDenied:
+        return True  # another user's process: cannot tell, so it keeps its handle
 
 
 def prune_dead_handles(pgdata: Path) -> list[int]:
