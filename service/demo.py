@@ -27,6 +27,7 @@ from service.erp.simulator import (
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases import sync
+from service.usecases.catalog_files import from_simulator
 from service.usecases.keys import replace_labelled_key
 from service.workers.main import run_until_signalled
 from service.workers.runner import run_jobs
@@ -39,38 +40,14 @@ DEMO_STAFF_STORES = ("S001",)
 
 
 def directory_entry(store: dict[str, Any]) -> dict[str, Any]:
-    """A simulator store (Cegid has no store service) as a row of our store directory.
-
-    The e-commerce store is in the directory for its stock and its price list (synced like a
-    shop's), with no services and no position: it is never near a shopper, and a pickup there is
-    refused (409, the store does not offer it)."""
+    """A simulator store (Cegid has no store service) as a row of our store directory (the
+    same conversion as ``omnistock stores import`` of ``/_sim/stores``), with the demo's
+    capacity. The e-commerce store is in the directory for its stock and its price list, with
+    no services and no position: it is never near a shopper, and a pickup there is refused."""
+    entry = from_simulator(store)
     if store.get("ecommerce"):
-        return {
-            "store_id": store["code"],
-            "name": store["name"],
-            "country": store["country"],
-            "timezone": store["timezone"],
-            "latitude": None,
-            "longitude": None,
-            "opening_hours": {},
-            "services": [],
-            "pickup_capacity_per_day": None,
-        }
-    hours = {day: [list(span)] if span else [] for day, span in store["hours"].items()}
-    return {
-        "store_id": store["code"],
-        "name": store["name"],
-        "address": store["address"],
-        "city": store["city"],
-        "postcode": store["postcode"],
-        "country": store["country"],
-        "latitude": store["lat"],
-        "longitude": store["lng"],
-        "timezone": store["timezone"],
-        "opening_hours": hours,
-        "pickup_capacity_per_day": 40,
-        "hold_hours": 48,
-    }
+        return entry
+    return {**entry, "pickup_capacity_per_day": 40, "hold_hours": 48}
 
 
 def demo_tenant(settings: Settings, *, stores: int, products: int) -> SimulatorState:

@@ -64,6 +64,9 @@ class TooLarge(AppError):
 
 
 class ServiceUnavailable(AppError):
+    """A dependency (the ERP, PostgreSQL) cannot answer now: the answer carries Retry-After."""
+
     status = 503
     slug = "service-unavailable"
     title = "Service unavailable"
+    retry_after_s: ClassVar[int] = 2  # /readyz recovers within about a second of PostgreSQL

@@ -243,6 +243,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = Field(
         default=SecretStr(""), description="HMAC-SHA256 key of the webhook signatures."
     )
+    replay_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key sealing the pickup code in stored Idempotency-Key answers; empty: a "
+        "random key kept in data_dir (one machine only).",
+    )
     prestashop_url: str = Field(
         default="", description="PrestaShop shop URL (Webservice at {url}/api); empty: off."
     )

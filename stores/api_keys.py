@@ -28,6 +28,9 @@ _REVOKE = """
 UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
 RETURNING id, prefix, role, stores, label, created_at, revoked_at
 """
+_LOCK_ACTIVE_ADMINS = """
+SELECT id::text FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL ORDER BY id FOR UPDATE
+"""
 _REVOKE_BY_LABEL = """
 UPDATE api_keys SET revoked_at = now() WHERE label = $1 AND revoked_at IS NULL
 """
@@ -86,6 +89,11 @@ async def list_keys(conn: asyncpg.Connection, *, include_revoked: bool) -> list[
 async def revoke(conn: asyncpg.Connection, key_id: str) -> ApiKeyRecord | None:
     row = await conn.fetchrow(_REVOKE, key_id)
     return _record(row) if row else None
+
+
+async def lock_active_admins(conn: asyncpg.Connection) -> list[str]:
+    """Ids of the active admin keys, locked until the transaction ends."""
+    return [r["id"] for r in await conn.fetch(_LOCK_ACTIVE_ADMINS)]
 
 
 async def revoke_by_label(conn: asyncpg.Connection, label: str) -> None:

@@ -9,7 +9,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -22,8 +22,8 @@ RETURNING sku
 """
 _HISTORY = """
 INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at,
-                            detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb)
+                            detail, actor_name)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9)
 """
 _OUTBOX = """
 INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
@@ -40,8 +40,14 @@ UPDATE pickups SET code_failures = $2,
     code_locked_at = CASE WHEN $3 THEN coalesce(code_locked_at, now()) ELSE code_locked_at END
 WHERE id = $1
 """
-_COUNT_DAY = """
-SELECT count(*) FROM pickups WHERE store_id = $1 AND created_at >= $2 AND created_at < $3
+# Count one more creation at a store on a local day ($2), the row locked until commit; the
+# first of the day starts from the pickups already created in [$3, $4) (sql/0018).
+_COUNT_ONE_MORE = """
+INSERT INTO pickup_day_counts AS c (store_id, day, created)
+VALUES ($1, $2, 1 + (SELECT count(*) FROM pickups
+                     WHERE store_id = $1 AND created_at >= $3 AND created_at < $4))
+ON CONFLICT (store_id, day) DO UPDATE SET created = c.created + 1
+RETURNING created
 """
 _DUE = """
 SELECT id FROM pickups WHERE state IN ('confirmed', 'ready') AND deadline < $1
@@ -123,8 +129,9 @@ WITH p AS (
     INSERT INTO stock_holds (pickup_id, store_id, sku, qty, created_at)
     SELECT $1, $3, sku, qty, $13 FROM unnest($20::text[], $21::int[]) AS y(sku, qty)
 ), hist AS (
-    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at)
-    VALUES ($1, NULL, 'confirmed', 'create', $22, $23, $13)
+    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at,
+                                actor_name)
+    VALUES ($1, NULL, 'confirmed', 'create', $22, $23, $13, $29)
 ), o AS (
     INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
     VALUES ('pickup', $1::text, 'pickup.created', $24::text::jsonb)
@@ -159,8 +166,9 @@ SELECT
 _CREATE_GUARDED = """
 SELECT omnistock_create_pickup($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12,
     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27::text::jsonb, $28,
-    $29, $30, $31, $32, $33::text::jsonb)
+    $29, $30, $31, $32, $33::text::jsonb, $34, $35, $36, $37, $38)
 """
+CAPACITY_SQLSTATE = "OMCAP"  # omnistock_create_pickup: the store's daily capacity is reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,14 +257,18 @@ async def create_guarded(
     lines: Sequence[dict[str, Any]],
     qty_by_sku: dict[str, int],
     headroom: dict[str, int],
-    actor: tuple[str, str],
+    actor: tuple[str, str, str],
     outbox_payload: dict[str, Any],
     idempotency: tuple[str, str, str, bytes, Any] | None = None,
+    capacity: tuple[int, date, datetime, datetime] | None = None,
 ) -> bool:
     """Write a new pickup in one round trip (its own transaction), if what ``read`` saw still
-    holds under the lock: see sql/0010. False, having written nothing, when the
+    holds under the lock: see sql/0010 and sql/0018. False, having written nothing, when the
     Idempotency-Key ``(principal, key, operation, request hash, answer)`` was taken meanwhile.
-    Raise ``asyncpg.SerializationError``, having written nothing, when the stock moved."""
+    Raise ``asyncpg.SerializationError``, having written nothing, when the stock moved; with
+    ``capacity`` (the store's cap, local day, day start and end), an ``asyncpg.PostgresError``
+    of sqlstate ``CAPACITY_SQLSTATE``, having written nothing, when the day is full."""
+    cap, day, start, end = capacity or (None, None, None, None)
     skus = sorted(qty_by_sku)
     principal, key, operation, digest, answer = idempotency or (None, None, None, None, None)
     outcome = await conn.fetchval(
@@ -278,6 +290,11 @@ async def create_guarded(
         operation,
         digest,
         jsonb(answer),
+        cap,
+        day,
+        start,
+        end,
+        actor[2],
     )
     return bool(outcome == "created")
 
@@ -315,7 +332,7 @@ async def create_all(
     row: dict[str, Any],
     lines: Sequence[dict[str, Any]],
     qty_by_sku: dict[str, int],
-    actor: tuple[str, str],
+    actor: tuple[str, str, str],
     outbox_payload: dict[str, Any],
     idempotency: tuple[str, str, Any] | None = None,
 ) -> None:
@@ -337,13 +354,17 @@ async def create_all(
         principal,
         key,
         jsonb(answer),
+        actor[2],
     )
 
 
-async def count_created_between(
-    conn: asyncpg.Connection, store_id: str, start: datetime, end: datetime
+async def count_one_more(
+    conn: asyncpg.Connection, store_id: str, day: date, start: datetime, end: datetime
 ) -> int:
-    return int(await conn.fetchval(_COUNT_DAY, store_id, start, end))
+    """This creation counted at the store on its local ``day`` (spanning ``start``..``end``):
+    the day's count with it. The count's row stays locked until the transaction ends, so the
+    next creation at this store reads this one's outcome (sql/0018)."""
+    return int(await conn.fetchval(_COUNT_ONE_MORE, store_id, day, start, end))
 
 
 async def release_holds(conn: asyncpg.Connection, pickup_id: uuid.UUID, at: datetime) -> list[str]:
@@ -360,6 +381,8 @@ async def add_history(
     actor_id: str,
     at: datetime,
     detail: dict[str, Any] | None = None,
+    *,
+    actor_name: str = "",
 ) -> None:
     await conn.execute(
         _HISTORY,
@@ -371,6 +394,7 @@ async def add_history(
         actor_id,
         at,
         json.dumps(detail or {}),
+        actor_name,
     )
 
 

@@ -99,9 +99,11 @@ async def list_keys(request: web.Request) -> web.Response:
     tags=["admin"],
     roles=ADMIN,
     responses={200: KeyOut},
-    problems=[404],
+    problems=[404, 409],
 )
 async def revoke_key(request: web.Request) -> web.Response:
-    record = await keys.revoke_key(request.app[POOL], request.match_info["key_id"])
+    record = await keys.revoke_key(
+        request.app[POOL], request.match_info["key_id"], keep_an_admin=True
+    )
     request.app[KEY_CACHE].clear()
     return json_response(KeyOut.of(record))

@@ -40,6 +40,7 @@ from service.api.stock_context import stock_ctx
 from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
+from service.usecases.code_seal import CodeSealer, replay_secret
 from service.usecases.pickups import PickupSettings
 from stores.db import create_pool, resolve_database_url
 
@@ -89,6 +90,9 @@ def create_app(
         prep_minutes=settings.pickup_prep_minutes,
         max_code_attempts=settings.pickup_code_attempts,
         optimistic_attempts=settings.pickup_optimistic_attempts,
+        code_sealer=CodeSealer(
+            replay_secret(settings.replay_key.get_secret_value(), settings.data_dir)
+        ),
     )
     for router in ROUTERS:
         router.install(app)

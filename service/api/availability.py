@@ -13,6 +13,7 @@ from service.api.near import body_schema, fold_near, near_field
 from service.api.routing import Router, data_response, dumps, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.domain.geo import parse_latlng
+from service.domain.limits import PG_INT_MAX
 from service.errors import TooLarge
 from service.usecases.availability import (
     Matrix,
@@ -78,8 +79,8 @@ class AvailabilityOut(BaseModel):
 class AvailabilityQuery(BaseModel):
     sku: str | None = Field(default=None, max_length=64)
     ean: str | None = Field(default=None, max_length=32)
-    ps_product: int | None = Field(default=None, ge=1)
-    ps_attribute: int | None = Field(default=None, ge=0)
+    ps_product: int | None = Field(default=None, ge=1, le=PG_INT_MAX)
+    ps_attribute: int | None = Field(default=None, ge=0, le=PG_INT_MAX)
     reference: str | None = Field(default=None, max_length=128)
     store: list[str] = Field(
         default_factory=list, max_length=MAX_STORES, description="Store code (repeatable)."
@@ -108,8 +109,8 @@ class AvailabilityQuery(BaseModel):
 class LineIn(BaseModel):
     sku: str | None = Field(default=None, max_length=64)
     ean: str | None = Field(default=None, max_length=32)
-    ps_product: int | None = Field(default=None, ge=1)
-    ps_attribute: int | None = Field(default=None, ge=0)
+    ps_product: int | None = Field(default=None, ge=1, le=PG_INT_MAX)
+    ps_attribute: int | None = Field(default=None, ge=0, le=PG_INT_MAX)
     reference: str | None = Field(default=None, max_length=128)
     quantity: int = Field(default=1, ge=1, le=10_000)
 

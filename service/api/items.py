@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, RootModel
 from service.api.appkeys import POOL
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
 from service.domain.apikeys import Role
+from service.domain.limits import PG_INT_MAX
 from service.usecases import identifiers, mapping
 from service.usecases.mapping import MappingRow
 
@@ -21,9 +22,14 @@ ADMIN: list[Role] = ["admin"]
 class ResolveQuery(BaseModel):
     sku: str | None = Field(default=None, max_length=200)
     ean: str | None = Field(default=None, max_length=200, description="EAN-13 or UPC-A.")
-    ps_product: int | None = Field(default=None, description="PrestaShop id_product.")
+    ps_product: int | None = Field(
+        default=None, ge=1, le=PG_INT_MAX, description="PrestaShop id_product."
+    )
     ps_attribute: int | None = Field(
-        default=None, description="PrestaShop id_product_attribute (default 0: no combination)."
+        default=None,
+        ge=0,
+        le=PG_INT_MAX,
+        description="PrestaShop id_product_attribute (default 0: no combination).",
     )
     reference: str | None = Field(default=None, max_length=200)
 

@@ -249,7 +249,10 @@ def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> d
         if examples and "content" in entry:
             entry["content"][ep.content_type]["examples"] = examples
         responses[str(status)] = entry
-    problems = set(ep.problems) | ({401, 403} if not ep.public else set())
+    problems = set(ep.problems) | ({401, 403, 503} if not ep.public else set())
+    problems.add(400)  # any request: a request line, URL or header over the server's limits
+    if _PATH_PARAM.search(ep.path):
+        problems.add(422)  # a path parameter with a NUL character
     if ep.body:
         problems |= {400, 413, 415, 422}
     if ep.query:
@@ -264,6 +267,13 @@ def _operation(ep: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> d
                 }
             },
         }
+        if status == 503:
+            responses["503"]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            }
     admin_only = ep.roles == {"admin"}
     tags = ["admin"] if admin_only else list(ep.tags)
     op: dict[str, Any] = {

@@ -13,7 +13,8 @@ from service.api.appkeys import METRICS, POOL, READER
 from service.api.auth import principal_of, require_store_access
 from service.api.routing import Router, data_response, parse_body, parse_query
 from service.domain.apikeys import Principal, Role
-from service.domain.pickups import Actor, ActorKind, PickupEvent
+from service.domain.limits import PG_INT_MAX
+from service.domain.pickups import Actor, ActorKind, PickupEvent, person_name
 from service.usecases import pickup_flow
 from service.usecases.idempotency import check_key
 from service.usecases.identifiers import ItemLookup
@@ -51,8 +52,8 @@ class CustomerIn(BaseModel):
 class PickupLineIn(BaseModel):
     sku: str | None = Field(default=None, max_length=64)
     ean: str | None = Field(default=None, max_length=32)
-    ps_product: int | None = Field(default=None, ge=1)
-    ps_attribute: int | None = Field(default=None, ge=0)
+    ps_product: int | None = Field(default=None, ge=1, le=PG_INT_MAX)
+    ps_attribute: int | None = Field(default=None, ge=0, le=PG_INT_MAX)
     reference: str | None = Field(default=None, max_length=128)
     quantity: int = Field(ge=1, le=999)
     unit_price: Decimal | None = Field(
@@ -73,6 +74,7 @@ class PickupIn(BaseModel):
     ps_order_id: int | None = Field(
         default=None,
         ge=1,
+        le=PG_INT_MAX,
         description="Orders are idempotent on it: a second create returns the first pickup (200).",
     )
     ps_order_reference: str | None = Field(default=None, pattern=r"^[A-Z]{9}$")
@@ -138,12 +140,23 @@ class PickupListQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
+def _utf8_header(request: web.Request, name: str) -> str:
+    """A header as the UTF-8 text tills send (aiohttp hands header bytes over as Latin-1)."""
+    raw = request.headers.get(name, "")
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw
+
+
 def _actor(request: web.Request, p: Principal) -> Actor:
+    """The key is the actor (its id, with ``admin:`` for admin keys: from the key's role, never
+    from the request); ``X-Staff-Id`` only names the person at the till, as a separate field."""
     if p.role == "storefront":
         return Actor(ActorKind.STOREFRONT, p.key_id)
-    staff_id = request.headers.get("X-Staff-Id", "").strip()[:64]
+    name = person_name(_utf8_header(request, "X-Staff-Id")) or person_name(p.label)
     prefix = "admin:" if p.role == "admin" else ""
-    return Actor(ActorKind.STAFF, prefix + (staff_id or p.label or p.key_id))
+    return Actor(ActorKind.STAFF, prefix + p.key_id, name)
 
 
 def _settings(request: web.Request) -> PickupSettings:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import orjson
-from aiohttp import web
+from aiohttp import web, web_protocol
 from pydantic import BaseModel, Field
 
 from service.api.appkeys import REQUEST_ID
 from service.api.routing import Handler
 from service.domain.errors import InsufficientStock
 from service.erp.port import ErpUnavailable
-from service.errors import PROBLEM_BASE, AppError, ServiceUnavailable
+from service.errors import PROBLEM_BASE, AppError, InvalidInput, ServiceUnavailable
 
 log = logging.getLogger("omnistock.api")
 PROBLEM_JSON = "application/problem+json"
@@ -118,21 +120,56 @@ def _insufficient(exc: InsufficientStock) -> AppError:
     )
 
 
+def _database_down(exc: BaseException) -> AppError:
+    log.warning("the database is unreachable: %s: %s", type(exc).__name__, exc)
+    return ServiceUnavailable("the database is unavailable; try again shortly")
+
+
+# Connection-level database failures (PostgreSQL stopped, restarting, shutting down, out of
+# connections, a connection lost mid-query; a pool acquire or connect timing out): the request
+# may succeed on a retry, so they are 503 with Retry-After, never 500.
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError, ...
+    asyncpg.CannotConnectNowError,  # "the database system is starting up / shutting down"
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # "connection is closed", "pool is closing"
+    asyncpg.InternalClientError,  # a protocol state left by a connection lost mid-query
+    ConnectionError,  # ConnectionRefusedError, ConnectionResetError
+    TimeoutError,  # connect or acquire timeout
+    socket.gaierror,
+)
+
 ERROR_MAPPERS: dict[type[BaseException], Callable[[Any], AppError]] = {
     ErpUnavailable: lambda e: ServiceUnavailable(f"the ERP is unavailable: {e}"),
     InsufficientStock: _insufficient,
+    **dict.fromkeys(DATABASE_DOWN, _database_down),
 }
+
+
+def _app_error_response(request: web.Request, err: AppError) -> web.Response:
+    headers: dict[str, str] = {}
+    if err.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="omnistock"'
+    if isinstance(err, ServiceUnavailable):
+        headers["Retry-After"] = str(err.retry_after_s)
+    return problem_response(
+        request, err.status, err.slug, err.title, err.detail, headers or None, **err.extra
+    )
 
 
 @web.middleware
 async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        if "\x00" in request.path:  # a %00 in a path parameter: PostgreSQL refuses NUL in text
+            raise InvalidInput(
+                "the path is invalid",
+                [{"loc": ["path"], "msg": "NUL characters are not allowed", "type": "string_nul"}],
+            )
         return await handler(request)
     except AppError as exc:
-        headers = {"WWW-Authenticate": 'Bearer realm="omnistock"'} if exc.status == 401 else None
-        return problem_response(
-            request, exc.status, exc.slug, exc.title, exc.detail, headers, **exc.extra
-        )
+        return _app_error_response(request, exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -140,11 +177,47 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
     except Exception as exc:
         for kind, mapper in ERROR_MAPPERS.items():
             if isinstance(exc, kind):
-                err = mapper(exc)
-                return problem_response(
-                    request, err.status, err.slug, err.title, err.detail, **err.extra
-                )
+                return _app_error_response(request, mapper(exc))
         log.exception("unhandled error", extra={"request_id": request.get(REQUEST_ID)})
         return problem_response(
             request, 500, "internal-error", "Internal error", "an unexpected error occurred"
         )
+
+
+# Errors aiohttp's HTTP parser answers itself, before any middleware: a request line, header or
+# URL over its limits, a malformed request. aiohttp writes them as text/plain quoting the input
+# (and logs a traceback for each); ours are problem+json, name no input, and log one line.
+def _low_level_error(
+    self: web_protocol.RequestHandler,
+    request: Any,
+    status: int = 500,
+    exc: BaseException | None = None,
+    message: str | None = None,
+) -> web.StreamResponse:
+    if request.writer.output_size > 0:
+        raise ConnectionError("Response is sent already, cannot send another response")
+    if status >= 500:
+        log.error("error handling a request", exc_info=exc)
+        slug, title, detail = "internal-error", "Internal error", "an unexpected error occurred"
+    else:
+        log.info("refused a malformed request: %s", type(exc).__name__ if exc else status)
+        slug, title = _HTTP_SLUGS.get(status, ("bad-request", "Bad request"))
+        detail = (
+            "the request line, URL or headers are malformed or larger than this service accepts"
+        )
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": "",
+        "request_id": "",
+    }
+    resp = web.Response(
+        status=status, body=orjson.dumps(body), content_type=PROBLEM_JSON, charset="utf-8"
+    )
+    resp.force_close()
+    return resp
+
+
+web_protocol.RequestHandler.handle_error = _low_level_error  # type: ignore[method-assign]

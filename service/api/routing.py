@@ -6,7 +6,7 @@ so the three cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -112,17 +112,54 @@ def _field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+NUL = "\x00"
+
+
+def nul_error(loc: list[Any]) -> dict[str, Any]:
+    return {"loc": loc, "msg": "NUL characters are not allowed in text", "type": "string_nul"}
+
+
+def _nul_locs(value: Any, loc: list[Any]) -> Iterator[list[Any]]:
+    """Where NUL characters are in decoded JSON (PostgreSQL refuses them in text)."""
+    if isinstance(value, str):
+        if NUL in value:
+            yield loc
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if NUL in k:
+                yield [*loc, k]
+            yield from _nul_locs(v, [*loc, k])
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _nul_locs(v, [*loc, i])
+
+
 async def parse_body(request: web.Request, model: type[M]) -> M:
-    """Read and validate a JSON body: 415 wrong type, 400 not JSON, 422 wrong content."""
+    """Read and validate a JSON body: 415 wrong type, 400 not JSON, 422 wrong content.
+
+    Strict types: JSON numbers for numbers, booleans for booleans (``"1"`` or ``true`` is not a
+    quantity); text as JSON strings (decimals, dates and enums too). NUL characters anywhere in
+    the body are refused (422) before anything reaches PostgreSQL."""
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
     raw = await request.read()
+    if not raw:
+        raise InvalidInput(
+            "the request body is invalid",
+            [{"loc": [], "msg": "a JSON body is required", "type": "missing"}],
+        )
     try:
-        data = orjson.loads(raw) if raw else None
+        data = orjson.loads(raw)  # RFC 8259 JSON: no NaN or Infinity, which pydantic would take
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if b"\\u0000" in raw:  # a JSON string can only hold NUL escaped
+        errors = [nul_error(loc) for loc in _nul_locs(data, [])]
+        if errors:
+            raise InvalidInput("the request body is invalid", errors)
     try:
-        return model.model_validate(data)
+        # strict, from the JSON text: in JSON mode, strict still reads decimals, dates, UUIDs
+        # and enums from strings, and refuses "1" or true for a number
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         raise InvalidInput("the request body is invalid", _field_errors(exc)) from None
 
@@ -131,9 +168,14 @@ def parse_query(request: web.Request, model: type[M], *, lists: Iterable[str] = 
     """Validate query parameters; names in ``lists`` may repeat and arrive as lists."""
     data: dict[str, Any] = {}
     many = set(lists)
+    nul: list[dict[str, Any]] = []
     for key in request.query:
         values = request.query.getall(key)
+        if NUL in key or any(NUL in v for v in values):
+            nul.append(nul_error([key]))
         data[key] = values if key in many else values[-1]
+    if nul:
+        raise InvalidInput("the query parameters are invalid", nul)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ closing time, the promise is the next opening (the customer can only come while 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -109,10 +110,12 @@ def due_event(state: PickupState | str, deadline: datetime, now: datetime) -> Pi
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who caused a transition: the storefront, a staff member (with id) or the system."""
+    """Who caused a transition: the storefront, a staff member or the system. ``id`` is the API
+    key's (never what a caller says); ``name`` the person a staff till names, cleaned."""
 
     kind: ActorKind
     id: str = ""
+    name: str = ""
 
     def __post_init__(self) -> None:
         ActorKind(self.kind)
@@ -125,6 +128,16 @@ class Actor:
     def may(self, event: PickupEvent | str) -> bool:
         """Whether this kind of actor is allowed to cause ``event``."""
         return self.kind in _ACTORS[PickupEvent(event)]
+
+
+_NOT_SHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def person_name(raw: str, max_length: int = 64) -> str:
+    """A person's name as a till sends it, made safe to store and show: control and invisible
+    characters removed, whitespace collapsed, at most ``max_length`` characters. It is kept
+    apart from the actor's kind and key id, so no name can pass for a role or another key."""
+    return " ".join(_NOT_SHOWN.sub("", raw).split())[:max_length]
 
 
 # --------------------------------------------------------------------------- time rules

@@ -3,9 +3,11 @@
 Store files: a JSON list of our store shape; a CSV with columns ``store_id, name, address, city,
 postcode, country, latitude, longitude, timezone, hours`` (hours as
 ``mon=09:30-19:00;tue=09:30-12:00,14:00-19:00``; an empty cell means "not given"); or the
-PrestaShop webservice JSON of ``stores``. CSV and PrestaShop sources carry only some fields: an
-existing store keeps the others. Mapping files: a CSV with columns ``sku, ean, id_product,
-id_product_attribute, reference`` or a JSON list of such objects.
+PrestaShop webservice JSON of ``stores``; or the Cegid simulator's directory
+(``GET /_sim/stores``: ``code``, ``lat``, ``lng``, ``hours``). CSV, PrestaShop and simulator
+sources carry only some fields: an existing store keeps the others. Mapping files: a CSV with
+columns ``sku, ean, id_product, id_product_attribute, reference`` or a JSON list of such
+objects.
 
 Readers never write and never guess: a file that cannot be read raises ``SourceError``; a bad
 value is left for validation or recorded in ``Source.errors`` (``loc`` = entry index, field).
@@ -249,9 +251,39 @@ def read_store_file(
     if not isinstance(data, list) or fmt == "prestashop":
         raise SourceError(f"{path}: expected a list of stores or PrestaShop's {{'stores': []}}")
     source = Source()
+    if data and all(_is_simulator_store(entry) for entry in data):
+        source.partial = True  # no services, capacity or hold time: existing stores keep theirs
+        data = [from_simulator(entry) for entry in data]
     for number, entry in enumerate(data, start=1):
         source.add(entry, f"entry {number}")
     return source
+
+
+# The Cegid simulator's store directory (GET /_sim/stores; Cegid has no store service), as the
+# demo imports it: code, name, address, city, postcode, country, lat, lng, timezone and hours
+# as {"mon": ["10:00", "19:00"] or null, ...}.
+_SIMULATOR_KEYS = {"code", "lat", "lng", "hours"}
+_SIMULATOR_ONLY = _SIMULATOR_KEYS | {"ecommerce"}
+
+
+def _is_simulator_store(entry: Any) -> bool:
+    return isinstance(entry, dict) and "store_id" not in entry and set(entry) >= _SIMULATOR_KEYS
+
+
+def from_simulator(store: Mapping[str, Any]) -> dict[str, Any]:
+    """A simulator store as an entry of our store shape (validated like any other). The
+    e-commerce store is listed for its stock and price list, with no services and no position:
+    it is never near a shopper, and a pickup there is refused."""
+    entry = {k: v for k, v in store.items() if k not in _SIMULATOR_ONLY}
+    entry["store_id"] = store["code"]
+    entry["latitude"], entry["longitude"] = store["lat"], store["lng"]
+    hours = store["hours"]
+    if isinstance(hours, dict):
+        hours = {day: [list(span)] if span else [] for day, span in hours.items()}
+    entry["opening_hours"] = hours
+    if store.get("ecommerce"):
+        entry |= {"services": [], "opening_hours": {}, "pickup_capacity_per_day": None}
+    return entry
 
 
 # --------------------------------------------------------------------------- mapping

@@ -15,7 +15,7 @@ from service.domain.apikeys import (
     hash_api_key,
     new_api_key,
 )
-from service.errors import InvalidInput, NotFound
+from service.errors import Conflict, InvalidInput, NotFound
 from stores import api_keys, staff_sessions
 from stores.api_keys import ApiKeyRecord
 
@@ -57,12 +57,22 @@ async def list_keys(pool: asyncpg.Pool, *, include_revoked: bool = False) -> lis
         return await api_keys.list_keys(conn, include_revoked=include_revoked)
 
 
-async def revoke_key(pool: asyncpg.Pool, key_id: str) -> ApiKeyRecord:
+async def revoke_key(
+    pool: asyncpg.Pool, key_id: str, *, keep_an_admin: bool = False
+) -> ApiKeyRecord:
+    """Revoke a key. With ``keep_an_admin`` (the API), the last active admin key is refused
+    (409): revoking it through the API would lock the operator out. The active admin keys are
+    locked meanwhile, so two admins revoking each other at once cannot both succeed."""
     try:
-        uuid.UUID(key_id)
+        key_id = str(uuid.UUID(key_id))
     except ValueError:
         raise NotFound(f"no API key with id {key_id!r}") from None
     async with pool.acquire() as conn, conn.transaction():
+        if keep_an_admin and await api_keys.lock_active_admins(conn) == [key_id]:
+            raise Conflict(
+                "this is the last active admin key: create another admin key before revoking it",
+                key_id=key_id,
+            )
         record = await api_keys.revoke(conn, key_id)
         if record is not None:
             await staff_sessions.end_for_key(conn, key_id)  # its console sessions end with it

@@ -25,6 +25,7 @@ from service.domain.identifiers import (
     normalise_barcode,
     normalise_sku,
 )
+from service.domain.limits import PG_INT_MAX
 from service.errors import Conflict, InvalidInput
 from service.usecases.identifiers import ean_forms
 from stores import items as items_repo
@@ -38,8 +39,8 @@ class MappingRow(BaseModel):
 
     sku: str | None = Field(default=None, description="Our SKU (Cegid item id).")
     ean: str | None = Field(default=None, description="EAN-13 or UPC-A; names the item if no SKU.")
-    id_product: Annotated[int, Field(ge=1)]
-    id_product_attribute: Annotated[int, Field(ge=0)] = 0
+    id_product: Annotated[int, Field(ge=1, le=PG_INT_MAX)]
+    id_product_attribute: Annotated[int, Field(ge=0, le=PG_INT_MAX)] = 0
     reference: Annotated[str | None, Field(max_length=64)] = None
 
     @field_validator("*", mode="before")

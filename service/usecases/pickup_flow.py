@@ -80,6 +80,7 @@ async def _apply(
         actor.id,
         now,
         detail,
+        actor_name=actor.name,
     )
     await repo.add_outbox(
         conn, row["id"], OUTBOX_KIND[event], {"pickup_id": str(row["id"]), "at": now.isoformat()}

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from service.domain.pickups import allowed_events
+from service.domain.pickups import Actor, allowed_events
 from service.errors import NotFound
 from stores import pickups as repo
 
@@ -74,7 +74,7 @@ async def pickup_view(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> dict[st
             "from": r["from_state"],
             "to": r["to_state"],
             "event": r["event"],
-            "actor": {"kind": r["actor_kind"], "id": r["actor_id"]},
+            "actor": {"kind": r["actor_kind"], "id": r["actor_id"], "name": r["actor_name"]},
             "at": _iso(r["at"]),
         }
         for r in await repo.history(conn, pickup_id)
@@ -86,9 +86,7 @@ def _price(value: Decimal | None) -> str | None:
     return None if value is None else str(value.quantize(CENT))
 
 
-def created_view(
-    row: dict[str, Any], lines: list[dict[str, Any]], actor_kind: str, actor_id: str
-) -> dict[str, Any]:
+def created_view(row: dict[str, Any], lines: list[dict[str, Any]], actor: Actor) -> dict[str, Any]:
     """The view of a pickup just inserted, from the values written (no read back): the same
     shape and values as ``pickup_view`` gives afterwards."""
     customer = row["customer"]
@@ -126,7 +124,7 @@ def created_view(
                 "from": None,
                 "to": "confirmed",
                 "event": "create",
-                "actor": {"kind": actor_kind, "id": actor_id},
+                "actor": {"kind": actor.kind.value, "id": actor.id, "name": actor.name},
                 "at": at,
             }
         ],

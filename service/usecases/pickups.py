@@ -13,8 +13,9 @@ Two ways to get there, with the same rows written:
   held while this process works. When the stock moved, it reads again;
 - locked: lock the rows first and read the holds after the lock, decide, write, commit (five
   round trips). Taken after ``optimistic_attempts`` moved reads, so that a hot SKU cannot
-  starve a request; for replays and orders already created; and at stores with a daily
-  capacity, which the locked path counts after its lock.
+  starve a request; and for replays and orders already created.
+At a store with a daily capacity, both paths count the creation on the store's row of the day
+(sql/0018), after the stock rows' locks and locked until commit: the capacity holds exactly.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, Literal
@@ -45,6 +46,7 @@ from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pic
 from service.domain.pickups import Actor, has_capacity, pickup_deadline, ready_by
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases import idempotency
+from service.usecases.code_seal import CodeSealer, context_of, replayed_answer, stored_answer
 from service.usecases.identifiers import ItemLookup, ResolvedItem, resolve_items
 from service.usecases.pickup_views import created_view, pickup_view
 from service.usecases.stock_reader import TtlCache
@@ -67,6 +69,8 @@ class PickupSettings:
     # unlocked reads tried (each then re-checked by the write under the lock) before a creation
     # takes the locked path; 0: always locked
     optimistic_attempts: int = 3
+    # seals the pickup code in the stored Idempotency-Key answer; None: not stored at all
+    code_sealer: CodeSealer | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -108,19 +112,32 @@ def _check_store(store: asyncpg.Record, new: NewPickup) -> asyncpg.Record:
     return store
 
 
-async def _check_capacity(conn: asyncpg.Connection, store: asyncpg.Record, now: datetime) -> None:
-    cap = store["pickup_capacity_per_day"]
-    if cap is None:
-        return
+def _capacity_day(store: asyncpg.Record, now: datetime) -> tuple[int, date, datetime, datetime]:
+    """The store's daily capacity, and its local day of ``now`` with the day's bounds."""
     local = now.astimezone(ZoneInfo(store["timezone"]))
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    count = await repo.count_created_between(
-        conn, store["store_id"], start, start + timedelta(days=1)
+    return store["pickup_capacity_per_day"], start.date(), start, start + timedelta(days=1)
+
+
+def _full(store: asyncpg.Record) -> Conflict:
+    cap = store["pickup_capacity_per_day"]
+    return Conflict(
+        f"store {store['store_id']} takes no more pickups today (capacity {cap})", capacity=cap
     )
-    if not has_capacity(cap, count):
-        raise Conflict(
-            f"store {store['store_id']} takes no more pickups today (capacity {cap})", capacity=cap
-        )
+
+
+async def _check_capacity(conn: asyncpg.Connection, store: asyncpg.Record, now: datetime) -> None:
+    """Count this creation against the store's daily capacity, in the creating transaction: the
+    store's count row for the day stays locked until it commits (or rolls back, taking the
+    increment with it), so concurrent creations at one store, whatever their SKUs, paths and
+    replicas, take turns and the capacity holds exactly (the optimistic path counts on the
+    same row, in ``omnistock_create_pickup``)."""
+    if store["pickup_capacity_per_day"] is None:
+        return
+    cap, day, start, end = _capacity_day(store, now)
+    count = await repo.count_one_more(conn, store["store_id"], day, start, end)
+    if not has_capacity(cap, count - 1):
+        raise _full(store)
 
 
 def _check_stock(
@@ -202,9 +219,8 @@ async def create_pickup(
 
     Optimistic first: two round trips and no lock held between them (``_create_unlocked``).
     When the stock moved between its read and its write, it reads again, up to
-    ``settings.optimistic_attempts`` times; then, and for replays, existing orders and stores
-    with a daily capacity, the locked path answers (``_create_locked``), which cannot be
-    overtaken. The pickup code's slow
+    ``settings.optimistic_attempts`` times; then, and for replays and existing orders, the
+    locked path answers (``_create_locked``), which cannot be overtaken. The pickup code's slow
     hash runs in a thread meanwhile (hashlib releases the GIL). ``mark_hot`` (the availability
     reader's batched hot-SKU list) hears the SKUs held, so that the hot sync pass keeps them
     fresh; a per-pickup upsert would lock one row per SKU across stores until commit.
@@ -264,6 +280,17 @@ class _Draft:
         if self.idem:
             self.digest = idempotency.request_hash(OPERATION, self.idem.body)
 
+    def stored(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The 201 answer as stored under the Idempotency-Key: its pickup code sealed."""
+        assert self.idem is not None
+        context = context_of(self.idem.principal, self.idem.key)
+        return stored_answer(body, self.settings.code_sealer, context)
+
+    def replayed(self, body: Any) -> Any:
+        assert self.idem is not None
+        context = context_of(self.idem.principal, self.idem.key)
+        return replayed_answer(body, self.settings.code_sealer, context)
+
     async def pickup(
         self, store: asyncpg.Record, now: datetime
     ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
@@ -297,8 +324,8 @@ class _Draft:
         ]
         if self.mark_hot is not None:
             self.mark_hot(self.qty)
-        body = created_view(row, lines, self.actor.kind.value, self.actor.id)
-        body["pickup_code"] = self.code  # shown once (and replayed to the same Idempotency-Key)
+        body = created_view(row, lines, self.actor)
+        body["pickup_code"] = self.code  # shown once (and replayed, sealed, to the same key)
         return row, lines, body
 
 
@@ -307,8 +334,8 @@ async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str
     (``repo.create_guarded``, sql/0010): two round trips, no lock held across them.
 
     None when the locked path must answer: the Idempotency-Key or the PrestaShop order is
-    already known, or the store caps its pickups per day. Raise ``asyncpg.SerializationError``
-    when the stock moved meanwhile."""
+    already known. Raise ``asyncpg.SerializationError`` when the stock moved meanwhile, and
+    ``Conflict`` when the store's daily capacity is reached."""
     new, idem = d.new, d.idem
     async with pool.acquire() as conn:
         read = await repo.read_create(
@@ -323,22 +350,26 @@ async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str
             return None
         now = utcnow()
         store = _check_store(ctx.store, new)
-        if store["pickup_capacity_per_day"] is not None:
-            return None  # a count read here could be overtaken: the locked path counts after
-            # its lock, so creations of the same SKUs at this store take turns on the capacity
+        capped = store["pickup_capacity_per_day"] is not None
         headroom = _check_stock(ctx, new.store_id, d.qty, now, d.settings)
         row, lines, body = await d.pickup(store, now)
-        created = await repo.create_guarded(
-            conn,
-            read,
-            row,
-            lines,
-            d.qty,
-            headroom,
-            (d.actor.kind.value, d.actor.id),
-            _created_payload(row, lines),
-            (idem.principal, idem.key, OPERATION, d.digest, body) if idem else None,
-        )
+        try:
+            created = await repo.create_guarded(
+                conn,
+                read,
+                row,
+                lines,
+                d.qty,
+                headroom,
+                (d.actor.kind.value, d.actor.id, d.actor.name),
+                _created_payload(row, lines),
+                (idem.principal, idem.key, OPERATION, d.digest, d.stored(body)) if idem else None,
+                _capacity_day(store, now) if capped else None,
+            )
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate == repo.CAPACITY_SQLSTATE:
+                raise _full(store) from None
+            raise
     return (201, body) if created else None
 
 
@@ -353,7 +384,7 @@ async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, 
         if idem and not ctx.claimed:
             replay = await idempotency.stored(conn, idem.principal, idem.key, OPERATION, d.digest)
             if replay:
-                return replay.status, replay.body
+                return replay.status, d.replayed(replay.body)
         if ctx.existing_order is not None:
             body = await pickup_view(conn, ctx.existing_order)
             if idem:
@@ -369,9 +400,9 @@ async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, 
             row,
             lines,
             d.qty,
-            (d.actor.kind.value, d.actor.id),
+            (d.actor.kind.value, d.actor.id, d.actor.name),
             _created_payload(row, lines),
-            (idem.principal, idem.key, body) if idem else None,
+            (idem.principal, idem.key, d.stored(body)) if idem else None,
         )
         return 201, body
 

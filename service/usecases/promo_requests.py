@@ -9,6 +9,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from service.domain.limits import PG_INT_MAX
 from service.usecases.identifiers import ItemLookup
 from service.usecases.promo_pricing import BasketQuery
 from service.usecases.store_model import StoreCode
@@ -19,8 +20,8 @@ class ItemKeysIn(BaseModel):
 
     sku: str | None = Field(default=None, max_length=64)
     ean: str | None = Field(default=None, max_length=32)
-    ps_product: int | None = Field(default=None, ge=1)
-    ps_attribute: int | None = Field(default=None, ge=0)
+    ps_product: int | None = Field(default=None, ge=1, le=PG_INT_MAX)
+    ps_attribute: int | None = Field(default=None, ge=0, le=PG_INT_MAX)
     reference: str | None = Field(default=None, max_length=128)
 
     def lookup(self) -> ItemLookup:

@@ -185,7 +185,8 @@ async def test_staff_flow_ready_then_collect_with_the_code(client, keys, pool) -
     done = await resp.json()
     assert resp.status == 200 and done["state"] == "collected"
     assert [h["event"] for h in done["history"]] == ["create", "mark_ready", "collect"]
-    assert done["history"][1]["actor"] == {"kind": "staff", "id": "marie"}
+    staff_key_id = await pool.fetchval("SELECT id::text FROM api_keys WHERE label = 'till-1'")
+    assert done["history"][1]["actor"] == {"kind": "staff", "id": staff_key_id, "name": "marie"}
     kinds = [
         r["kind"]
         for r in await pool.fetch(

@@ -272,3 +272,32 @@ async def test_mapping_with_invalid_rows_exits_2_with_a_row_report(
     rows = [{"sku": "BELT", "id_product": 31}]
     assert await import_mapping_file(pool, write(tmp_path, "m.json", rows)) == 0
     assert await pool.fetchval("SELECT ps_product_id FROM items WHERE sku = 'BELT'") == 31
+
+
+async def test_the_simulators_own_store_directory_imports(
+    database_url: str, pool, tmp_path: Path
+) -> None:
+    """What ``GET /_sim/stores`` answers (the demo's stores), saved to a file, imports as a new
+    user would re-import it; a store's capacity set since is kept (the file has none)."""
+    from service.erp.simulator import generate, store_directory
+
+    directory = store_directory(generate(seed=7, stores=3, products=4))
+    path = write(tmp_path, "sim-stores.json", directory)
+    result = omnistock(database_url, "stores", "import", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "3 created, 0 updated" in result.stdout
+    rows = await stores_table(pool)
+    first = directory[0]
+    row = rows[first["code"]]
+    assert (row["name"], row["latitude"], row["longitude"], row["timezone"]) == (
+        first["name"],
+        first["lat"],
+        first["lng"],
+        first["timezone"],
+    )
+    day, span = next((d, s) for d, s in first["hours"].items() if s)
+    assert row["opening_hours"][day] == [list(span)]
+    await pool.execute("UPDATE stores SET pickup_capacity_per_day = 12")
+    result = omnistock(database_url, "stores", "import", str(path))
+    assert result.returncode == 0 and "0 created, 3 updated" in result.stdout, result.stderr
+    assert {r["pickup_capacity_per_day"] for r in (await stores_table(pool)).values()} == {12}

@@ -51,7 +51,7 @@ UID = 10001
 SECRET_NAME = "omnistock-secrets"
 # Required keys (placeholders in the template, secretKeyRef not optional) and the notification
 # secrets (empty in the template, secretKeyRef optional: absent or empty turns them off).
-REQUIRED_SECRET_KEYS = {"DATABASE_URL", "OMNISTOCK_ERP_PASSWORD"}
+REQUIRED_SECRET_KEYS = {"DATABASE_URL", "OMNISTOCK_ERP_PASSWORD", "OMNISTOCK_REPLAY_KEY"}
 OPTIONAL_SECRET_KEYS = {"OMNISTOCK_WEBHOOK_SECRET", "OMNISTOCK_PRESTASHOP_KEY"}
 SECRET_KEYS = REQUIRED_SECRET_KEYS | OPTIONAL_SECRET_KEYS
 PLACEHOLDER = "change-me"

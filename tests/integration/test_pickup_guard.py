@@ -15,15 +15,19 @@ import pytest
 
 from service.domain.errors import InsufficientStock
 from service.domain.pickups import Actor, ActorKind
+from service.erp.port import Item, StockLine
 from service.errors import Conflict
 from service.usecases import pickups as uc
+from service.usecases.code_seal import CodeSealer
 from service.usecases.identifiers import ItemLookup
+from stores import items as items_repo
 from stores import pickups as repo
+from stores import stock as stock_repo
 from stores.db import create_pool
 from tests.api.stock_fixtures import now, seed
 
 STOREFRONT = Actor(ActorKind.STOREFRONT)
-SETTINGS = uc.PickupSettings(code_iterations=1)
+SETTINGS = uc.PickupSettings(code_iterations=1, code_sealer=CodeSealer(b"guard tests"))
 
 
 def _new(qty: int, sku: str = "JEANS-32", **extra: Any) -> uc.NewPickup:
@@ -317,8 +321,9 @@ async def test_the_headroom_is_exact(pool, gap, taken: int, granted: bool) -> No
 
 
 async def test_a_daily_capacity_holds_under_concurrency(pool, gap) -> None:
-    """Capped stores take the locked path, which counts after its lock: 20 creations of one
-    SKU at once at a store taking 1 pickup a day create exactly 1."""
+    """Capped stores take the optimistic path too, which counts on the store's day row under
+    its lock: 20 creations of one SKU at once at a store taking 1 pickup a day create exactly
+    1, and none falls back to the locked path."""
     await seed(pool)
     await pool.execute("UPDATE stores SET pickup_capacity_per_day = 1 WHERE store_id = 'PAR'")
 
@@ -332,7 +337,8 @@ async def test_a_daily_capacity_holds_under_concurrency(pool, gap) -> None:
     outcomes = await asyncio.gather(*(one(i) for i in range(20)))
     assert sorted(outcomes) == ["201"] + ["refused 1"] * 19
     assert await pool.fetchval("SELECT count(*) FROM pickups") == 1
-    assert (gap.reads, gap.writes, gap.locked) == (20, 0, 20)
+    assert (gap.reads, gap.writes, gap.locked) == (20, 20, 0)
+    assert await pool.fetchval("SELECT created FROM pickup_day_counts") == 1
 
 
 async def test_the_write_refuses_to_run_outside_read_committed(database_url, pool) -> None:
@@ -350,3 +356,57 @@ async def test_the_write_refuses_to_run_outside_read_committed(database_url, poo
     finally:
         await strict.close()
     assert await pool.fetchval("SELECT count(*) FROM pickups") == 0
+
+
+async def test_a_daily_capacity_holds_across_skus_paths_and_replicas(pool, database_url) -> None:
+    """100 creations at once of 10 different SKUs at a store taking 40 a day, through two pools
+    (two replicas) and both paths' settings: exactly 40 (the count used to be taken under the
+    requested SKUs' row locks only, so creations of other SKUs never waited: 41 to 43)."""
+    skus = [f"CAP-{n}" for n in range(10)]
+    await seed(pool)
+    async with pool.acquire() as conn, conn.transaction():
+        await items_repo.apply_items(
+            conn, [Item(s, f"20000001{n:05d}", s) for n, s in enumerate(skus)]
+        )
+        await stock_repo.apply_stock_lines(conn, [StockLine("PAR", s, 50) for s in skus], now())
+    await pool.execute("UPDATE stores SET pickup_capacity_per_day = 40 WHERE store_id = 'PAR'")
+    other = await create_pool(database_url, min_size=1, max_size=10)
+    locked = uc.PickupSettings(code_iterations=1, optimistic_attempts=0)
+    try:
+
+        async def one(i: int) -> str:
+            new = _new(1, sku=skus[i % 10])
+            try:
+                status, _ = await uc.create_pickup(
+                    (pool, other)[i % 2],
+                    new,
+                    STOREFRONT,
+                    _idem(f"d{i}"),
+                    (SETTINGS, locked)[i % 3 == 0],
+                )
+            except Conflict as exc:
+                return f"refused {exc.extra.get('capacity')}"
+            return str(status)
+
+        outcomes = await asyncio.gather(*(one(i) for i in range(100)))
+    finally:
+        await other.close()
+    assert outcomes.count("201") == 40 and outcomes.count("refused 40") == 60
+    assert await pool.fetchval("SELECT count(*) FROM pickups") == 40
+    assert await pool.fetchval("SELECT created FROM pickup_day_counts") == 40
+    # a refusal, on either path, wrote nothing: no key kept, no hold
+    assert await pool.fetchval("SELECT count(*) FROM idempotency_keys") == 40
+    assert await pool.fetchval("SELECT count(*) FROM stock_holds") == 40
+
+
+async def test_the_day_count_starts_from_the_pickups_already_made(pool) -> None:
+    """A store capped during the day: its first counted creation counts those made before."""
+    await seed(pool)
+    for i in range(3):
+        await uc.create_pickup(pool, _new(1), STOREFRONT, _idem(f"early{i}"), SETTINGS)
+    await pool.execute("UPDATE stores SET pickup_capacity_per_day = 4 WHERE store_id = 'PAR'")
+    status, _ = await uc.create_pickup(pool, _new(1), STOREFRONT, _idem("fourth"), SETTINGS)
+    assert status == 201
+    with pytest.raises(Conflict):
+        await uc.create_pickup(pool, _new(1), STOREFRONT, _idem("fifth"), SETTINGS)
+    assert await pool.fetchval("SELECT created FROM pickup_day_counts") == 4
