@@ -113,6 +113,10 @@ class ReservationService
             ], 'strlen'),
             'lines' => [$line],
         ];
+        if ((int) $idCustomer > 0 && (int) $idCustomer <= 2147483647) {
+            // a logged-in customer: omnistock links them to their Cegid customer
+            $body['customer']['ps_customer_id'] = (int) $idCustomer;
+        }
         try {
             $pickup = $this->api->createPickup($body, $key);
         } catch (ApiException $e) {

@@ -55,7 +55,7 @@ class OmnistockReserveModuleFrontController extends ModuleFrontController
         if (empty($result['replayed'])) {
             $this->module->mailReservation($reservation, (string) $input['first_name'], (string) $input['last_name']);
         }
-        $this->context->smarty->assign(['omnistock_reservation' => $reservation, 'omnistock_qr' => $this->module->qrDataUri($reservation['pickup_id'])]);
+        $this->context->smarty->assign(['omnistock_reservation' => $reservation, 'omnistock_qr' => $this->module->qrDataUri($reservation['pickup_id'], $reservation['pickup_code'])]);
 
         return $this->reply(200, ['ok' => true, 'html' => $this->module->fetch('module:omnistock/views/templates/hook/reservation_done.tpl')]);
     }
