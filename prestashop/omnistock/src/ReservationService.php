@@ -121,8 +121,11 @@ class ReservationService
             $pickup = $this->api->createPickup($body, $key);
         } catch (ApiException $e) {
             $status = $e->getStatus();
+            $problem = $e->getProblem();
             if ($status === 409 && strpos($e->getProblemType(), 'insufficient-stock') !== false) {
                 $code = 'no_stock';
+            } elseif ($status === 409 && isset($problem['services']) && is_array($problem['services']) && !in_array('reservation', $problem['services'], true)) {
+                $code = 'store_refused'; // the store does not take reservations (a stale page)
             } elseif ($status === 404 || $status === 422) {
                 $code = 'refused';
             } else {

@@ -134,6 +134,20 @@ final class ReservationServiceTest extends TestCase
         $this->assertSame('no_stock', $out['error']);
     }
 
+    public function testAStoreTakingNoReservationIsSaidPlainly()
+    {
+        // The e-commerce store is in the directory but offers no service (a forged or stale form).
+        $web = array_values(array_filter(TestEnv::client()->allStores(), function ($s) {
+            return $s['services'] === [];
+        }))[0]['store_id'];
+        $form = $this->form(['store_id' => $web]);
+        $out = $this->service()->reserve($form, 'visitor-web');
+        $this->assertFalse($out['ok']);
+        $this->assertSame('store_refused', $out['error']);
+        $this->assertStringContainsString('does not offer reservation', $out['detail']);
+        $this->assertNull($this->service()->find('ps-resv-' . $form['request_id']), 'nothing recorded');
+    }
+
     public function testOmnistockDownIsUnavailableNotAnException()
     {
         $out = $this->service(TestEnv::deadClient())->reserve($this->form(), 'v3', 0);
