@@ -39,10 +39,22 @@ STORES = [f"S{n:03d}" for n in range(1, 13)]
 RESERVATION_ONLY = "S003"
 MARSEILLE = {"lat": 43.2965, "lng": 5.3698, "radius_km": 50, "limit": 5}
 # The fields of GET /v1/stores/{id} that PUT /v1/admin/stores/{id} takes back.
-STORE_FIELDS = (
-    "name address city postcode country latitude longitude timezone opening_hours services "
-    "pickup_capacity_per_day hold_hours warehouse_id active"
-).split()
+STORE_FIELDS = [
+    "name",
+    "address",
+    "city",
+    "postcode",
+    "country",
+    "latitude",
+    "longitude",
+    "timezone",
+    "opening_hours",
+    "services",
+    "pickup_capacity_per_day",
+    "hold_hours",
+    "warehouse_id",
+    "active",
+]
 # sku -> (PrestaShop id_product, id_product_attribute, reference, stock in S001..S012)
 SCENARIO: dict[str, tuple[int, int, str, list[int]]] = {
     "SN00001-ROU-38": (1, 1, "PS-1-1", [8, 2, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0]),
@@ -57,9 +69,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _call(
-    url: str, body: Any = None, key: str = "", timeout: float = 5.0, method: str = ""
-) -> Any:
+def _call(url: str, body: Any = None, key: str = "", timeout: float = 5.0, method: str = "") -> Any:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method or ("POST" if data else "GET"))
     request.add_header("Content-Type", "application/json")
