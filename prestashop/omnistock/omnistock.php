@@ -26,6 +26,9 @@ use Omnistock\StoreLocator;
 
 class Omnistock extends CarrierModule
 {
+    /** OMNISTOCK_STORES_CACHE's format (2: with the stores' services). */
+    const STORES_CACHE_VERSION = 2;
+
     const CONFIG = [
         'OMNISTOCK_URL' => '',
         'OMNISTOCK_API_KEY' => '',
@@ -302,7 +305,7 @@ class Omnistock extends CarrierModule
     /**
      * The point to search stores around: the shopper's position (from the browser), else a
      * postcode (given now, remembered in the cookie, or the delivery address's), matched to the
-     * nearest store's postcode (StoreLocator), else the configured default point.
+     * nearest shop's postcode (StoreLocator), else the configured default point.
      */
     public function nearFor($lat, $lng, $postcode = '', $country = null)
     {
@@ -347,10 +350,17 @@ class Omnistock extends CarrierModule
         return [StoreLocator::normalise($address->postcode), $iso ?: null];
     }
 
-    /** omnistock's stores (postcode and position), cached 10 minutes in the configuration. */
+    /**
+     * omnistock's stores (postcode, position, services), cached 10 minutes in the configuration.
+     * Every store the key sees, the e-commerce store too (for names); StoreLocator::offers says
+     * which a shopper can pick.
+     */
     public function storeDirectory()
     {
         $cached = json_decode((string) Configuration::get('OMNISTOCK_STORES_CACHE'), true);
+        if (!is_array($cached) || !isset($cached['v']) || $cached['v'] !== self::STORES_CACHE_VERSION) {
+            $cached = null; // written by an earlier version of the module (no services)
+        }
         if (is_array($cached) && isset($cached['at'], $cached['stores']) && time() - (int) $cached['at'] < 600) {
             return $cached['stores'];
         }
@@ -361,12 +371,12 @@ class Omnistock extends CarrierModule
         try {
             $stores = [];
             foreach ($api->allStores() as $store) {
-                $stores[] = array_intersect_key($store, array_flip(['store_id', 'name', 'postcode', 'country', 'latitude', 'longitude', 'active']));
+                $stores[] = array_intersect_key($store, array_flip(['store_id', 'name', 'postcode', 'country', 'latitude', 'longitude', 'active', 'services']));
             }
         } catch (ApiException $e) {
             return is_array($cached) && isset($cached['stores']) ? $cached['stores'] : [];
         }
-        Configuration::updateValue('OMNISTOCK_STORES_CACHE', json_encode(['at' => time(), 'stores' => $stores]));
+        Configuration::updateValue('OMNISTOCK_STORES_CACHE', json_encode(['v' => self::STORES_CACHE_VERSION, 'at' => time(), 'stores' => $stores]));
 
         return $stores;
     }
@@ -605,6 +615,7 @@ class Omnistock extends CarrierModule
                     'firstname' => (string) $customer->firstname,
                     'lastname' => (string) $customer->lastname,
                     'phone' => (string) ($address->phone_mobile ?: $address->phone),
+                    'id_customer' => !empty($customer->is_guest) ? 0 : (int) $customer->id,
                 ],
                 $chosen ? $chosen['store_id'] : ''
             );
@@ -738,7 +749,7 @@ class Omnistock extends CarrierModule
         }
         $this->context->smarty->assign(['omnistock' => [
             'row' => $row,
-            'qr' => $this->qrDataUri($row['pickup_id']),
+            'qr' => $row['status'] === 'created' ? $this->qrDataUri($row['pickup_id'], $row['pickup_code']) : null,
         ]]);
 
         return $this->fetch('module:omnistock/views/templates/hook/order_pickup.tpl');
@@ -746,16 +757,18 @@ class Omnistock extends CarrierModule
 
     /**
      * omnistock's QR for a pickup as an <img> data URI (an SVG in an <img> runs no script), or
-     * null when this omnistock has no QR endpoint: the page then shows the code only.
+     * null when this omnistock has no QR endpoint or there is no code: the page then shows the
+     * code only. $code is the pickup code omnistock gave at creation (omnistock draws no QR
+     * without it); it goes to omnistock only, and is never logged.
      */
-    public function qrDataUri($pickupId)
+    public function qrDataUri($pickupId, $code)
     {
         $api = $this->api();
-        if (!$api || !$pickupId) {
+        if (!$api || !$pickupId || (string) $code === '') {
             return null;
         }
         try {
-            $svg = $api->pickupQrSvg($pickupId);
+            $svg = $api->pickupQrSvg($pickupId, $code);
         } catch (ApiException $e) {
             return null;
         }

@@ -7,7 +7,10 @@ standard input closes (the PHPUnit bootstrap or the pytest fixture holds it), an
 demo stopped, its database dropped.
 
 The scenario, set in the simulator (Cegid) and read back through omnistock's own sync:
-PrestaShop product 1 has two combinations, product 2 none; stock per store below.
+PrestaShop product 1 has two combinations, product 2 none; stock per store below. The demo's
+e-commerce store (WEB) is in the directory too, with no service and no position; and S003
+(Marseille) offers reservation only, so that the module's store lists can be seen to keep to
+the stores offering the service at hand.
 """
 
 from __future__ import annotations
@@ -33,6 +36,25 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
 STORES = [f"S{n:03d}" for n in range(1, 13)]
+RESERVATION_ONLY = "S003"
+MARSEILLE = {"lat": 43.2965, "lng": 5.3698, "radius_km": 50, "limit": 5}
+# The fields of GET /v1/stores/{id} that PUT /v1/admin/stores/{id} takes back.
+STORE_FIELDS = [
+    "name",
+    "address",
+    "city",
+    "postcode",
+    "country",
+    "latitude",
+    "longitude",
+    "timezone",
+    "opening_hours",
+    "services",
+    "pickup_capacity_per_day",
+    "hold_hours",
+    "warehouse_id",
+    "active",
+]
 # sku -> (PrestaShop id_product, id_product_attribute, reference, stock in S001..S012)
 SCENARIO: dict[str, tuple[int, int, str, list[int]]] = {
     "SN00001-ROU-38": (1, 1, "PS-1-1", [8, 2, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0]),
@@ -47,9 +69,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _call(url: str, body: Any = None, key: str = "", timeout: float = 5.0) -> Any:
+def _call(url: str, body: Any = None, key: str = "", timeout: float = 5.0, method: str = "") -> Any:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+    request = urllib.request.Request(url, data=data, method=method or ("POST" if data else "GET"))
     request.add_header("Content-Type", "application/json")
     if key:
         request.add_header("Authorization", f"Bearer {key}")
@@ -126,6 +148,7 @@ def _wait_for_banner(
                 "erp_url": erp_url,
                 "keys": keys,
                 "stores": STORES,
+                "reservation_only": RESERVATION_ONLY,
                 "scenario": [
                     {"sku": sku, "id_product": p, "id_product_attribute": a, "reference": r}
                     | {"stock": dict(zip(STORES, stock, strict=True))}
@@ -147,6 +170,9 @@ def _install_scenario(info: dict[str, Any]) -> None:
         for sku, (p, a, r, _) in SCENARIO.items()
     ]
     _call(f"{url}/v1/admin/mapping/import", rows, admin)
+    store = _call(f"{url}/v1/stores/{RESERVATION_ONLY}", key=admin)
+    fields = {k: store[k] for k in STORE_FIELDS} | {"services": ["reservation"]}
+    _call(f"{url}/v1/admin/stores/{RESERVATION_ONLY}", fields, admin, method="PUT")
     changes = [
         {"store_id": store, "sku": sku, "qty": qty}
         for sku, (_, _, _, stock) in SCENARIO.items()
@@ -163,7 +189,15 @@ def _install_scenario(info: dict[str, Any]) -> None:
             ]
             for line in got["lines"]
         }
-        if all(seen[sku] == stock for sku, (_, _, _, stock) in SCENARIO.items()):
+        collect = _call(  # the availability's store directory is cached for a while
+            f"{url}/v1/availability",
+            {"lines": lines[:1], "near": MARSEILLE, "service": "click_and_collect"},
+            sf,
+        )
+        directory_fresh = all(c["store_id"] != RESERVATION_ONLY for c in collect["stores"])
+        if directory_fresh and all(
+            seen[sku] == stock for sku, (_, _, _, stock) in SCENARIO.items()
+        ):
             return
         time.sleep(0.5)
     raise RuntimeError("the scenario's stock did not reach omnistock in 60 s")

@@ -140,13 +140,20 @@ class ApiClient
     }
 
     /**
-     * The pickup's QR code as SVG text, or null when this omnistock has no QR endpoint (404/405)
-     * or the pickup has none. Other failures throw.
+     * The pickup's QR code as SVG text, or null when this omnistock has no QR endpoint (404/405),
+     * the pickup has none, or there is no code to draw. omnistock draws a QR only for the code its
+     * creation answer gave ($code, sent as the `code` query parameter: it is in the URL of one
+     * call to omnistock, never in an exception message); a wrong code is a 422 ApiException.
+     * Other failures throw.
      */
-    public function pickupQrSvg($pickupId)
+    public function pickupQrSvg($pickupId, $code)
     {
+        $code = trim((string) $code);
+        if ($code === '') {
+            return null;
+        }
         try {
-            $raw = $this->send('GET', '/v1/pickups/' . rawurlencode($pickupId) . '/qr.svg', [], null, ['Accept' => 'image/svg+xml']);
+            $raw = $this->send('GET', '/v1/pickups/' . rawurlencode($pickupId) . '/qr.svg', ['code' => $code], null, ['Accept' => 'image/svg+xml']);
         } catch (ApiException $e) {
             if (in_array($e->getStatus(), [404, 405], true)) {
                 return null;
@@ -158,21 +165,51 @@ class ApiClient
     }
 
     /**
-     * Test connection: omnistock answers, the key is accepted and may read stock.
+     * Test connection: omnistock answers, the key is accepted and may read the store directory.
+     * Says what it saw: every store the key sees, and how many of them a shopper can pick for
+     * each service (they offer it and have a position; the e-commerce store offers none).
      *
-     * @return array ['ok' => bool, 'message' => string, 'stores' => int]
+     * @return array ['ok' => bool, 'message' => string, 'stores' => int, 'click_and_collect' => int, 'reservation' => int]
      */
     public function testConnection()
     {
         try {
             $this->request('GET', '/readyz');
-            $stores = $this->request('GET', '/v1/stores', ['limit' => 100]);
+            $stores = $this->allStores();
         } catch (ApiException $e) {
-            return ['ok' => false, 'message' => $e->getMessage(), 'stores' => 0];
+            return ['ok' => false, 'message' => $e->getMessage(), 'stores' => 0, 'click_and_collect' => 0, 'reservation' => 0];
         }
-        $count = isset($stores['items']) && is_array($stores['items']) ? count($stores['items']) : 0;
+        $count = count($stores);
+        $collect = count(self::pickable($stores, 'click_and_collect'));
+        $reserve = count(self::pickable($stores, 'reservation'));
 
-        return ['ok' => true, 'message' => sprintf('connected, %d store(s) visible to this key', $count), 'stores' => $count];
+        return [
+            'ok' => true,
+            'message' => sprintf(
+                'connected, %d store(s) visible to this key: %d offer click and collect, %d offer reservation',
+                $count,
+                $collect,
+                $reserve
+            ),
+            'stores' => $count,
+            'click_and_collect' => $collect,
+            'reservation' => $reserve,
+        ];
+    }
+
+    /**
+     * The stores a shopper can pick for a service: active, offering it (omnistock's `services`),
+     * with a position. $service null: any pickup service.
+     *
+     * @param array[] $stores omnistock stores
+     *
+     * @return array[]
+     */
+    public static function pickable(array $stores, $service = null)
+    {
+        return array_values(array_filter($stores, function ($store) use ($service) {
+            return is_array($store) && StoreLocator::offers($store, $service);
+        }));
     }
 
     /**

@@ -33,7 +33,9 @@ class OrderPickupMapper
      * @param array $order id_order, reference, paid (bool), currency (ISO code)
      * @param array[] $products rows of Order::getProducts(): product_id, product_attribute_id,
      *                          product_quantity, unit_price_tax_incl, product_name, product_reference
-     * @param array $customer email, firstname, lastname, phone, id_customer
+     * @param array $customer email, firstname, lastname, phone, id_customer (a registered
+     *                        customer's id, 0 for a guest: sent as ps_customer_id, so omnistock
+     *                        links the shopper to their Cegid customer)
      * @param string $storeId the chosen store
      */
     public function map(array $order, array $products, array $customer, $storeId)
@@ -76,6 +78,10 @@ class OrderPickupMapper
             'payment_status' => !empty($order['paid']) ? 'paid' : 'pending',
             'currency' => strtoupper((string) (isset($order['currency']) ? $order['currency'] : 'EUR')),
         ];
+        $idCustomer = isset($customer['id_customer']) ? (int) $customer['id_customer'] : 0;
+        if ($idCustomer > 0 && $idCustomer <= 2147483647) {
+            $body['customer']['ps_customer_id'] = $idCustomer;
+        }
         $reference = isset($order['reference']) ? strtoupper(trim((string) $order['reference'])) : '';
         if (preg_match('/^[A-Z]{9}$/', $reference)) {
             $body['ps_order_reference'] = $reference;

@@ -113,12 +113,19 @@ class ReservationService
             ], 'strlen'),
             'lines' => [$line],
         ];
+        if ((int) $idCustomer > 0 && (int) $idCustomer <= 2147483647) {
+            // a logged-in customer: omnistock links them to their Cegid customer
+            $body['customer']['ps_customer_id'] = (int) $idCustomer;
+        }
         try {
             $pickup = $this->api->createPickup($body, $key);
         } catch (ApiException $e) {
             $status = $e->getStatus();
+            $problem = $e->getProblem();
             if ($status === 409 && strpos($e->getProblemType(), 'insufficient-stock') !== false) {
                 $code = 'no_stock';
+            } elseif ($status === 409 && isset($problem['services']) && is_array($problem['services']) && !in_array('reservation', $problem['services'], true)) {
+                $code = 'store_refused'; // the store does not take reservations (a stale page)
             } elseif ($status === 404 || $status === 422) {
                 $code = 'refused';
             } else {

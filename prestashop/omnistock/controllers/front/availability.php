@@ -30,7 +30,19 @@ class OmnistockAvailabilityModuleFrontController extends ModuleFrontController
         if (!$items) {
             return $this->reply(400, ['error' => 'items: give id_product:id_product_attribute, comma separated']);
         }
-        return $this->reply(200, $this->answer($items, $this->near()));
+        $service = $this->service();
+
+        return $this->reply(200, $this->answer($items, $this->near(), $service));
+    }
+
+    /**
+     * The service the listed stores must offer: reservation when the shop lets shoppers reserve
+     * from the product page, else click and collect (where an order can be collected). Stores
+     * offering neither (the e-commerce store) are never listed.
+     */
+    private function service()
+    {
+        return Configuration::get('OMNISTOCK_RESERVATION') ? 'reservation' : 'click_and_collect';
     }
 
     /** @return array[] [key => [id_product, id_product_attribute]] */
@@ -52,7 +64,7 @@ class OmnistockAvailabilityModuleFrontController extends ModuleFrontController
         return $this->module->nearFor(Tools::getValue('lat'), Tools::getValue('lng'), (string) Tools::getValue('postcode'));
     }
 
-    private function answer(array $items, array $near)
+    private function answer(array $items, array $near, $service)
     {
         $presenter = new AvailabilityPresenter(new DateTimeZone(Configuration::get('PS_TIMEZONE') ?: 'UTC'));
         $views = [];
@@ -70,7 +82,7 @@ class OmnistockAvailabilityModuleFrontController extends ModuleFrontController
         if ($lines && $api) {
             try {
                 // One call for every item of the page.
-                $matrix = $api->availability(array_values($lines), $near);
+                $matrix = $api->availability(array_values($lines), $near, [], false, $service);
                 $keys = array_keys($lines);
                 foreach ($matrix['lines'] as $i => $line) {
                     $index = isset($line['line']) ? (int) $line['line'] : $i;

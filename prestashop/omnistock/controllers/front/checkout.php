@@ -12,6 +12,7 @@ require_once dirname(__DIR__, 2) . '/src/autoload.php';
 use Omnistock\ApiException;
 use Omnistock\AvailabilityPresenter;
 use Omnistock\CartStores;
+use Omnistock\StoreLocator;
 
 class OmnistockCheckoutModuleFrontController extends ModuleFrontController
 {
@@ -81,6 +82,12 @@ class OmnistockCheckoutModuleFrontController extends ModuleFrontController
             return $this->reply(503, ['error' => 'unavailable']);
         }
         try {
+            // omnistock answers the availability of a named store whatever its services: only a
+            // store offering click and collect, with a position, may be chosen (never the
+            // e-commerce store), or the order pickup would be refused after payment.
+            if (!StoreLocator::offers($api->store($storeId), 'click_and_collect')) {
+                return $this->reply(409, ['error' => 'store does not offer click and collect']);
+            }
             $answer = $api->availability($this->module->cartLines($cart), null, [$storeId], false, 'click_and_collect');
         } catch (ApiException $e) {
             return $this->reply($e->getStatus() === 404 || $e->getStatus() === 422 ? 422 : 503, ['error' => 'unavailable']);

@@ -46,7 +46,7 @@ class OmnistockReserveModuleFrontController extends ModuleFrontController
             $result = ['ok' => false, 'error' => 'refused', 'errors' => []];
         }
         if (!$result['ok']) {
-            $status = ['invalid' => 422, 'rate_limited' => 429, 'no_stock' => 409, 'refused' => 422, 'unavailable' => 503][$result['error']];
+            $status = ['invalid' => 422, 'rate_limited' => 429, 'no_stock' => 409, 'store_refused' => 409, 'refused' => 422, 'unavailable' => 503][$result['error']];
 
             return $this->reply($status, ['ok' => false, 'error' => $result['error'], 'errors' => array_keys($result['errors']), 'message' => $this->messages()[$result['error']]]);
         }
@@ -55,7 +55,7 @@ class OmnistockReserveModuleFrontController extends ModuleFrontController
         if (empty($result['replayed'])) {
             $this->module->mailReservation($reservation, (string) $input['first_name'], (string) $input['last_name']);
         }
-        $this->context->smarty->assign(['omnistock_reservation' => $reservation, 'omnistock_qr' => $this->module->qrDataUri($reservation['pickup_id'])]);
+        $this->context->smarty->assign(['omnistock_reservation' => $reservation, 'omnistock_qr' => $this->module->qrDataUri($reservation['pickup_id'], $reservation['pickup_code'])]);
 
         return $this->reply(200, ['ok' => true, 'html' => $this->module->fetch('module:omnistock/views/templates/hook/reservation_done.tpl')]);
     }
@@ -67,6 +67,7 @@ class OmnistockReserveModuleFrontController extends ModuleFrontController
             'rate_limited' => $this->module->l('Too many reservations in a short time. Please try again later.', 'reserve'),
             'no_stock' => $this->module->l('This store no longer has enough stock. Please choose another store.', 'reserve'),
             'refused' => $this->module->l('This product cannot be reserved in store.', 'reserve'),
+            'store_refused' => $this->module->l('This store does not take reservations. Please choose another store.', 'reserve'),
             'unavailable' => $this->module->l('Reservation is not available right now. Please try again in a moment.', 'reserve'),
         ];
     }

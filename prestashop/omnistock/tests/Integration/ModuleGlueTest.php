@@ -123,7 +123,8 @@ final class ModuleGlueTest extends TestCase
         $this->assertStringNotContainsString(TestEnv::key(), $html);
         $this->assertStringContainsString('OMNISTOCK_PRESTASHOP_READY_STATE = ' . Configuration::get('OMNISTOCK_OS_READY'), $html);
         StandIn::$request = ['testOmnistock' => '1'];
-        $this->assertStringContainsString('connected, 12 store(s)', $this->module->getContent());
+        // What it saw: the 12 shops and the e-commerce store, S003 offering reservation only.
+        $this->assertStringContainsString('connected, 13 store(s) visible to this key: 11 offer click and collect, 12 offer reservation', $this->module->getContent());
         StandIn::$request = ['submitOmnistock' => '1', 'OMNISTOCK_URL' => TestEnv::url() . '/', 'OMNISTOCK_API_KEY' => '', 'OMNISTOCK_ITEM_KEY' => 'nope', 'OMNISTOCK_RADIUS_KM' => '5000'];
         $this->module->getContent();
         $this->assertSame(TestEnv::key(), Configuration::get('OMNISTOCK_API_KEY'), 'an empty key field keeps the key');
@@ -179,6 +180,46 @@ final class ModuleGlueTest extends TestCase
         preg_match_all('/data-store-id="(S\d+)"/', $body['html'], $m);
         $this->assertSame(['S002', 'S004', 'S001'], $m[1]);
         $this->assertNotFalse(Configuration::get('OMNISTOCK_STORES_CACHE'), 'the store directory is cached');
+    }
+
+    public function testStoreListsKeepToTheStoresOfferingTheService()
+    {
+        // S003 (Marseille) offers reservation only; the e-commerce store offers nothing.
+        $web = array_values(array_filter(TestEnv::client()->allStores(), function ($s) {
+            return $s['services'] === [];
+        }))[0]['store_id'];
+        $ids = function ($html) {
+            preg_match_all('/data-store-id="([^"]+)"/', $html, $m);
+
+            return array_values(array_unique($m[1])); // a store's row and its button
+        };
+        // Product page, reservation on: S003 first for a Marseille postcode, never the web store.
+        Configuration::updateValue('OMNISTOCK_MAX_STORES', '20');
+        list(, $body) = $this->run_(new OmnistockAvailabilityModuleFrontController(), ['token' => StandIn::$token, 'items' => '2:0', 'postcode' => '13008']);
+        $listed = $ids($body['items']['2:0']);
+        $this->assertSame('S003', $listed[0]);
+        $this->assertCount(12, $listed, 'every shop offers reservation');
+        $this->assertNotContains($web, $listed);
+        // Reservation off: the stores where an order can be collected, so not S003.
+        Configuration::updateValue('OMNISTOCK_RESERVATION', '0');
+        list(, $body) = $this->run_(new OmnistockAvailabilityModuleFrontController(), ['token' => StandIn::$token, 'items' => '2:0', 'postcode' => '13008']);
+        $listed = $ids($body['items']['2:0']);
+        $this->assertNotContains('S003', $listed);
+        $this->assertNotContains($web, $listed);
+        $this->assertSame('S002', $listed[0], 'still searched around Marseille: Lyon first');
+
+        // Checkout: 2:0 is in stock in S001..S004, but S003 cannot take an order pickup.
+        $cart = $this->cart([[2, 0, 1]]);
+        list(, $body) = $this->run_(new OmnistockCheckoutModuleFrontController(), ['token' => StandIn::$token, 'action' => 'stores', 'postcode' => '13008']);
+        $this->assertSame(['S002', 'S004', 'S001'], $ids($body['html']));
+        foreach (['S003', $web] as $store) {
+            list($status, $body) = $this->run_(new OmnistockCheckoutModuleFrontController(), ['token' => StandIn::$token, 'action' => 'choose', 'store_id' => $store], 'POST');
+            $this->assertSame(409, $status, $store);
+            $this->assertSame('store does not offer click and collect', $body['error']);
+        }
+        $this->assertNull((new \Omnistock\CartStores($this->module->db()))->chosen($cart->id));
+        list($status) = $this->run_(new OmnistockCheckoutModuleFrontController(), ['token' => StandIn::$token, 'action' => 'choose', 'store_id' => 'S002'], 'POST');
+        $this->assertSame(200, $status);
     }
 
     public function testAvailabilityControllerChecksTheToken()
@@ -270,10 +311,12 @@ final class ModuleGlueTest extends TestCase
         $this->assertSame('created', $row['status'], $row['last_error']);
         $pickup = TestEnv::client()->pickup($row['pickup_id']);
         $this->assertSame([$order->id, 'ABCDEFGHI', 'paid', '49.00'], [$pickup['ps_order_id'], $pickup['ps_order_reference'], $pickup['payment_status'], $pickup['lines'][0]['unit_price']]);
+        $this->assertSame(3, $pickup['customer']['ps_customer_id'], 'the PrestaShop customer, for the Cegid customer link');
         $this->assertSame('omnistock_pickup', StandIn::$mails[0]['template']);
         $this->assertSame($row['pickup_code'], StandIn::$mails[0]['templateVars']['{pickup_code}']);
         $html = $this->module->hookDisplayOrderConfirmation(['order' => $order]);
         $this->assertStringContainsString($row['pickup_code'], $html);
+        $this->assertStringContainsString('class="omnistock-qr" src="data:image/svg+xml;base64,', $html, "omnistock's QR of the code");
         $admin = $this->module->hookDisplayAdminOrderSide(['id_order' => $order->id]);
         $this->assertStringContainsString('confirmed', $admin);
         $this->assertStringContainsString('storefront', $admin, 'the history actor');
@@ -334,6 +377,11 @@ final class ModuleGlueTest extends TestCase
         $this->assertSame('omnistock_reservation', StandIn::$mails[0]['template']);
         $this->assertSame('lea@example.com', StandIn::$mails[0]['to']);
         $this->assertStringContainsString(StandIn::$mails[0]['templateVars']['{pickup_code}'], $body['html']);
+        $this->assertStringContainsString('class="omnistock-qr" src="data:image/svg+xml;base64,', $body['html']);
+        preg_match('/base64,([^"]+)"/', $body['html'], $qr);
+        $this->assertStringContainsString('<svg', base64_decode(html_entity_decode($qr[1])));
+        $guest = TestEnv::pdo()->query("SELECT pickup_id FROM ps_omnistock_reservation WHERE email = 'lea@example.com' ORDER BY id_reservation DESC LIMIT 1")->fetchColumn();
+        $this->assertArrayNotHasKey('ps_customer_id', array_filter(TestEnv::client()->pickup($guest)['customer']), 'a guest has no PrestaShop customer id');
         list($status, $again) = $this->run_(new OmnistockReserveModuleFrontController(), $form, 'POST');
         $this->assertSame($body['html'], $again['html'], 'a double submit shows the same reservation');
         $this->assertCount(1, StandIn::$mails, 'and mails once');
@@ -352,6 +400,7 @@ final class ModuleGlueTest extends TestCase
         $this->assertCount(1, $rows);
         $this->assertStringContainsString($rows[0]['pickup_code'], $mine['html']);
         $this->assertSame('Omnistock Lyon', $rows[0]['store_name']);
+        $this->assertSame($customer->id, TestEnv::client()->pickup($rows[0]['pickup_id'])['customer']['ps_customer_id']);
         list($status) = $this->run_(new OmnistockReserveModuleFrontController(), ['token' => 'forged'] + $form, 'POST');
         $this->assertSame(403, $status);
         list($status) = $this->run_(new OmnistockReserveModuleFrontController(), $form, 'GET');

@@ -49,6 +49,11 @@ final class OrderPickupsTest extends TestCase
         $ref = (new OrderPickupMapper('reference'))->map(['id_order' => 1, 'reference' => 'bad'], [['product_id' => 1, 'product_attribute_id' => 1, 'product_quantity' => 1, 'product_reference' => 'PS-1-1']], ['email' => 'a@b.c'], 'S001');
         $this->assertSame('PS-1-1', $ref['lines'][0]['reference']);
         $this->assertArrayNotHasKey('ps_order_reference', $ref);
+        $this->assertArrayNotHasKey('ps_customer_id', $ref['customer'], 'no id_customer: none');
+        $guest = (new OrderPickupMapper())->map(['id_order' => 1], [['product_id' => 1, 'product_quantity' => 1]], ['email' => 'a@b.c', 'id_customer' => 0], 'S001');
+        $this->assertArrayNotHasKey('ps_customer_id', $guest['customer'], 'a guest: none');
+        $known = (new OrderPickupMapper())->map(['id_order' => 1], [['product_id' => 1, 'product_quantity' => 1]], ['email' => 'a@b.c', 'id_customer' => '17'], 'S001');
+        $this->assertSame(17, $known['customer']['ps_customer_id']);
     }
 
     public function testCreateStoresThePickupAndItsCode()

@@ -60,6 +60,41 @@ final class ReservationServiceTest extends TestCase
         return $k;
     }
 
+    public function testALoggedInCustomerIsLinkedToTheirCegidCustomer()
+    {
+        $idCustomer = random_int(100000, 2000000000);
+        $email = 'ps-link-' . bin2hex(random_bytes(5)) . '@example.com';
+        $done = $this->service()->reserve($this->form(['email' => $email]), 'visitor-link', $idCustomer);
+        $this->assertTrue($done['ok'], json_encode($done));
+        $pickup = TestEnv::client()->pickup($done['reservation']['pickup_id']);
+        $this->assertSame($idCustomer, $pickup['customer']['ps_customer_id']);
+
+        // omnistock's outbox resolves the Cegid customer when it posts the reservation, and
+        // remembers the PrestaShop id: the customer is then found by it.
+        $customer = null;
+        $deadline = microtime(true) + 30;
+        while ($customer === null && microtime(true) < $deadline) {
+            try {
+                $customer = TestEnv::client()->request('GET', '/v1/customers/ps:' . $idCustomer);
+            } catch (\Omnistock\ApiException $e) {
+                $this->assertSame(404, $e->getStatus(), $e->getMessage());
+                usleep(300000);
+            }
+        }
+        $this->assertNotNull($customer, 'the shopper was never linked to a Cegid customer');
+        $this->assertSame('ps_customer_id', $customer['resolved_by']);
+        $links = array_column($customer['links'], 'ps_customer_id', 'email');
+        $this->assertSame($idCustomer, $links[$email]);
+
+        // A guest (no customer id) sends none.
+        $guest = $this->service()->reserve($this->form(['email' => 'guest-' . $email]), 'visitor-guest', 0);
+        $this->assertTrue($guest['ok'], json_encode($guest));
+        $this->assertNull(TestEnv::client()->pickup($guest['reservation']['pickup_id'])['customer']['ps_customer_id'] ?? null);
+        foreach ([$done, $guest] as $r) {
+            TestEnv::client()->cancelPickup($r['reservation']['pickup_id'], 'test');
+        }
+    }
+
     public function testReserveCreatesAReservationPickupAndReplaysADoubleSubmit()
     {
         $form = $this->form();
@@ -97,6 +132,20 @@ final class ReservationServiceTest extends TestCase
         $out = $this->service()->reserve($this->form(['store_id' => 'S005']), 'v2', 0);
         $this->assertFalse($out['ok']);
         $this->assertSame('no_stock', $out['error']);
+    }
+
+    public function testAStoreTakingNoReservationIsSaidPlainly()
+    {
+        // The e-commerce store is in the directory but offers no service (a forged or stale form).
+        $web = array_values(array_filter(TestEnv::client()->allStores(), function ($s) {
+            return $s['services'] === [];
+        }))[0]['store_id'];
+        $form = $this->form(['store_id' => $web]);
+        $out = $this->service()->reserve($form, 'visitor-web');
+        $this->assertFalse($out['ok']);
+        $this->assertSame('store_refused', $out['error']);
+        $this->assertStringContainsString('does not offer reservation', $out['detail']);
+        $this->assertNull($this->service()->find('ps-resv-' . $form['request_id']), 'nothing recorded');
     }
 
     public function testOmnistockDownIsUnavailableNotAnException()

@@ -113,7 +113,13 @@ final class ApiClientTest extends TestCase
     {
         $ok = TestEnv::client()->testConnection();
         $this->assertTrue($ok['ok']);
-        $this->assertSame(12, $ok['stores']);
+        // 12 shops and the e-commerce store (no service); S003 offers reservation only.
+        $shops = count(TestEnv::info()['stores']);
+        $this->assertSame([$shops + 1, $shops - 1, $shops], [$ok['stores'], $ok['click_and_collect'], $ok['reservation']]);
+        $this->assertSame(
+            sprintf('connected, %d store(s) visible to this key: %d offer click and collect, %d offer reservation', $shops + 1, $shops - 1, $shops),
+            $ok['message']
+        );
         $bad = (new ApiClient(TestEnv::url(), 'osk_wrong'))->testConnection();
         $this->assertFalse($bad['ok']);
         $this->assertStringContainsString('401', $bad['message']);
@@ -134,8 +140,21 @@ final class ApiClientTest extends TestCase
             'customer' => ['email' => 'qr@example.com'],
             'lines' => [['ps_product' => 2, 'ps_attribute' => 0, 'quantity' => 1]],
         ], 'phpunit-qr-' . bin2hex(random_bytes(4)));
-        $svg = TestEnv::client()->pickupQrSvg($pickup['id']);
-        $this->assertTrue($svg === null || strpos($svg, '<svg') !== false);
+        // This omnistock has the endpoint: it draws the QR of the code its creation answer gave.
+        $svg = TestEnv::client()->pickupQrSvg($pickup['id'], $pickup['pickup_code']);
+        $this->assertStringContainsString('<svg', $svg);
+        $this->assertNull(TestEnv::client()->pickupQrSvg($pickup['id'], ''), 'no code: no QR, no call');
+        try {
+            TestEnv::client()->pickupQrSvg($pickup['id'], 'WRONG1234');
+            $this->fail('a wrong code must not draw a QR');
+        } catch (ApiException $e) {
+            $this->assertSame(422, $e->getStatus());
+            $this->assertStringNotContainsString('WRONG1234', $e->getMessage(), 'the code is not in the message');
+        }
+        // The wrong code counted no attempt: the right one still works, then the pickup goes.
+        $this->assertStringContainsString('<svg', TestEnv::client()->pickupQrSvg($pickup['id'], $pickup['pickup_code']));
         TestEnv::client()->cancelPickup($pickup['id'], 'test');
+        // An unknown pickup (or an omnistock without the endpoint): 404, null.
+        $this->assertNull(TestEnv::client()->pickupQrSvg('00000000-0000-4000-8000-000000000000', $pickup['pickup_code']));
     }
 }

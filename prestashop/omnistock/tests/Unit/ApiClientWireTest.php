@@ -91,12 +91,15 @@ final class ApiClientWireTest extends TestCase
     {
         $sent = null;
         $svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21"><path d="M0 0h7v7H0z"/></svg>';
-        $this->assertSame($svg, $this->client([200, ['content-type' => 'image/svg+xml'], $svg], $sent)->pickupQrSvg('p1'));
-        $this->assertSame('https://omnistock.example.com/v1/pickups/p1/qr.svg', $sent['url']);
+        $this->assertSame($svg, $this->client([200, ['content-type' => 'image/svg+xml'], $svg], $sent)->pickupQrSvg('p1', 'AB CD/12'));
+        $this->assertSame('https://omnistock.example.com/v1/pickups/p1/qr.svg?code=AB%20CD%2F12', $sent['url'], 'the code, encoded');
         $this->assertSame('image/svg+xml', $sent['headers']['Accept']);
-        $this->assertNull($this->client([404, [], '{"type":"urn:omnistock:problem:not-found","title":"Not found","status":404}'], $sent)->pickupQrSvg('p1'));
-        $this->assertNull($this->client([200, [], 'not an svg'], $sent)->pickupQrSvg('p1'));
+        $this->assertNull($this->client([404, [], '{"type":"urn:omnistock:problem:not-found","title":"Not found","status":404}'], $sent)->pickupQrSvg('p1', 'ABCD1234'));
+        $this->assertNull($this->client([200, [], 'not an svg'], $sent)->pickupQrSvg('p1', 'ABCD1234'));
+        $sent = null;
+        $this->assertNull($this->client([200, [], $svg], $sent)->pickupQrSvg('p1', ' '), 'no code');
+        $this->assertNull($sent, 'and no call');
         $this->expectException(ApiException::class);
-        $this->client([503, [], ''], $sent)->pickupQrSvg('p1');
+        $this->client([503, [], ''], $sent)->pickupQrSvg('p1', 'ABCD1234');
     }
 }

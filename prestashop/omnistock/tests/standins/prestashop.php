@@ -358,6 +358,7 @@ class Customer
     public $firstname = '';
     public $lastname = '';
     public $email = '';
+    public $is_guest = 0;
     public $logged = false;
 
     public function __construct($id = null)
