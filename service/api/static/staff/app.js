@@ -394,7 +394,8 @@
           h("span", { class: "code" }, l.sku), " · ", h("span", { class: "code" }, l.ean || "–"))))));
     const hist = h("ol", { class: "history" }, (p.history || []).map((e) => h("li", null,
       fmtWhen(e.at) + " — " + t(e.from ? "event_" + e.event : "event_created") +
-      (e.actor && e.actor.id && e.actor.kind === "staff" ? " " + t("by", { who: e.actor.id }) : ""))));
+      (e.actor && e.actor.kind === "staff" && (e.actor.name || e.actor.id)
+        ? " " + t("by", { who: e.actor.name || e.actor.id }) : ""))));
     section.replaceChildren(
       h("button", { type: "button", class: "ghost back", onclick: closePickup }, "← " + t("back")),
       h("h2", { id: "detail-title", tabindex: "-1" }, customerName(p), " ",
