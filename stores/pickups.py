@@ -41,7 +41,7 @@ UPDATE pickups SET code_failures = $2,
 WHERE id = $1
 """
 # Count one more creation at a store on a local day ($2), the row locked until commit; the
-# first of the day starts from the pickups already created in [$3, $4) (sql/0018).
+# first of the day starts from the pickups already created in [$3, $4) (sql/0013).
 _COUNT_ONE_MORE = """
 INSERT INTO pickup_day_counts AS c (store_id, day, created)
 VALUES ($1, $2, 1 + (SELECT count(*) FROM pickups
@@ -263,7 +263,7 @@ async def create_guarded(
     capacity: tuple[int, date, datetime, datetime] | None = None,
 ) -> bool:
     """Write a new pickup in one round trip (its own transaction), if what ``read`` saw still
-    holds under the lock: see sql/0010 and sql/0018. False, having written nothing, when the
+    holds under the lock: see sql/0010 and sql/0013. False, having written nothing, when the
     Idempotency-Key ``(principal, key, operation, request hash, answer)`` was taken meanwhile.
     Raise ``asyncpg.SerializationError``, having written nothing, when the stock moved; with
     ``capacity`` (the store's cap, local day, day start and end), an ``asyncpg.PostgresError``
@@ -363,7 +363,7 @@ async def count_one_more(
 ) -> int:
     """This creation counted at the store on its local ``day`` (spanning ``start``..``end``):
     the day's count with it. The count's row stays locked until the transaction ends, so the
-    next creation at this store reads this one's outcome (sql/0018)."""
+    next creation at this store reads this one's outcome (sql/0013)."""
     return int(await conn.fetchval(_COUNT_ONE_MORE, store_id, day, start, end))
 
 

@@ -15,7 +15,7 @@ Two ways to get there, with the same rows written:
   round trips). Taken after ``optimistic_attempts`` moved reads, so that a hot SKU cannot
   starve a request; and for replays and orders already created.
 At a store with a daily capacity, both paths count the creation on the store's row of the day
-(sql/0018), after the stock rows' locks and locked until commit: the capacity holds exactly.
+(sql/0013), after the stock rows' locks and locked until commit: the capacity holds exactly.
 """
 
 from __future__ import annotations

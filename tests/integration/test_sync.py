@@ -163,9 +163,10 @@ async def _inventory_calls(sim_url: str) -> int:
 async def test_two_runners_at_once_do_the_work_once(
     ctx: SyncContext, state: SimulatorState, sim_url: str, pool
 ) -> None:
+    pages = -(-SKUS // 7)
     await sync.full_stock_pass(ctx)
     one_pass = await _inventory_calls(sim_url)  # pages, plus the few fetched ahead
-    assert -(-SKUS // 7) <= one_pass < -(-SKUS // 7) + ctx.concurrency
+    assert pages <= one_pass < pages + ctx.concurrency
     ran: list[int] = []
 
     async def once(c: SyncContext) -> int:
@@ -177,7 +178,10 @@ async def test_two_runners_at_once_do_the_work_once(
     results = await asyncio.gather(run_singleton(pool, job, ctx), run_singleton(pool, job, ctx))
     assert sorted(results, key=lambda r: r is None) == [0, None]  # nothing changed since
     assert ran == [STORES * SKUS]
-    assert await _inventory_calls(sim_url) == 2 * one_pass
+    # one more pass, not two: how many pages were fetched ahead and cancelled after the last
+    # one depends on timing (a fixed total flaked under load), a second pass would double it
+    second = await _inventory_calls(sim_url) - one_pass
+    assert pages <= second < pages + ctx.concurrency
 
 
 async def test_items_and_prices_passes(ctx: SyncContext, state: SimulatorState, pool) -> None:
