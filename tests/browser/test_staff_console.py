@@ -147,8 +147,7 @@ async def test_mark_ready_with_confirmation_records_who(live: Live, context) -> 
     await expect(page.locator("#detail .history")).to_contain_text("Marked ready by Marie Curie")
     assert await live.state_of(p["id"]) == "ready"
     name = await live.pool.fetchval(
-        "SELECT actor_name FROM pickup_history"
-        " WHERE pickup_id = $1::uuid AND event = 'mark_ready'",
+        "SELECT actor_name FROM pickup_history WHERE pickup_id = $1::uuid AND event = 'mark_ready'",
         p["id"],
     )
     assert name == "Marie Curie"
