@@ -131,7 +131,11 @@ def _changed_rows(sync_pass: SyncPass) -> Callable[[WorkerDeps], Awaitable[int]]
     async def run_once(deps: WorkerDeps) -> int:
         ctx = sync_context(deps.settings, deps.pool, deps.erp, deps.metrics)
         report = await sync_pass(ctx)
-        log.info(
+        # a pass that had nothing to ask (an idle hot pass, every 5 s) is counted in the metrics
+        # and logged at DEBUG, so the log shows what moved
+        level = logging.INFO if report.calls or report.rows_changed else logging.DEBUG
+        log.log(
+            level,
             report.summary(),
             extra={
                 "job": report.job,

@@ -255,7 +255,7 @@ def _sales_history(
 
     Its own generator: the rest of the tenant is the same with or without it."""
     rng = random.Random(seed * 7919 + 17)
-    codes = sorted(stores)
+    codes = sorted(code for code, s in stores.items() if not s.ecommerce)  # shops, not the e-shop
     receipts: dict[tuple[str, str, int], SimDocument] = {}
     number = 1010000001
     for customer in list(customers.values())[:HISTORY_CUSTOMERS]:
