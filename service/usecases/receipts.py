@@ -177,7 +177,8 @@ class ReceiptsReader:
         self._erp_source, self._erp_lock = erp, asyncio.Lock()
         self._erp: ErpPort | None = None
         self._lists: TtlCache[datetime] = TtlCache(settings.ttl_s)
-        self._docs: TtlCache[SaleDocument] = TtlCache(settings.ttl_s)
+        # a document with its lines weighs a few KB: fewer of them than of the small entries
+        self._docs: TtlCache[SaleDocument] = TtlCache(settings.ttl_s, size=1_000)
         self._customers: TtlCache[Customer] = TtlCache(settings.ttl_s)
         self._cards: TtlCache[dict[str, str]] = TtlCache(settings.ttl_s)
         self._inflight: dict[str, asyncio.Task[Any]] = {}
