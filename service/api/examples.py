@@ -435,6 +435,7 @@ def _pickup(state: str, history: list[Any], **kw: Any) -> dict[str, Any]:
         "updated_at": history[-1]["at"],
         "next_events": nexts.get(state, []),
         "code_locked": False,
+        "code_failures": 0,
         "erp": kw.get("erp", {"document": None, "acked_at": None}),
         "lines": [
             {
@@ -569,6 +570,7 @@ STAFF_SESSION = {
     "stores": [{"store_id": "S001", "name": "Omnistock Paris"}],
     "csrf_token": "SsgPFXaqIBxGDAYhVoG0MWjWqjnlC_GVN0R23tLllVk",
     "idle_timeout_s": 3600,
+    "code_attempts": 5,
 }
 QR_SVG = (
     '<?xml version="1.0" encoding="utf-8"?>\n'

@@ -98,6 +98,12 @@ class PickupOut(BaseModel):
     updated_at: datetime
     next_events: list[str]
     code_locked: bool
+    code_failures: int = Field(
+        0,
+        ge=0,
+        description="Wrong pickup codes given so far: the pickup locks (423) after "
+        "OMNISTOCK_PICKUP_CODE_ATTEMPTS of them.",
+    )
     erp: dict[str, Any]
     lines: list[dict[str, Any]] = Field(default_factory=list)
     history: list[dict[str, Any]] = Field(default_factory=list)

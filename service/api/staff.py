@@ -11,7 +11,7 @@ from importlib import resources
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from service.api.appkeys import POOL
+from service.api.appkeys import POOL, SETTINGS
 from service.api.routing import Router, json_response, parse_body
 from service.api.staff_auth import (
     check_same_origin,
@@ -56,6 +56,10 @@ class StaffSessionOut(BaseModel):
     stores: list[StoreRef]
     csrf_token: str = Field(description="Echo it in X-CSRF-Token on every write.")
     idle_timeout_s: int
+    code_attempts: int = Field(
+        description="Wrong pickup codes a pickup takes before it locks "
+        "(OMNISTOCK_PICKUP_CODE_ATTEMPTS): with a pickup's code_failures, the attempts left."
+    )
 
 
 async def _answer(request: web.Request, session: StaffSession, status: int) -> web.Response:
@@ -66,6 +70,7 @@ async def _answer(request: web.Request, session: StaffSession, status: int) -> w
             stores=[StoreRef(store_id=i, name=n) for i, n in stores],
             csrf_token=session.csrf_token,
             idle_timeout_s=int(session_times(request).idle.total_seconds()),
+            code_attempts=request.app[SETTINGS].pickup_code_attempts,
         ),
         status,
     )

@@ -49,6 +49,7 @@ def summary(row: asyncpg.Record) -> dict[str, Any]:
         "updated_at": _iso(row["updated_at"]),
         "next_events": sorted(e.value for e in allowed_events(row["state"])),
         "code_locked": row["code_locked_at"] is not None,
+        "code_failures": row["code_failures"],
         "erp": {"document": row["erp_document"], "acked_at": _iso(row["erp_acked_at"])},
     }
 
@@ -107,6 +108,7 @@ def created_view(row: dict[str, Any], lines: list[dict[str, Any]], actor: Actor)
         "updated_at": at,
         "next_events": sorted(e.value for e in allowed_events("confirmed")),
         "code_locked": False,
+        "code_failures": 0,
         "erp": {"document": None, "acked_at": None},
         "lines": [
             {

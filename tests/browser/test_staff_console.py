@@ -205,11 +205,16 @@ async def test_wrong_code_five_times_shows_the_locked_state(live: Live, context)
     await sign_in(page, live)
     await page.goto(f"{live.console}#/pickup/{p['id']}")
     code = page.get_by_label("Customer's pickup code")
+    # the attempts left are shown before the first wrong code too
+    await expect(page.locator("#code-hint")).to_contain_text("5 attempt(s) before the pickup locks")
     for left in (4, 3, 2, 1):
         await code.fill("AAAA-AAAA")
         await page.get_by_role("button", name="Hand over").click()
         await expect(page.locator("#code-error")).to_have_text(
             f"Wrong code. {left} attempt(s) left before the pickup locks."
+        )
+        await expect(page.locator("#code-hint")).to_contain_text(
+            f"{left} attempt(s) before the pickup locks"
         )
     await code.fill("AAAA-AAAA")
     await page.get_by_role("button", name="Hand over").click()

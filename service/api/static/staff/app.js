@@ -415,12 +415,15 @@
         box.append(h("div", { class: "locked", role: "alert" }, h("strong", null, t("lockedTitle")), t("locked")));
       } else {
         const hint = state.attemptsLeft !== null ? t("wrongCode", { n: state.attemptsLeft }) : "";
+        // known before any wrong code: the pickup's failures so far against the session's limit
+        const left = state.attemptsLeft !== null ? state.attemptsLeft
+          : Math.max(0, state.session.code_attempts - (p.code_failures || 0));
         box.append(h("form", { class: "handover", novalidate: true, onsubmit: handOver },
           h("div", { class: "field" },
             h("label", { for: "code" }, t("codeLabel")),
             h("input", { id: "code", autocomplete: "off", autocapitalize: "characters", spellcheck: "false",
               maxlength: "20", "aria-describedby": "code-hint code-error", value: state.pendingCode || null }),
-            h("p", { id: "code-hint", class: "hint" }, t("codeHint")),
+            h("p", { id: "code-hint", class: "hint" }, t("codeHint") + " " + t("attemptsLeft", { n: left })),
             h("p", { id: "code-error", class: "error", role: "alert" }, hint)),
           h("button", { type: "submit", class: "primary" }, t("handOver"))));
       }
