@@ -10,7 +10,7 @@ py-spy``).
 One run, one data set: the Cegid simulator's ``generate(42, stores=24, products=61)`` tenant,
 written straight into a fresh database (24 stores with their opening hours, 61 items with EANs,
 24 x 60 stock rows ``as_of`` now and the 61st, "cold", SKU's 24 rows ``as_of`` one hour ago), and
-a storefront key made with ``service.usecases.keys.create_key``. omnistock runs as
+a storefront key made with ``service.usecases.access.keys.create_key``. omnistock runs as
 ``.venv/bin/omnistock serve``: one process (it is single-process asyncio). Measured, in order:
 
 (a) baseline: a bare aiohttp app in its own process, one handler returning a small constant
@@ -98,10 +98,10 @@ from _harness import (
 from service.demo import directory_entry
 from service.erp.port import Item, StockLine
 from service.erp.simulator import SimulatorState, generate, store_directory
-from service.usecases.keys import create_key
+from service.usecases.access.keys import create_key
 from stores import items as items_repo
 from stores import stock as stock_repo
-from stores import stores_repo
+from stores import store_directory as directory_repo
 from stores.db import create_pool
 from stores.migrate import migrate
 
@@ -119,7 +119,7 @@ async def seed(pool: asyncpg.Pool, state: SimulatorState, cold_sku: str) -> None
     now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
         for store in store_directory(state):
-            await stores_repo.upsert(conn, directory_entry(store))
+            await directory_repo.upsert(conn, directory_entry(store))
         await items_repo.apply_items(conn, [Item(i.sku, i.ean, i.description) for i in state.items])
         for sku_set, as_of in (
             ([i for i in state.items if i.sku != cold_sku], now),

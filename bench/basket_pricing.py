@@ -14,7 +14,7 @@ One run, one data set, measured in this order for both endpoints of one server p
   database on every request too), plus the store price rows and the rule book from the app's
   pricing caches, the engine (``service.domain.pricing``), and a larger answer.
 
-The caches are the production ones (``service.usecases.promo_prices``, ``promo_rulebook``): the
+The caches are the production ones (``service.usecases.promotions.prices``, ``promo_rulebook``): the
 rule book is rebuilt only when the rules change, price rows are kept at most 10 s and dropped on
 every change a writer announces (NOTIFY). After the warm-up, the priced rows therefore mostly hit
 the cache, as a busy API does; rows expire every 10 s during a run and are read again. Nothing
@@ -74,13 +74,13 @@ from aiohttp import web
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body
 from service.domain.pricing import Basket, BasketLine, price_basket
 from service.erp.port import Item, StorePrice
-from service.usecases.keys import create_key
-from service.usecases.promo_model import read_import
-from service.usecases.promo_requests import BasketIn
-from service.usecases.promotions import import_promotions
+from service.usecases.access.keys import create_key
+from service.usecases.promotions.admin import import_promotions
+from service.usecases.promotions.model import read_import
+from service.usecases.promotions.requests import BasketIn
 from stores import items as items_repo
 from stores import prices as prices_repo
-from stores import stores_repo
+from stores import store_directory as directory_repo
 from stores.db import create_pool
 from stores.migrate import migrate
 
@@ -134,7 +134,7 @@ async def seed(pool: asyncpg.Pool, args: argparse.Namespace) -> tuple[str, list[
     skus = [f"SKU-{n:06d}" for n in range(args.items)]
     now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
-        await stores_repo.upsert(conn, {"store_id": STORE, "name": "Bench store"})
+        await directory_repo.upsert(conn, {"store_id": STORE, "name": "Bench store"})
         await items_repo.apply_items(conn, [Item(s, "", s) for s in skus])
         prices = []
         for sku in skus:
@@ -162,7 +162,7 @@ def serve(port: int, freeze_gc: bool) -> None:
     """Child process: the real app on DATABASE_URL, plus the baseline route."""
     from service.api.app import create_app
     from service.settings import load_settings
-    from service.usecases.identifiers import resolve_items
+    from service.usecases.catalog.identifiers import resolve_items
 
     baseline = Router()
 
@@ -306,7 +306,7 @@ async def drive_aiohttp(
 async def engine_alone(pool: asyncpg.Pool, skus: list[str], rounds: int = 500) -> str:
     """The pure engine on the (first) benchmark basket: microseconds per basket, and what it
     did. The rule book is built once, as the server's cache does."""
-    from service.usecases.promo_rulebook import build_rules
+    from service.usecases.promotions.rulebook import build_rules
     from stores import promotions as repo
 
     async with pool.acquire() as conn:

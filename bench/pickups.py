@@ -12,7 +12,8 @@ Data: the Cegid simulator's ``generate(42, stores=24, products=200)`` tenant wri
 a fresh database: 24 stores (their opening hours, no daily pickup capacity, both services), 200
 items, 4,800 stock rows ``as_of`` now with the simulator's quantities (0..25, about 11% at 0), of
 which 8 "hot" (store, SKU) pairs are set to 20 units; a storefront key made with
-``service.usecases.keys.create_key``. Buffers are the migration's global default (safety stock 0,
+``service.usecases.access.keys.create_key``.
+Buffers are the migration's global default (safety stock 0,
 hide below 1).
 
 Measured, in this order, at the same concurrency (``--connections``):
@@ -97,11 +98,11 @@ from service.demo import directory_entry
 from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pickup_code
 from service.erp.port import Item, StockLine
 from service.erp.simulator import SimulatorState, generate, store_directory
-from service.usecases.keys import create_key
-from service.usecases.pickups import PickupSettings
+from service.usecases.access.keys import create_key
+from service.usecases.pickups.create import PickupSettings
 from stores import items as items_repo
 from stores import stock as stock_repo
-from stores import stores_repo
+from stores import store_directory as directory_repo
 from stores.db import create_pool
 from stores.migrate import migrate
 
@@ -125,7 +126,7 @@ async def seed(pool: asyncpg.Pool, state: SimulatorState, hot: list[Pair]) -> in
         for store in store_directory(state):
             entry = directory_entry(store)
             entry["pickup_capacity_per_day"] = None
-            await stores_repo.upsert(conn, entry)
+            await directory_repo.upsert(conn, entry)
         await items_repo.apply_items(conn, [Item(i.sku, i.ean, i.description) for i in state.items])
         lines = [StockLine(code, sku, qty) for (code, sku), qty in stock.items()]
         await stock_repo.apply_stock_lines(conn, lines, now)

@@ -9,7 +9,7 @@ One run, one data set (``generate(seed, stores, skus)``), measured in this order
    and, for information, the adapter's own decoding of those bytes (one thread);
 2. baseline: a raw lxml parse of those bytes into (store_id, sku, qty) tuples, then one raw
    asyncpg ``copy_records_to_table`` of the rows into a fresh table (no index);
-3. end to end: ``service.usecases.sync.full_stock_pass`` with the real adapter: pass 1 into an
+3. end to end: ``service.usecases.stock.sync.full_stock_pass`` with the real adapter: pass 1 into an
    empty ``stock`` table, pass 2 with nothing changed (writes 0 rows), pass 3 after ~1% of the
    stock was changed through the simulator control API.
 
@@ -49,7 +49,7 @@ from service.erp.cegid.transport import check_reply
 from service.erp.simulator import SimulatorState, generate, run_simulator, serve_simulator
 from service.erp.wsdl import INVENTORY, NS_RETAIL, NS_SOAP_ENV
 from service.observability import Metrics
-from service.usecases.sync import PassReport, SyncContext, full_stock_pass
+from service.usecases.stock.sync import PassReport, SyncContext, full_stock_pass
 from stores.db import create_pool
 from stores.migrate import migrate
 

@@ -14,12 +14,14 @@ from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import loyalty_holds, retention, sync
-from service.usecases.notifications import NotificationConfig
-from service.usecases.outbox import RelayDeps, relay_once
-from service.usecases.pickup_flow import expire_due
-from service.usecases.prestashop_stock import StockPushConfig
-from service.usecases.sync import SyncContext
+from service.usecases.loyalty import holds as loyalty_holds
+from service.usecases.outbox import retention
+from service.usecases.outbox.notifications import NotificationConfig
+from service.usecases.outbox.prestashop_stock import StockPushConfig
+from service.usecases.outbox.relay import RelayDeps, relay_once
+from service.usecases.pickups.flow import expire_due
+from service.usecases.stock import sync
+from service.usecases.stock.sync import SyncContext
 from service.workers.runner import Job
 
 log = logging.getLogger("omnistock.sync")

@@ -92,7 +92,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 async def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from service.errors import AppError
-    from service.usecases import keys
+    from service.usecases.access import keys
 
     pool = await _pool(settings)
     try:

@@ -16,8 +16,9 @@ from typing import Any
 import asyncpg
 
 from service.errors import AppError, InvalidInput
-from service.usecases import mapping, stores
-from service.usecases.catalog_files import (
+from service.usecases.catalog import item_mapping as mapping
+from service.usecases.catalog import store_directory as stores
+from service.usecases.catalog.files import (
     PrestashopOptions,
     Source,
     SourceError,
@@ -25,7 +26,7 @@ from service.usecases.catalog_files import (
     read_mapping_file,
     read_store_file,
 )
-from service.usecases.store_model import validate_entries
+from service.usecases.catalog.store_model import validate_entries
 from stores.db import create_pool, resolve_database_url
 
 INVALID = 2

@@ -10,7 +10,7 @@ import sys
 from service.bootstrap import build_erp, cegid_config, sync_context
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import sync
+from service.usecases.stock import sync
 from service.workers.runner import Job, run_singleton
 from stores.db import create_pool, resolve_database_url
 

@@ -14,7 +14,8 @@ import asyncpg
 from service.errors import AppError
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import outbox_admin, retention
+from service.usecases.outbox import admin as outbox_admin
+from service.usecases.outbox import retention
 from stores.db import create_pool, resolve_database_url
 from stores.outbox import OutboxRow
 

@@ -3,7 +3,8 @@
 The import validates the whole file first (shape, then every rule with the domain's
 ``rule_errors``, then that every categorised SKU exists): on any error it prints one line per
 error, naming the rule, to stderr, exits with code 2 and writes nothing. Otherwise it writes
-everything in one transaction and prints a summary. File format: ``service.usecases.promo_model``.
+everything in one transaction and prints a summary.
+File format: ``service.usecases.promotions.model``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 import asyncpg
 
 from service.errors import AppError, InvalidInput
-from service.usecases.promo_model import read_import
-from service.usecases.promotions import import_promotions
+from service.usecases.promotions.admin import import_promotions
+from service.usecases.promotions.model import read_import
 from stores.db import create_pool, resolve_database_url
 
 INVALID = 2

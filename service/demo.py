@@ -26,12 +26,12 @@ from service.erp.simulator import (
 )
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import sync
-from service.usecases.catalog_files import from_simulator
-from service.usecases.keys import replace_labelled_key
+from service.usecases.access.keys import replace_labelled_key
+from service.usecases.catalog.files import from_simulator
+from service.usecases.stock import sync
 from service.workers.main import run_until_signalled
 from service.workers.runner import run_jobs
-from stores import stores_repo
+from stores import store_directory as directory_repo
 from stores.db import create_pool, resolve_database_url
 from stores.migrate import migrate
 
@@ -66,7 +66,7 @@ async def import_directory(pool: asyncpg.Pool, state: SimulatorState) -> None:
     """The tenant's stores (the web store included) into our store directory, in one go."""
     async with pool.acquire() as conn, conn.transaction():
         for store in store_directory(state):
-            await stores_repo.upsert(conn, directory_entry(store))
+            await directory_repo.upsert(conn, directory_entry(store))
 
 
 async def _start_site(

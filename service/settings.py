@@ -231,7 +231,7 @@ class Settings(BaseSettings):
     @field_validator("loyalty_point_value")
     @classmethod
     def _point_value(cls, value: str) -> str:
-        from service.usecases.loyalty_model import parse_point_values
+        from service.usecases.loyalty.model import parse_point_values
 
         parse_point_values(value)  # raises ValueError: a clear error at start-up
         return value

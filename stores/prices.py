@@ -2,7 +2,7 @@
 
 Writers of what baskets are priced from (store prices here; item categories and rules in
 ``stores.promotions``) NOTIFY ``PRICING_CHANNEL`` with what changed, so that every API process
-drops what it cached (``service.usecases.promo_prices``). Keys: ``list:<store_id>`` (prices of
+drops what it cached (``service.usecases.promotions.prices``). Keys: ``list:<store_id>`` (prices of
 that price list), ``sku:<sku>`` (that item in every price list), ``rules``.
 """
 

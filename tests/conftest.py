@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestClient
 from service.api.app import create_app
 from service.erp.port import ErpPort
 from service.settings import Settings
-from service.usecases.keys import create_key
+from service.usecases.access.keys import create_key
 from stores.db import create_pool
 from stores.migrate import migrate
 

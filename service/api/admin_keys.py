@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from service.api.appkeys import KEY_CACHE, POOL
 from service.api.routing import Router, json_response, parse_body, parse_query
 from service.domain.apikeys import Role
-from service.usecases import keys
+from service.usecases.access import keys
 from stores.api_keys import ApiKeyRecord
 
 router = Router()

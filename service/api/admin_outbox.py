@@ -12,7 +12,7 @@ from service.api.appkeys import POOL
 from service.api.routing import Router, json_response, parse_query
 from service.domain.apikeys import Role
 from service.errors import NotFound
-from service.usecases import outbox_admin
+from service.usecases.outbox import admin as outbox_admin
 from stores.outbox import OutboxRow, OutboxStatus
 
 router = Router()

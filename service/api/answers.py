@@ -15,7 +15,7 @@ import sys
 import time
 from collections import OrderedDict
 
-from service.usecases.stock_reader import StockReader
+from service.usecases.stock.reader import StockReader
 
 MAX_ANSWER_BYTES = 16 * 1024  # larger answers (many stores) are not kept
 MAX_TOTAL_BYTES = 32 * 1024 * 1024  # then everything is dropped and the cache starts over

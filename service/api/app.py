@@ -40,8 +40,8 @@ from service.api.stock_context import stock_ctx
 from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases.code_seal import CodeSealer, replay_secret
-from service.usecases.pickups import PickupSettings
+from service.usecases.pickups.code_seal import CodeSealer, replay_secret
+from service.usecases.pickups.create import PickupSettings
 from stores.db import create_pool, resolve_database_url
 
 ROUTERS = (

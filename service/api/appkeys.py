@@ -12,7 +12,7 @@ from service.api.keycache import KeyCache
 from service.domain.apikeys import Principal
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases.stock_reader import StockReader
+from service.usecases.stock.reader import StockReader
 
 if TYPE_CHECKING:
     from service.api.routing import Endpoint

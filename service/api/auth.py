@@ -9,7 +9,7 @@ from service.api.routing import Handler, endpoint_of
 from service.api.staff_auth import SESSION_COOKIE, cookie_session
 from service.domain.apikeys import Principal
 from service.errors import AppError, Forbidden
-from service.usecases.keys import authenticate
+from service.usecases.access.keys import authenticate
 
 
 class Unauthorized(AppError):

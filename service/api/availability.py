@@ -15,12 +15,12 @@ from service.domain.apikeys import Role
 from service.domain.geo import parse_latlng
 from service.domain.limits import PG_INT_MAX
 from service.errors import TooLarge
-from service.usecases.availability import (
+from service.usecases.catalog.identifiers import ItemLookup, ResolvedItem
+from service.usecases.stock.availability import (
     Matrix,
     Near,
     availability,
 )
-from service.usecases.identifiers import ItemLookup, ResolvedItem
 
 router = Router()
 READERS: list[Role] = ["storefront", "staff", "admin"]

@@ -20,7 +20,7 @@ from service.api.receipt_page import render_receipt
 from service.api.routing import Router, json_response, parse_query
 from service.domain.apikeys import Role
 from service.erp.port import ErpError, ErpPort, ErpUnavailable
-from service.usecases.receipts import ReceiptSettings, ReceiptsReader
+from service.usecases.customers.receipts import ReceiptSettings, ReceiptsReader
 
 ANYONE: list[Role] = ["storefront", "staff", "admin"]
 

@@ -14,7 +14,7 @@ from service.api.appkeys import ENDPOINTS, METRICS, OPENAPI, POOL, SHUTTING_DOWN
 from service.api.openapi import build_openapi
 from service.api.routing import Router, json_response
 from service.domain.pickups import PickupState
-from service.usecases.outbox import refresh_outbox_gauges
+from service.usecases.outbox.relay import refresh_outbox_gauges
 from stores import pickup_stats, sync_runs
 from stores.migrate import pending
 

@@ -12,8 +12,9 @@ from service.api.appkeys import POOL
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.domain.limits import PG_INT_MAX
-from service.usecases import identifiers, mapping
-from service.usecases.mapping import MappingRow
+from service.usecases.catalog import identifiers
+from service.usecases.catalog import item_mapping as mapping
+from service.usecases.catalog.item_mapping import MappingRow
 
 router = Router()
 ADMIN: list[Role] = ["admin"]

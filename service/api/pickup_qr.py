@@ -13,8 +13,8 @@ from service.api.appkeys import POOL
 from service.api.routing import Router, parse_query
 from service.domain.pickup_scan import scan_payload
 from service.errors import InvalidInput
-from service.usecases import pickup_flow
-from service.usecases.pickups import parse_pickup_id
+from service.usecases.pickups import flow as pickup_flow
+from service.usecases.pickups.create import parse_pickup_id
 
 router = Router()
 

@@ -15,11 +15,10 @@ from service.api.routing import Router, data_response, parse_body, parse_query
 from service.domain.apikeys import Principal, Role
 from service.domain.limits import PG_INT_MAX
 from service.domain.pickups import Actor, ActorKind, PickupEvent, person_name
-from service.usecases import pickup_flow
+from service.usecases.catalog.identifiers import ItemLookup
 from service.usecases.idempotency import check_key
-from service.usecases.identifiers import ItemLookup
-from service.usecases.pickup_search import search_store
-from service.usecases.pickups import (
+from service.usecases.pickups import flow as pickup_flow
+from service.usecases.pickups.create import (
     Idempotency,
     NewLine,
     NewPickup,
@@ -28,6 +27,7 @@ from service.usecases.pickups import (
     create_pickup,
     parse_pickup_id,
 )
+from service.usecases.pickups.search import search_store
 
 router = Router()
 STOREFRONT: list[Role] = ["storefront", "admin"]
@@ -229,7 +229,7 @@ async def post_pickup(request: web.Request) -> web.Response:
 
 
 def _complete(view: dict[str, Any]) -> dict[str, Any]:
-    """A view (``service.usecases.pickup_views``: JSON-ready) with every member of PickupOut;
+    """A view (``service.usecases.pickups.views``: JSON-ready) with every member of PickupOut;
     written by orjson as it is (the tests validate answers against PickupOut)."""
     view.setdefault("lines", [])
     view.setdefault("history", [])

@@ -26,8 +26,8 @@ from service.api.routing import (
     parse_query,
 )
 from service.domain.pricing import PricedLine
-from service.usecases.promo_pricing import BasketQuote, quote_basket, store_price
-from service.usecases.promo_requests import BasketIn, PriceQuery
+from service.usecases.promotions.pricing import BasketQuote, quote_basket, store_price
+from service.usecases.promotions.requests import BasketIn, PriceQuery
 from stores.promotions import PriceRow
 
 ROUNDING = (

@@ -2,8 +2,8 @@
 categories (prices and baskets: ``service.api.prices``).
 
 The app's pricing caches live here: the active rule book (``RULES``, see
-``service.usecases.promo_rulebook``) and the store price rows of baskets (``PRICES``, see
-``service.usecases.promo_prices``), kept in step with writes made anywhere by one LISTEN task;
+``service.usecases.promotions.rulebook``) and the store price rows of baskets (``PRICES``, see
+``service.usecases.promotions.prices``), kept in step with writes made anywhere by one LISTEN task;
 admin writes through this process also invalidate them directly.
 """
 
@@ -19,11 +19,11 @@ from service.api.appkeys import POOL, SETTINGS
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
 from service.background import cancel_and_wait
 from service.domain.apikeys import Role
-from service.usecases import promotions
-from service.usecases.promo_model import CategoriesIn, RuleEntry, RuleFields
-from service.usecases.promo_prices import MIN_POOL_FOR_LISTENER, PriceCache, listen_for_changes
-from service.usecases.promo_requests import ActiveQuery, RuleListQuery
-from service.usecases.promo_rulebook import RuleCache
+from service.usecases.promotions import admin as promotions
+from service.usecases.promotions.model import CategoriesIn, RuleEntry, RuleFields
+from service.usecases.promotions.prices import MIN_POOL_FOR_LISTENER, PriceCache, listen_for_changes
+from service.usecases.promotions.requests import ActiveQuery, RuleListQuery
+from service.usecases.promotions.rulebook import RuleCache
 from stores.promotions import StoredRule
 
 RULES = web.AppKey("promotion_rules", RuleCache)

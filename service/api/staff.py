@@ -21,7 +21,7 @@ from service.api.staff_auth import (
     session_times,
     set_session_cookie,
 )
-from service.usecases.staff_sessions import StaffSession, sign_in, sign_out, store_names
+from service.usecases.access.staff_sessions import StaffSession, sign_in, sign_out, store_names
 
 router = Router()
 TAGS = ["staff"]  # the OpenAPI tag "Staff": the store's side of a pickup

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from service.api.appkeys import POOL, SETTINGS
 from service.errors import AppError, Forbidden
-from service.usecases.staff_sessions import SessionTimes, StaffSession, resume
+from service.usecases.access.staff_sessions import SessionTimes, StaffSession, resume
 
 SESSION_COOKIE = "omnistock_staff"
 CSRF_HEADER = "X-CSRF-Token"

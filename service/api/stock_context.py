@@ -17,7 +17,7 @@ from service.api.answers import AnswerCache
 from service.api.appkeys import ANSWERS, METRICS, POOL, READER, SETTINGS
 from service.background import cancel_and_wait
 from service.erp.port import ErpPort
-from service.usecases.stock_reader import ReaderSettings, StockReader
+from service.usecases.stock.reader import ReaderSettings, StockReader
 from stores.cache import make_cache
 from stores.notify import STOCK_CHANNEL
 

@@ -14,8 +14,14 @@ from service.api.near import fold_near, near_field
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.domain.geo import LatLng, parse_latlng
-from service.usecases import stores
-from service.usecases.store_model import HoursJson, Service, StoreEntry, StoreFields, hours_to_json
+from service.usecases.catalog import store_directory as stores
+from service.usecases.catalog.store_model import (
+    HoursJson,
+    Service,
+    StoreEntry,
+    StoreFields,
+    hours_to_json,
+)
 
 router = Router()
 ADMIN: list[Role] = ["admin"]

@@ -9,7 +9,7 @@ import asyncpg
 from service.erp.port import Item, StockLine
 from stores import items as items_repo
 from stores import stock as stock_repo
-from stores import stores_repo
+from stores import store_directory as directory_repo
 
 # city centres from shared/data/fr_cities.csv
 CITIES = {
@@ -38,7 +38,7 @@ async def seed(
     as_of = as_of or now()
     async with pool.acquire() as conn, conn.transaction():
         for code, (city, lat, lng) in CITIES.items():
-            await stores_repo.upsert(
+            await directory_repo.upsert(
                 conn,
                 {
                     "store_id": code,

@@ -137,22 +137,22 @@ async def test_the_cache_is_bounded_in_bytes_whatever_the_queries(make_client, k
 async def test_a_read_overtaken_by_a_change_is_not_cached(make_client, key, monkeypatch) -> None:
     """A NOTIFY that lands while the stock is read from PostgreSQL: what was read may predate
     the change, so it answers this request but is not kept for the next ones."""
-    from stores import availability_repo
+    from stores import availability_reads
     from stores.cache import cache_key
 
     client = await make_client(answer_cache_s=60)
     reader = client.app[READER]
-    real = availability_repo.load_sku_stock
+    real = availability_reads.load_sku_stock
 
     async def overtaken(conn, skus):
         loaded = await real(conn, skus)
         await reader.invalidate(skus)  # the change's NOTIFY, heard mid-read
         return loaded
 
-    monkeypatch.setattr(availability_repo, "load_sku_stock", overtaken)
+    monkeypatch.setattr(availability_reads, "load_sku_stock", overtaken)
     assert await _available(client, key) == 10
     assert await reader.cache.get(cache_key("stock", "JEANS-32")) is None
     assert len(client.app[ANSWERS]) == 0 or client.app[ANSWERS].get(Q) is None
-    monkeypatch.setattr(availability_repo, "load_sku_stock", real)
+    monkeypatch.setattr(availability_reads, "load_sku_stock", real)
     assert await _available(client, key) == 10
     assert await reader.cache.get(cache_key("stock", "JEANS-32")) is not None

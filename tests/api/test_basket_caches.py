@@ -18,9 +18,9 @@ from service.api.availability import ItemOut
 from service.api.prices import BasketOut
 from service.api.promotions import PRICES, RULES
 from service.erp.port import StorePrice
-from service.usecases import promotions as promotions_uc
-from service.usecases.promo_model import RuleFields, read_import
-from service.usecases.promo_prices import PriceCache
+from service.usecases.promotions import admin as promotions_uc
+from service.usecases.promotions.model import RuleFields, read_import
+from service.usecases.promotions.prices import PriceCache
 from stores import prices as prices_repo
 from tests.api.test_promotions import J, M, call, price, rule, seed_world, store_basket
 from tests.conftest import KeyFactory

@@ -12,7 +12,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from service.api.app import create_app
-from service.usecases.code_seal import CodeSealer, context_of, replay_secret
+from service.usecases.pickups.code_seal import CodeSealer, context_of, replay_secret
 from stores.db import create_pool
 from tests.api.stock_fixtures import seed
 from tests.conftest import KeyFactory, bearer

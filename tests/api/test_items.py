@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from service.errors import Conflict, InvalidInput, NotFound
-from service.usecases.identifiers import ItemLookup, resolve_items
+from service.usecases.catalog.identifiers import ItemLookup, resolve_items
 from tests.conftest import KeyFactory, bearer
 
 # Valid EAN-13s (check digits computed by hand from GS1's mod-10 rule) and one UPC-A.

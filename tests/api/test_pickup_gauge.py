@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from service.domain.pickups import PickupState
-from stores import stores_repo
+from stores import store_directory as directory_repo
 from tests.api.stock_fixtures import seed
 from tests.conftest import AppFactory, KeyFactory, bearer
 
@@ -23,7 +23,7 @@ VALUES ($1, 'reservation', $2, $3, '{}'::jsonb, '\\x00', '\\x00', $4)
 async def add_pickups(pool: asyncpg.Pool, state: str, count: int, store_id: str = "S1") -> None:
     deadline = datetime.now(UTC) + timedelta(hours=48)
     async with pool.acquire() as conn, conn.transaction():
-        await stores_repo.upsert(conn, {"store_id": store_id})
+        await directory_repo.upsert(conn, {"store_id": store_id})
         for _ in range(count):
             await conn.execute(_PICKUP, uuid.uuid4(), state, store_id, deadline)
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from service.usecases.pickup_flow import expire_due
+from service.usecases.pickups.flow import expire_due
 from tests.api.stock_fixtures import ITEMS, ago, seed
 from tests.conftest import KeyFactory, bearer
 

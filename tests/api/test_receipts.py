@@ -14,7 +14,7 @@ import pytest
 
 from service.erp.simulator import SimulatorState
 from service.erp.simulator.state import SimDocument
-from stores import stores_repo
+from stores import store_directory as directory_repo
 from tests.conftest import KeyFactory, bearer
 from tests.integration import outbox_fixtures as fx
 from tests.integration.outbox_fixtures import add_fault, calls, clear_faults
@@ -56,7 +56,7 @@ async def keys(make_key: KeyFactory, state: SimulatorState) -> dict[str, str]:
 async def api(make_client, erp, pool, state: SimulatorState):
     async with pool.acquire() as conn:
         for code, store in state.stores.items():
-            await stores_repo.upsert(
+            await directory_repo.upsert(
                 conn, {"store_id": code, "name": store.name, "city": store.city}
             )
     return await make_client(erp=erp, receipts_ttl_s=0.2, receipts_refresh_deadline_s=1.0)

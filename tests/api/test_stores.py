@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from service.usecases import stores
-from service.usecases.store_model import validate_entries
+from service.usecases.catalog import store_directory as stores
+from service.usecases.catalog.store_model import validate_entries
 from tests.conftest import KeyFactory, bearer
 
 VALIDATION = "urn:omnistock:problem:validation-error"
@@ -328,10 +328,10 @@ async def test_open_now_uses_the_store_time_zone(pool) -> None:
 
 
 async def test_hours_written_by_the_demo_upsert_are_stored_as_an_object(pool) -> None:
-    from stores import stores_repo
+    from stores import store_directory as directory_repo
 
     async with pool.acquire() as conn:
-        await stores_repo.upsert(
+        await directory_repo.upsert(
             conn, {"store_id": "S001", "opening_hours": {"mon": [["10:00", "19:00"]]}}
         )
         kind = await conn.fetchval("SELECT jsonb_typeof(opening_hours) FROM stores")

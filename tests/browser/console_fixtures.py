@@ -19,9 +19,9 @@ from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.simulator import SimulatorState, generate, serve_simulator, store_directory
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import sync
-from service.usecases.keys import create_key
-from stores import stores_repo
+from service.usecases.access.keys import create_key
+from service.usecases.stock import sync
+from stores import store_directory as directory_repo
 
 USER, PASSWORD, DB_ID = "omnistock", "secret", "DEMO"
 NAMES = [("Ana", "Lopez"), ("Bruno", "Martin"), ("Chloé", "Durand"), ("David", "Petit")]
@@ -103,7 +103,7 @@ async def live_fixture(
         try:
             async with pool.acquire() as conn:
                 for store in store_directory(state):
-                    await stores_repo.upsert(conn, directory_entry(store))
+                    await directory_repo.upsert(conn, directory_entry(store))
             ctx = sync.SyncContext(pool=pool, erp=erp, metrics=Metrics(), page_size=100)
             await sync.items_pass(ctx)
             await sync.full_stock_pass(ctx)

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from service.api.app import create_app
 from service.settings import Settings
-from service.usecases.keys import create_key
+from service.usecases.access.keys import create_key
 from stores.db import create_pool
 from tests.conftest import _drop, new_database, with_database
 

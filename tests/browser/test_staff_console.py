@@ -569,7 +569,7 @@ async def test_the_list_refreshes_every_30_seconds(live: Live, context) -> None:
 
 
 async def test_store_picker_when_the_key_has_several_stores(live: Live, context) -> None:
-    from service.usecases.keys import create_key
+    from service.usecases.access.keys import create_key
 
     key, _ = await create_key(live.pool, "staff", [live.store_a, live.store_b], "manager-phone")
     live.keys["both"] = key

@@ -18,9 +18,9 @@ import pytest
 from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.simulator import SimulatorState, generate, serve_simulator
 from service.observability import Metrics
-from service.usecases.outbox import RelayDeps
+from service.usecases.outbox.relay import RelayDeps
 from stores import outbox as outbox_repo
-from stores import stores_repo
+from stores import store_directory as directory_repo
 
 USER, PASSWORD, DB_ID = "omnistock", "secret", "DEMO"
 CREATE = "SaleDocumentService.Create"
@@ -183,7 +183,7 @@ async def new_pickup(
     payload = created_payload(pickup_id, kind, store_id, lines, customer, reference)
     deadline = datetime.now(UTC) + timedelta(hours=48)
     async with pool.acquire() as conn, conn.transaction():
-        await stores_repo.upsert(conn, {"store_id": store_id})
+        await directory_repo.upsert(conn, {"store_id": store_id})
         paid = "paid" if kind == "order" else "pending"
         await conn.execute(
             _PICKUP, pickup_id, kind, store_id, json.dumps(customer), reference, paid, deadline

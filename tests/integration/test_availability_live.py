@@ -13,8 +13,8 @@ import pytest
 from service.api.app import create_app
 from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.simulator import SimulatorState, generate, serve_simulator
-from service.usecases import sync
-from service.usecases.sync import SyncContext
+from service.usecases.stock import sync
+from service.usecases.stock.sync import SyncContext
 from tests.api.stock_fixtures import ago, set_stock
 from tests.conftest import bearer
 
@@ -54,11 +54,11 @@ async def synced(pool, erp, state: SimulatorState) -> SimulatorState:
     from service.demo import directory_entry
     from service.erp.simulator import store_directory
     from service.observability import Metrics
-    from stores import stores_repo
+    from stores import store_directory as directory_repo
 
     async with pool.acquire() as conn:
         for store in store_directory(state):
-            await stores_repo.upsert(conn, directory_entry(store))
+            await directory_repo.upsert(conn, directory_entry(store))
     ctx = SyncContext(pool=pool, erp=erp, metrics=Metrics(), page_size=50, clock=lambda: ago(3600))
     await sync.items_pass(ctx)
     await sync.full_stock_pass(ctx)

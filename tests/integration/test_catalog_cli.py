@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from service.cli_catalog import import_mapping_file, import_stores_file
-from service.usecases.catalog_files import PrestashopOptions
+from service.usecases.catalog.files import PrestashopOptions
 
 # The commands through a parser built only from add_commands (cli.py hooks them in later).
 RUNNER = """

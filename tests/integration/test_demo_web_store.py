@@ -16,8 +16,8 @@ from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.simulator import SimulatorState, serve_simulator, store_directory
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases import sync
-from stores import stores_repo
+from service.usecases.stock import sync
+from stores import store_directory as directory_repo
 from tests.conftest import bearer
 
 USER, PASSWORD, DB_ID = "omnistock", "secret", "DEMO"
@@ -142,7 +142,7 @@ async def test_the_web_price_list_syncs_without_a_directory_row(
     async with pool.acquire() as conn:
         for store in store_directory(state):
             if not store["ecommerce"]:
-                await stores_repo.upsert(conn, directory_entry(store))
+                await directory_repo.upsert(conn, directory_entry(store))
     await _first_sync(settings, pool, erp)
     rows = await pool.fetch("SELECT sku, current_price FROM store_prices WHERE store_id = $1", WEB)
     assert len(rows) == len(state.items)

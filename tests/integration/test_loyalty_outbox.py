@@ -15,11 +15,11 @@ import pytest
 from service.erp.cegid import CegidErp
 from service.erp.simulator import SimulatorState
 from service.errors import Conflict
-from service.usecases.loyalty import LoyaltyReader
-from service.usecases.loyalty_holds import NewHold, change_hold, create_hold
-from service.usecases.loyalty_model import LoyaltySettings
-from service.usecases.loyalty_relay import resolve
-from service.usecases.outbox import relay_once
+from service.usecases.loyalty.balances import LoyaltyReader
+from service.usecases.loyalty.holds import NewHold, change_hold, create_hold
+from service.usecases.loyalty.model import LoyaltySettings
+from service.usecases.loyalty.relay import resolve
+from service.usecases.outbox.relay import relay_once
 from stores import outbox as outbox_repo
 from tests.integration import outbox_fixtures as fx
 from tests.integration.outbox_fixtures import (

@@ -19,10 +19,10 @@ from service.demo import directory_entry
 from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.simulator import SimulatorState, generate, serve_simulator, store_directory
 from service.observability import Metrics
-from service.usecases import sync
-from service.usecases.keys import create_key
-from service.usecases.sync import SyncContext
-from stores import stores_repo
+from service.usecases.access.keys import create_key
+from service.usecases.stock import sync
+from service.usecases.stock.sync import SyncContext
+from stores import store_directory as directory_repo
 from tests.api.stock_fixtures import set_stock
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ async def world(pool, database_url) -> AsyncIterator[tuple[SimulatorState, str]]
         )
         async with pool.acquire() as conn:
             for store in store_directory(state):
-                await stores_repo.upsert(conn, directory_entry(store))
+                await directory_repo.upsert(conn, directory_entry(store))
         ctx = SyncContext(pool=pool, erp=erp, metrics=Metrics())
         await sync.items_pass(ctx)
         await sync.full_stock_pass(ctx)

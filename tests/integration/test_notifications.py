@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 
 from service.erp.simulator import SimulatorState
-from service.usecases.notifications import NotificationConfig
-from service.usecases.outbox import RelayDeps, relay_once
+from service.usecases.outbox.notifications import NotificationConfig
+from service.usecases.outbox.relay import RelayDeps, relay_once
 from tests.integration import outbox_fixtures as fx
 from tests.integration.outbox_fixtures import MakeDeps, add_event, new_pickup, outbox_rows
 

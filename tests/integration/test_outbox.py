@@ -11,7 +11,7 @@ import asyncpg
 
 from service.erp.cegid import CegidErp
 from service.erp.simulator import SimulatorState
-from service.usecases.outbox import relay_once
+from service.usecases.outbox.relay import relay_once
 from stores.notify import STOCK_CHANNEL
 from tests.integration import outbox_fixtures as fx
 from tests.integration.outbox_fixtures import (

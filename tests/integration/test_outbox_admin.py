@@ -13,7 +13,7 @@ from service.cli_outbox import add_commands, run_outbox
 from service.erp.simulator import SimulatorState
 from service.observability import Metrics
 from service.settings import Settings
-from service.usecases.outbox import refresh_outbox_gauges, relay_once
+from service.usecases.outbox.relay import refresh_outbox_gauges, relay_once
 from tests.conftest import AppFactory, KeyFactory, bearer
 from tests.integration import outbox_fixtures as fx
 from tests.integration.outbox_fixtures import (

@@ -10,7 +10,7 @@ import pytest
 
 from service.erp.cegid import CegidErp
 from service.erp.simulator import SimulatorState
-from service.usecases.outbox import relay_once
+from service.usecases.outbox.relay import relay_once
 from tests.integration import outbox_fixtures as fx
 from tests.integration.outbox_fixtures import (
     CREATE,
@@ -73,7 +73,7 @@ _CHILD = """
 import asyncio, sys
 from service.erp.cegid import CegidErp
 from service.observability import Metrics
-from service.usecases.outbox import RelayDeps, relay_once
+from service.usecases.outbox.relay import RelayDeps, relay_once
 from stores.db import create_pool
 from tests.integration.outbox_fixtures import erp_config
 

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from service.erp.port import DocumentKey
-from service.usecases.outbox import retry_delay
-from service.usecases.outbox_events import (
+from service.usecases.outbox.events import (
     BadEvent,
     document_key,
     key_json,
     payload_skus,
     pickup_document,
 )
+from service.usecases.outbox.relay import retry_delay
 
 PAYLOAD: dict[str, Any] = {
     "pickup_id": "p-1",

@@ -17,9 +17,9 @@ from service.domain.errors import InsufficientStock
 from service.domain.pickups import Actor, ActorKind
 from service.erp.port import Item, StockLine
 from service.errors import Conflict
-from service.usecases import pickups as uc
-from service.usecases.code_seal import CodeSealer
-from service.usecases.identifiers import ItemLookup
+from service.usecases.catalog.identifiers import ItemLookup
+from service.usecases.pickups import create as uc
+from service.usecases.pickups.code_seal import CodeSealer
 from stores import items as items_repo
 from stores import pickups as repo
 from stores import stock as stock_repo

@@ -20,9 +20,9 @@ from aiohttp import web
 
 from service.erp.simulator import SimulatorState
 from service.observability import Metrics
-from service.usecases import sync
-from service.usecases.outbox import RelayDeps, relay_once
-from service.usecases.prestashop_stock import AGGREGATE, StockPushConfig
+from service.usecases.outbox.prestashop_stock import AGGREGATE, StockPushConfig
+from service.usecases.outbox.relay import RelayDeps, relay_once
+from service.usecases.stock import sync
 from stores import items as items_repo
 from tests.integration import outbox_fixtures as fx
 from tests.integration.outbox_fixtures import MakeDeps

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from service.cli_promotions import import_promotions_file
-from service.usecases.promo_rulebook import RuleCache
+from service.usecases.promotions.rulebook import RuleCache
 from stores import promotions as repo
 from tests.api.stock_fixtures import seed
 

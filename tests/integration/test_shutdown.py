@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from service.usecases.keys import create_key
-from service.usecases.stock_reader import StockReader
+from service.usecases.access.keys import create_key
+from service.usecases.stock.reader import StockReader
 from tests.tcp_proxy import TcpProxy
 
 

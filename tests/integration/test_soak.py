@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from service.usecases.keys import create_key
+from service.usecases.access.keys import create_key
 from tests.api.stock_fixtures import seed
 from tests.integration.processes import free_port, wait_ready
 

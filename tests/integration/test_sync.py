@@ -17,8 +17,9 @@ from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.port import ErpUnavailable
 from service.erp.simulator import SimulatorState, generate, serve_simulator
 from service.observability import Metrics
-from service.usecases import sync
-from service.usecases.sync import SyncContext, utcnow
+from service.usecases.clock import utcnow
+from service.usecases.stock import sync
+from service.usecases.stock.sync import SyncContext
 from service.workers.runner import Job, run_singleton
 from stores import stock as stock_repo
 from stores.notify import STOCK_CHANNEL
@@ -185,7 +186,7 @@ async def test_two_runners_at_once_do_the_work_once(
 
 
 async def test_items_and_prices_passes(ctx: SyncContext, state: SimulatorState, pool) -> None:
-    from stores import stores_repo
+    from stores import store_directory as directory_repo
 
     items = await sync.items_pass(ctx)
     assert items.rows_changed == SKUS
@@ -194,7 +195,7 @@ async def test_items_and_prices_passes(ctx: SyncContext, state: SimulatorState, 
     assert (await sync.items_pass(ctx)).rows_changed == 0
     async with pool.acquire() as conn:
         for code in state.stores:
-            await stores_repo.upsert(conn, {"store_id": code})
+            await directory_repo.upsert(conn, {"store_id": code})
     prices = await sync.prices_pass(ctx)
     assert prices.rows_changed == STORES * SKUS
     for store in state.stores:

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from service.usecases import promo_prices
-from service.usecases.promo_prices import PriceCache
-from service.usecases.promo_rulebook import RuleCache
+from service.usecases.promotions import prices as promo_prices
+from service.usecases.promotions.prices import PriceCache
+from service.usecases.promotions.rulebook import RuleCache
 from stores.prices import RULES_KEY, price_list_key, sku_key
 from stores.promotions import PriceRow
 

@@ -18,7 +18,7 @@ import asyncpg
 from service.domain.pricing import explain_rule  # the engine's own wording
 from service.domain.promotions import eligibility
 from service.errors import InvalidInput, NotFound
-from service.usecases.promo_model import (
+from service.usecases.promotions.model import (
     PromotionImport,
     RuleEntry,
     RuleFields,
@@ -26,8 +26,8 @@ from service.usecases.promo_model import (
     rule_id_of,
     sku_of,
 )
-from service.usecases.promo_pricing import check_store
-from service.usecases.promo_rulebook import RuleCache
+from service.usecases.promotions.pricing import check_store
+from service.usecases.promotions.rulebook import RuleCache
 from stores import promotions as repo
 from stores.promotions import StoredRule
 

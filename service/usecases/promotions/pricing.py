@@ -3,7 +3,7 @@
 Base and current (marked-down) prices come from ``store_prices`` (Cegid's price engine, synced):
 the store's rows for a store basket, or the rows of the web price list (the web store's code,
 ``OMNISTOCK_WEB_STORE_ID``) for a web basket without a store, through the app's ``PriceCache``
-when it has one (``service.usecases.promo_prices``). Rules come from the in-process
+when it has one (``service.usecases.promotions.prices``). Rules come from the in-process
 ``RuleCache``; the amounts from ``service.domain.pricing.price_basket``, which is deterministic.
 """
 
@@ -19,9 +19,14 @@ import asyncpg
 
 from service.domain.pricing import Basket, BasketLine, PricedBasket, price_basket
 from service.errors import Conflict, InvalidInput, NotFound
-from service.usecases.identifiers import ItemLookup, ResolvedItem, resolve_item, resolve_items
-from service.usecases.promo_prices import PriceCache
-from service.usecases.promo_rulebook import RuleCache
+from service.usecases.catalog.identifiers import (
+    ItemLookup,
+    ResolvedItem,
+    resolve_item,
+    resolve_items,
+)
+from service.usecases.promotions.prices import PriceCache
+from service.usecases.promotions.rulebook import RuleCache
 from stores import promotions as repo
 from stores.promotions import PriceRow
 

@@ -26,8 +26,8 @@ from service.domain.pickups import (
     transition,
 )
 from service.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
-from service.usecases.pickup_views import pickup_view
-from service.usecases.sync import utcnow
+from service.usecases.clock import utcnow
+from service.usecases.pickups.views import pickup_view
 from stores import pickups as repo
 from stores.notify import STOCK_CHANNEL, notify_changed
 

@@ -10,9 +10,9 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from service.domain.limits import PG_INT_MAX
-from service.usecases.identifiers import ItemLookup
-from service.usecases.promo_pricing import BasketQuery
-from service.usecases.store_model import StoreCode
+from service.usecases.catalog.identifiers import ItemLookup
+from service.usecases.catalog.store_model import StoreCode
+from service.usecases.promotions.pricing import BasketQuery
 
 
 class ItemKeysIn(BaseModel):

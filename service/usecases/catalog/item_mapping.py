@@ -27,7 +27,7 @@ from service.domain.identifiers import (
 )
 from service.domain.limits import PG_INT_MAX
 from service.errors import Conflict, InvalidInput
-from service.usecases.identifiers import ean_forms
+from service.usecases.catalog.identifiers import ean_forms
 from stores import items as items_repo
 from stores.items import ItemKeys, KeyLookups
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import asyncpg
 
-from service.usecases.promo_rulebook import RuleCache
+from service.usecases.promotions.rulebook import RuleCache
 from stores import promotions as repo
 from stores.prices import PRICING_CHANNEL, RULES_KEY
 from stores.promotions import PriceRow

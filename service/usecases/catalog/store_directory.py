@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from service.domain.geo import LatLng, nearest_stores
 from service.domain.hours import CLOSED_ALL_WEEK, OpeningHours
 from service.errors import InvalidInput, NotFound
-from service.usecases.store_model import (
+from service.usecases.catalog.store_model import (
     STORE_CODE,
     StoreEntry,
     StoreFields,
@@ -27,8 +27,8 @@ from service.usecases.store_model import (
     field_errors,
     hours_from_json,
 )
-from stores import stores_repo
-from stores.stores_repo import StoreRecord
+from stores import store_directory as directory_repo
+from stores.store_directory import StoreRecord
 
 log = logging.getLogger("omnistock.stores")
 _CURSOR_PREFIX = "s1."
@@ -97,8 +97,8 @@ async def put_store(
         raise InvalidInput(msg, [{"loc": ["store_id"], "msg": msg, "type": "mismatch"}])
     columns = {**body.columns(), "store_id": code}
     async with pool.acquire() as conn, conn.transaction():
-        created = await stores_repo.save(conn, columns)
-        record = await stores_repo.get(conn, code)
+        created = await directory_repo.save(conn, columns)
+        record = await directory_repo.get(conn, code)
     assert record is not None
     return view(record, _now(now)), created
 
@@ -117,14 +117,14 @@ async def import_stores(
     async with pool.acquire() as conn, conn.transaction():
         existing = {}
         if keep_unset:
-            found = await stores_repo.get_many(conn, [e.store_id for e in entries])
+            found = await directory_repo.get_many(conn, [e.store_id for e in entries])
             existing = {r.store_id: r.fields() for r in found}
         for entry in entries:
             columns = entry.columns()
             if entry.store_id in existing:
                 given = {k: v for k, v in columns.items() if k in entry.model_fields_set}
                 columns = {**existing[entry.store_id], **given}
-            is_new = await stores_repo.save(conn, columns)
+            is_new = await directory_repo.save(conn, columns)
             (created if is_new else updated).append(entry.store_id)
     return ImportReport(created=created, updated=updated)
 
@@ -132,7 +132,7 @@ async def import_stores(
 # --------------------------------------------------------------------------- reads
 async def get_store(pool: asyncpg.Pool, store_id: str, *, now: datetime | None = None) -> StoreView:
     async with pool.acquire() as conn:
-        record = await stores_repo.get(conn, store_id)
+        record = await directory_repo.get(conn, store_id)
     if record is None:
         raise NotFound(f"no store {store_id!r} in the directory", store_id=store_id)
     return view(record, _now(now))
@@ -197,7 +197,7 @@ async def find_stores(
 async def _by_code(
     conn: asyncpg.Connection, after: str | None, limit: int, where: StoreFilter, now: datetime
 ) -> StorePage:
-    records = await stores_repo.page(
+    records = await directory_repo.page(
         conn,
         after=after,
         limit=limit + 1,
@@ -217,7 +217,7 @@ async def _near(
     where: StoreFilter,
     now: datetime,
 ) -> StorePage:
-    records = await stores_repo.located(
+    records = await directory_repo.located(
         conn, service=where.service, include_inactive=where.include_inactive
     )
     by_id = {r.store_id: r for r in records}

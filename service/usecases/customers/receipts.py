@@ -38,9 +38,9 @@ from service.erp.port import (
     SaleHeader,
 )
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from service.usecases.customer_links import normalise_email
-from service.usecases.loyalty import TtlCache
-from service.usecases.sync import utcnow
+from service.usecases.clock import utcnow
+from service.usecases.customers.links import normalise_email
+from service.usecases.loyalty.balances import TtlCache
 from stores import customers as repo
 from stores.customers import CustomerLink, DocumentRow
 

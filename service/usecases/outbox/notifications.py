@@ -32,7 +32,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from service.usecases.outbox_events import BadEvent
+from service.usecases.outbox.events import BadEvent
 from stores import outbox as outbox_repo
 from stores.outbox import OutboxRow
 

@@ -25,10 +25,10 @@ from aiocache.base import BaseCache
 from service.domain.atp import BufferTiers
 from service.erp.port import ErpError, ErpPort
 from service.observability import Metrics
-from service.usecases.sync import utcnow
-from stores import availability_repo as repo
+from service.usecases.clock import utcnow
+from stores import availability_reads as repo
 from stores import stock as stock_repo
-from stores.availability_repo import DirectoryStore, SkuStock
+from stores.availability_reads import DirectoryStore, SkuStock
 from stores.cache import cache_key, clear_ours, get_many, set_many
 from stores.notify import STOCK_CHANNEL, notify_changed
 

@@ -25,7 +25,7 @@ import asyncpg
 from service.erp.cegid import CircuitOpenError, RequestNotSent
 from service.erp.port import ErpAuthError, ErpBusinessError, ErpPort
 from service.errors import Conflict, NotFound
-from service.usecases.outbox_events import REDEEM, BadEvent, redemption
+from service.usecases.outbox.events import REDEEM, BadEvent, redemption
 from stores import loyalty as repo
 from stores import outbox as outbox_repo
 

@@ -7,7 +7,7 @@ insert the hold. The reading is refreshed (or confirmed fresh) before the transa
 refused (503) when the newest reading is older than ``max_staleness``.
 
 Committing writes the ``loyalty.redeem`` outbox row in the same transaction; the relay posts it as
-UpdatePoints (``service.usecases.loyalty_relay``). Releasing frees the points; the sweeper expires
+UpdatePoints (``service.usecases.loyalty.relay``). Releasing frees the points; the sweeper expires
 holds past their TTL. Any other change of state is a 409.
 """
 
@@ -24,17 +24,17 @@ from service.domain.errors import InsufficientPoints
 from service.domain.loyalty import require_redeemable
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases import idempotency
-from service.usecases.loyalty import LoyaltyReader
-from service.usecases.loyalty_model import (
+from service.usecases.clock import utcnow
+from service.usecases.loyalty.balances import LoyaltyReader
+from service.usecases.loyalty.model import (
     CustomerRef,
     LoyaltySettings,
     card_balance,
     hold_view,
     whole,
 )
-from service.usecases.outbox_events import REDEEM
-from service.usecases.pickups import Idempotency
-from service.usecases.sync import utcnow
+from service.usecases.outbox.events import REDEEM
+from service.usecases.pickups.create import Idempotency
 from stores import loyalty as repo
 from stores import outbox as outbox_repo
 from stores.loyalty import CardRow, HoldRow

@@ -1,7 +1,7 @@
 """The outbox relay: posts pickup events to the ERP, in order per pickup, at least once; and
-loyalty redemptions (aggregate ``loyalty``) at most once (``service.usecases.loyalty_relay``);
+loyalty redemptions (aggregate ``loyalty``) at most once (``service.usecases.loyalty.relay``);
 and, when configured, the notifications of pickup events (aggregates ``webhook`` and
-``prestashop``, appended when a pickup row is done: ``service.usecases.notifications``).
+``prestashop``, appended when a pickup row is done: ``service.usecases.outbox.notifications``).
 
 Each row is handled in its own transaction on its own connection: claimed ``FOR UPDATE SKIP
 LOCKED`` and kept locked during the ERP call, so a relay that crashes mid-post releases it and
@@ -37,15 +37,10 @@ from service.erp.port import (
     ErpUnavailable,
 )
 from service.observability import Metrics
-from service.usecases import notifications, prestashop_stock
-from service.usecases.customer_links import resolve_customer
-from service.usecases.loyalty_relay import post_redemption
-from service.usecases.notifications import (
-    DeliveryFailed,
-    DeliveryRejected,
-    NotificationConfig,
-)
-from service.usecases.outbox_events import (
+from service.usecases.customers.links import resolve_customer
+from service.usecases.loyalty.relay import post_redemption
+from service.usecases.outbox import notifications, prestashop_stock
+from service.usecases.outbox.events import (
     CANCELLING,
     CREATED,
     FOLLOW_UPS,
@@ -55,7 +50,12 @@ from service.usecases.outbox_events import (
     payload_skus,
     pickup_document,
 )
-from service.usecases.prestashop_stock import StockPushConfig
+from service.usecases.outbox.notifications import (
+    DeliveryFailed,
+    DeliveryRejected,
+    NotificationConfig,
+)
+from service.usecases.outbox.prestashop_stock import StockPushConfig
 from stores import outbox as outbox_repo
 from stores.notify import STOCK_CHANNEL, notify_changed
 from stores.outbox import OutboxRow

@@ -25,8 +25,8 @@ import asyncpg
 from service.background import cancel_and_wait
 from service.erp.port import ErpError, ErpPort
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
-from service.usecases.loyalty_model import CustomerRef, LoyaltySettings, Reading, balance_view
-from service.usecases.sync import utcnow
+from service.usecases.clock import utcnow
+from service.usecases.loyalty.model import CustomerRef, LoyaltySettings, Reading, balance_view
 from stores import loyalty as repo
 from stores.loyalty import CardRow
 

@@ -31,8 +31,8 @@ import aiohttp
 import asyncpg
 
 from service.observability import Metrics
-from service.usecases.notifications import DeliveryFailed, DeliveryRejected
-from service.usecases.outbox_events import BadEvent
+from service.usecases.outbox.events import BadEvent
+from service.usecases.outbox.notifications import DeliveryFailed, DeliveryRejected
 from stores import outbox as outbox_repo
 from stores import stock as stock_repo
 from stores.outbox import OutboxRow

@@ -46,14 +46,19 @@ from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pic
 from service.domain.pickups import Actor, has_capacity, pickup_deadline, ready_by
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases import idempotency
-from service.usecases.code_seal import CodeSealer, context_of, replayed_answer, stored_answer
-from service.usecases.identifiers import ItemLookup, ResolvedItem, resolve_items
-from service.usecases.pickup_views import created_view, pickup_view
-from service.usecases.stock_reader import TtlCache
-from service.usecases.store_model import hours_from_json
-from service.usecases.sync import utcnow
+from service.usecases.catalog.identifiers import ItemLookup, ResolvedItem, resolve_items
+from service.usecases.catalog.store_model import hours_from_json
+from service.usecases.clock import utcnow
+from service.usecases.pickups.code_seal import (
+    CodeSealer,
+    context_of,
+    replayed_answer,
+    stored_answer,
+)
+from service.usecases.pickups.views import created_view, pickup_view
+from service.usecases.stock.reader import TtlCache
 from stores import pickups as repo
-from stores.availability_repo import buffer_tiers
+from stores.availability_reads import buffer_tiers
 
 Kind = Literal["reservation", "order"]
 SERVICE_OF: dict[str, str] = {"reservation": "reservation", "order": "click_and_collect"}

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from service.domain.errors import InvalidRule
 from service.domain.promotions import Rule, RuleBook, validate_rule
-from service.usecases.promo_model import RuleEntry
+from service.usecases.promotions.model import RuleEntry
 from stores import promotions as repo
 from stores.promotions import Signature, StoredRule
 

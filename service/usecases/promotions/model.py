@@ -28,7 +28,7 @@ from pydantic import (
 from service.domain.identifiers import normalise_sku
 from service.domain.promotions import Rule, Targets, rule_errors
 from service.errors import InvalidInput
-from service.usecases.store_model import StoreCode, field_errors
+from service.usecases.catalog.store_model import StoreCode, field_errors
 
 RuleId = Annotated[
     str,

@@ -12,10 +12,11 @@ import asyncpg
 
 from service.domain.pickups import PickupState
 from service.errors import NotFound
-from service.usecases.pickup_flow import decode_cursor, encode_cursor
-from service.usecases.pickup_views import summary
-from service.usecases.sync import utcnow
-from stores import pickup_search, stores_repo
+from service.usecases.clock import utcnow
+from service.usecases.pickups.flow import decode_cursor, encode_cursor
+from service.usecases.pickups.views import summary
+from stores import pickup_search
+from stores import store_directory as directory_repo
 from stores.pickup_search import PickupFilter
 
 
@@ -50,13 +51,13 @@ async def search_store(
     after = decode_cursor(cursor) if cursor else None
     async with pool.acquire() as conn:
         since = None
-        store = await stores_repo.get(conn, store_id) if closed_today else None
+        store = await directory_repo.get(conn, store_id) if closed_today else None
         if closed_today:
             since = start_of_day(now or utcnow(), store.timezone if store else "UTC")
         f = PickupFilter(store_id, q, since)
         rows = await pickup_search.page(conn, f, states, after, limit + 1)
         found = await pickup_search.counts(conn, f)
-        if not any(found.values()) and (store or await stores_repo.get(conn, store_id)) is None:
+        if not any(found.values()) and (store or await directory_repo.get(conn, store_id)) is None:
             raise NotFound(f"no store {store_id!r}", unknown_stores=[store_id])
     more = len(rows) > limit
     last = rows[limit - 1] if more else None

@@ -21,9 +21,14 @@ from service.domain.atp import (
 )
 from service.domain.geo import LatLng, nearest_stores
 from service.errors import InvalidInput, NotFound
-from service.usecases.identifiers import ItemLookup, ResolvedItem, resolve_item, resolve_items
-from service.usecases.stock_reader import StockReader
-from stores.availability_repo import DirectoryStore, SkuStock
+from service.usecases.catalog.identifiers import (
+    ItemLookup,
+    ResolvedItem,
+    resolve_item,
+    resolve_items,
+)
+from service.usecases.stock.reader import StockReader
+from stores.availability_reads import DirectoryStore, SkuStock
 
 Source = Literal["snapshot", "live", "fallback"]
 

@@ -16,7 +16,8 @@ import asyncpg
 
 from service.domain.apikeys import Principal, hash_api_key
 from service.errors import AppError, Forbidden
-from stores import api_keys, staff_sessions, stores_repo
+from stores import api_keys, staff_sessions
+from stores import store_directory as directory_repo
 
 
 class SignInRefused(AppError):
@@ -78,5 +79,5 @@ async def store_names(pool: asyncpg.Pool, principal: Principal) -> list[tuple[st
     directory keeps its id as its name."""
     ids = sorted(principal.stores)
     async with pool.acquire() as conn:
-        names = {r.store_id: r.name for r in await stores_repo.get_many(conn, ids)}
+        names = {r.store_id: r.name for r in await directory_repo.get_many(conn, ids)}
     return [(i, names.get(i) or i) for i in ids]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from service.domain.hours import parse_prestashop_hours
-from service.usecases.store_model import DAYS, HoursJson, hours_from_json, hours_to_json
+from service.usecases.catalog.store_model import DAYS, HoursJson, hours_from_json, hours_to_json
 
 STORE_COLUMNS = (
     "store_id",

@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -19,21 +19,19 @@ import asyncpg
 from service.background import cancel_and_wait
 from service.erp.port import ErpPort, Item, ItemPage, StockLine, StockPage
 from service.observability import Metrics
-from service.usecases import prestashop_stock
-from service.usecases.prestashop_stock import StockPushConfig
+from service.usecases.clock import utcnow
+from service.usecases.outbox import prestashop_stock
+from service.usecases.outbox.prestashop_stock import StockPushConfig
 from stores import items as items_repo
 from stores import prices as prices_repo
 from stores import stock as stock_repo
-from stores import stores_repo, sync_runs
+from stores import store_directory as directory_repo
+from stores import sync_runs
 from stores.notify import STOCK_CHANNEL, notify_changed
 
 Progress = Callable[[int, int], None]  # (units done, rows seen so far)
 T = TypeVar("T")
 EAN_BATCH = 50  # Cegid clients send about 50 identifiers per inventory call
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -173,7 +171,7 @@ async def full_stock_pass(ctx: SyncContext, progress: Progress | None = None) ->
     raise_failed_write()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await stock_repo.mark_stores_checked(conn, report.stores, started)
-        await stores_repo.fill_missing_names(conn, names)
+        await directory_repo.fill_missing_names(conn, names)
     await _finish(ctx, report, started, t0)
     return report
 
@@ -258,7 +256,7 @@ async def prices_pass(ctx: SyncContext, progress: Progress | None = None) -> Pas
     web price list (the web store's, ``ctx.web_store_id``: web baskets are priced from it)."""
     report, started, t0 = PassReport("prices"), ctx.clock(), time.perf_counter()
     async with ctx.pool.acquire() as conn:
-        stores = await stores_repo.store_ids(conn)
+        stores = await directory_repo.store_ids(conn)
         barcodes = [ean for _, ean in await items_repo.all_barcodes(conn)]
     if ctx.web_store_id and ctx.web_store_id not in stores:
         stores.append(ctx.web_store_id)

@@ -1,0 +1,1 @@
+"""Who may call: API keys (keys) and the staff console's sessions (staff_sessions)."""
