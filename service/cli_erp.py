@@ -7,10 +7,11 @@ import asyncio
 import json
 import sys
 
-from service.bootstrap import build_erp, cegid_config, sync_context
+from service.bootstrap import build_erp, cegid_config
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases.stock import sync
+from service.workers.jobs import sync_context
 from service.workers.runner import Job, run_singleton
 from stores.db import create_pool, resolve_database_url
 
