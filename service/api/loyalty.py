@@ -21,11 +21,11 @@ from service.api.routing import Router, json_response, parse_body
 from service.domain.apikeys import Role
 from service.erp.port import ErpError, ErpPort, ErpUnavailable
 from service.errors import InvalidInput
-from service.settings import Settings
+from service.settings import Settings, parse_point_values
 from service.usecases.idempotency import check_key
 from service.usecases.loyalty import holds
 from service.usecases.loyalty.balances import LoyaltyReader
-from service.usecases.loyalty.model import LoyaltySettings, hold_view, parse_point_values
+from service.usecases.loyalty.model import LoyaltySettings, hold_view
 from service.usecases.loyalty.relay import resolve
 from service.usecases.pickups.create import Idempotency
 
