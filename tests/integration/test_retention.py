@@ -12,7 +12,7 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
-from service.cli_outbox import add_commands, parse_duration, run_outbox
+from service.cli.outbox import add_commands, parse_duration, run_outbox
 from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
