@@ -535,7 +535,7 @@ def profile_summary(path: Path, top: int = 10) -> str:
     picked = [
         (f, n)
         for f, n in inclusive.most_common()
-        if ("service/" in f or "stores/" in f) and "service/cli.py" not in f
+        if ("service/" in f or "stores/" in f) and "service/cli/" not in f
     ]
     lines += [f"  {n / total:6.1%}  {f}" for f, n in picked[:top]]
     return "\n".join(lines)

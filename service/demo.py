@@ -17,7 +17,7 @@ import asyncpg
 from aiohttp import web
 
 from service.api.app import create_app
-from service.bootstrap import WorkerDeps, build_erp, build_jobs, sync_context
+from service.bootstrap import build_erp
 from service.erp.simulator import (
     SimulatorState,
     create_simulator_app,
@@ -29,6 +29,7 @@ from service.settings import Settings
 from service.usecases.access.keys import replace_labelled_key
 from service.usecases.catalog.files import from_simulator
 from service.usecases.stock import sync
+from service.workers.jobs import WorkerDeps, build_jobs, sync_context
 from service.workers.main import run_until_signalled
 from service.workers.runner import run_jobs
 from stores import store_directory as directory_repo

@@ -6,15 +6,48 @@ lists agree.
 
 from __future__ import annotations
 
+import json
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.domain.loyalty import PointsProgram
+from service.domain.money import Money
+
+_RATE = re.compile(r"^\s*(\d+)\s*:\s*(\d+(?:\.\d{1,2})?)\s*(?::\s*([A-Z]{3}))?\s*$")
+
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("omnistock", appauthor=False))
+
+
+def _rate(program_id: str, text: object) -> PointsProgram:
+    match = _RATE.match(text) if isinstance(text, str) else None
+    if match is None or int(match[1]) < 1 or Decimal(match[2]) <= 0:
+        raise ValueError(f"point value of {program_id!r} must read 'POINTS:AMOUNT[:CURRENCY]'")
+    return PointsProgram(program_id, int(match[1]), Money(Decimal(match[2]), match[3] or "EUR"))
+
+
+def parse_point_values(text: str) -> dict[str, PointsProgram]:
+    """``OMNISTOCK_LOYALTY_POINT_VALUE`` read: ``"100:5.00"`` (every program) or
+    ``{"FID01": "100:5.00", "*": "50:1.00:EUR"}``. Here, with the setting, so that a bad value
+    is refused when the settings load and the use cases receive programs, not text."""
+    text = text.strip()
+    if not text:
+        return {}
+    if not text.startswith("{"):
+        return {"*": _rate("*", text)}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"point values are not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("point values must be a JSON object of program id -> value")
+    return {str(pid): _rate(str(pid), value) for pid, value in data.items()}
 
 
 class Settings(BaseSettings):
@@ -231,8 +264,6 @@ class Settings(BaseSettings):
     @field_validator("loyalty_point_value")
     @classmethod
     def _point_value(cls, value: str) -> str:
-        from service.usecases.loyalty.model import parse_point_values
-
         parse_point_values(value)  # raises ValueError: a clear error at start-up
         return value
 

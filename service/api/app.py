@@ -1,7 +1,11 @@
-"""The aiohttp application factory: one cleanup context per resource, tests override any."""
+"""The aiohttp application factory. Every resource the app owns is one cleanup context listed in
+``create_app``, opened in that order and closed in the reverse; routers only read them through
+the keys of ``service.api.appkeys``. Tests hand in their own pool or ERP client."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
@@ -23,25 +27,47 @@ from service.api import (
     promotions,
     staff,
 )
+from service.api.answers import AnswerCache
 from service.api.appkeys import (
+    ANSWERS,
     ENDPOINTS,
+    ERP,
     KEY_CACHE,
+    LOYALTY,
     METRICS,
     OPENAPI,
+    PICKUP_SETTINGS,
     POOL,
+    PRICES,
+    READER,
+    RECEIPTS,
+    ROUTE_METRICS,
+    RULES,
     SETTINGS,
     SHUTTING_DOWN,
 )
 from service.api.auth import auth_middleware
 from service.api.keycache import KeyCache
-from service.api.observe import body_limit_middleware, install_observe, observe_middleware
+from service.api.observe import RouteMetrics, body_limit_middleware, observe_middleware
 from service.api.problems import problems_middleware
-from service.api.stock_context import stock_ctx
+from service.api.stock_context import flush_wanted_forever, reader_settings
+from service.api.stock_context import listen_for_changes as listen_for_stock_changes
+from service.background import cancel_and_wait
+from service.bootstrap import build_erp
+from service.erp.lazy import LazyErp
 from service.erp.port import ErpPort
 from service.observability import Metrics
-from service.settings import Settings
+from service.settings import Settings, parse_point_values
+from service.usecases.customers.receipts import ReceiptSettings, ReceiptsReader
+from service.usecases.loyalty.balances import LoyaltyReader
+from service.usecases.loyalty.model import LoyaltySettings
 from service.usecases.pickups.code_seal import CodeSealer, replay_secret
 from service.usecases.pickups.create import PickupSettings
+from service.usecases.promotions.prices import MIN_POOL_FOR_LISTENER, PriceCache
+from service.usecases.promotions.prices import listen_for_changes as listen_for_price_changes
+from service.usecases.promotions.rulebook import RuleCache
+from service.usecases.stock.reader import StockReader
+from stores.cache import make_cache
 from stores.db import create_pool, resolve_database_url
 
 ROUTERS = (
@@ -59,6 +85,7 @@ ROUTERS = (
     staff.router,
     customers.router,
 )
+CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
 
 
 def create_app(
@@ -68,7 +95,8 @@ def create_app(
     metrics: Metrics | None = None,
     erp: ErpPort | None = None,
 ) -> web.Application:
-    """Build the app. A given ``pool`` is used as is (and not closed); else one is opened."""
+    """Build the app. A given ``pool`` or ``erp`` is used as is (and not closed); else the app
+    opens its own."""
     app = web.Application(
         middlewares=[
             observe_middleware,
@@ -80,12 +108,32 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[METRICS] = metrics or Metrics()
-    install_observe(app)
+    app[ROUTE_METRICS] = RouteMetrics(app[METRICS])
     app[ENDPOINTS] = {}
     app[KEY_CACHE] = KeyCache(settings.auth_cache_s)
     app[SHUTTING_DOWN] = [False]
     app[OPENAPI] = []
-    app[pickups.PICKUP_SETTINGS] = PickupSettings(
+    app[PICKUP_SETTINGS] = pickup_settings(settings)
+    for router in ROUTERS:
+        router.install(app)
+    app.cleanup_ctx.extend(
+        [
+            _pool(settings, pool),  # POOL
+            _erp(settings, erp),  # ERP: one client for stock, loyalty and receipts
+            _stock_cache,  # READER, ANSWERS: stock snapshots (Redis or memory) and answers
+            _erp_readers,  # LOYALTY, RECEIPTS: balances and documents, ERP reads coalesced
+            _pricing_caches,  # RULES, PRICES: the rule book and the baskets' price rows
+            _listeners,  # LISTEN: stock and pricing changes made by other processes
+            _hot_sku_flusher,  # background: records the SKUs readers asked for
+        ]
+    )
+    app.on_shutdown.append(_mark_shutting_down)
+    return app
+
+
+# --------------------------------------------------------------------------- settings
+def pickup_settings(settings: Settings) -> PickupSettings:
+    return PickupSettings(
         max_staleness=timedelta(seconds=settings.pickup_max_staleness_s),
         prep_minutes=settings.pickup_prep_minutes,
         max_code_attempts=settings.pickup_code_attempts,
@@ -94,17 +142,26 @@ def create_app(
             replay_secret(settings.replay_key.get_secret_value(), settings.data_dir)
         ),
     )
-    for router in ROUTERS:
-        router.install(app)
-    app.cleanup_ctx.append(_pool_ctx(settings, pool))
-    app.cleanup_ctx.append(stock_ctx(erp))
-    app.on_shutdown.append(_mark_shutting_down)
-    return app
 
 
-def _pool_ctx(
-    settings: Settings, given: asyncpg.Pool | None
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def loyalty_settings(s: Settings) -> LoyaltySettings:
+    return LoyaltySettings(
+        programs=parse_point_values(s.loyalty_point_value),
+        ttl_s=s.loyalty_ttl_s,
+        deadline_s=s.loyalty_refresh_deadline_s,
+        stale_after=timedelta(seconds=s.loyalty_stale_after_s),
+        max_staleness=timedelta(seconds=s.loyalty_max_staleness_s),
+        hold_ttl=timedelta(seconds=s.loyalty_hold_ttl_s),
+        web_store_id=s.web_store_id,
+    )
+
+
+def receipt_settings(s: Settings) -> ReceiptSettings:
+    return ReceiptSettings(ttl_s=s.receipts_ttl_s, deadline_s=s.receipts_refresh_deadline_s)
+
+
+# --------------------------------------------------------------------------- resources
+def _pool(settings: Settings, given: asyncpg.Pool | None) -> CleanupCtx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if given is not None:
             app[POOL] = given
@@ -119,6 +176,81 @@ def _pool_ctx(
             await pool.close()
 
     return ctx
+
+
+def _erp(settings: Settings, given: ErpPort | None) -> CleanupCtx:
+    """With stock read-through on, the client is built at start-up (an ERP that cannot be reached
+    then stops the start); else on first use, by loyalty or receipts."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        client = LazyErp(lambda: build_erp(settings, app[METRICS]), given)
+        if given is None and settings.read_through:
+            await client.connect()
+        app[ERP] = client
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    return ctx
+
+
+async def _stock_cache(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    cache = make_cache(settings.redis_url)
+    reader = StockReader(app[POOL], cache, app[ERP].client, app[METRICS], reader_settings(settings))
+    app[READER] = reader
+    app[ANSWERS] = AnswerCache(reader, settings.answer_cache_s)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await reader.flush_wanted()
+        await cache.close()
+
+
+async def _erp_readers(app: web.Application) -> AsyncIterator[None]:
+    settings, erp = app[SETTINGS], app[ERP]
+    app[LOYALTY] = LoyaltyReader(app[POOL], erp.get, loyalty_settings(settings))
+    app[RECEIPTS] = ReceiptsReader(app[POOL], erp.get, receipt_settings(settings))
+    try:
+        yield
+    finally:
+        await app[LOYALTY].aclose()
+        await app[RECEIPTS].aclose()
+
+
+async def _pricing_caches(app: web.Application) -> AsyncIterator[None]:
+    app[RULES] = RuleCache()
+    app[PRICES] = PriceCache()
+    yield
+
+
+async def _listeners(app: web.Application) -> AsyncIterator[None]:
+    """Each listener holds a connection: with a pool too small to spare a second one, basket
+    prices are read from the database for every basket (and rules checked every few seconds)."""
+    pool = app[POOL]
+    tasks = [
+        asyncio.create_task(listen_for_stock_changes(pool, app[READER]), name="stock-listener")
+    ]
+    if pool.get_max_size() >= MIN_POOL_FOR_LISTENER:
+        tasks.append(
+            asyncio.create_task(
+                listen_for_price_changes(pool, app[PRICES], app[RULES]), name="pricing-listener"
+            )
+        )
+    try:
+        yield
+    finally:
+        await cancel_and_wait(tasks)
+
+
+async def _hot_sku_flusher(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(flush_wanted_forever(app[READER]), name="hot-sku-flusher")
+    try:
+        yield
+    finally:
+        await cancel_and_wait([task])
 
 
 async def _mark_shutting_down(app: web.Application) -> None:

@@ -2,25 +2,24 @@
 
 ``GET /v1/customers/{ref}``, ``GET /v1/customers/{ref}/receipts`` (cursor pages, newest first),
 ``GET /v1/customers/{ref}/receipts/{key}`` and its printable ``.html`` page. Staff keys see the
-documents of their stores only. The router brings its own ``ReceiptsReader`` (like loyalty).
+documents of their stores only. Read through the app's ``ReceiptsReader`` (``RECEIPTS``, made by
+``create_app`` with the app's one ERP client).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.appkeys import METRICS, POOL, READER, SETTINGS
+from service.api.appkeys import RECEIPTS
 from service.api.auth import principal_of
 from service.api.receipt_page import render_receipt
 from service.api.routing import Router, json_response, parse_query
 from service.domain.apikeys import Role
-from service.erp.port import ErpError, ErpPort, ErpUnavailable
-from service.usecases.customers.receipts import ReceiptSettings, ReceiptsReader
+from service.usecases.customers.receipts import ReceiptsReader
 
 ANYONE: list[Role] = ["storefront", "staff", "admin"]
 
@@ -143,72 +142,11 @@ class ReceiptsQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=100)
 
 
-# --------------------------------------------------------------------------- runtime
-@dataclass
-class CustomersRuntime:
-    reader: ReceiptsReader | None = None
-    own_erp: ErpPort | None = None
-
-
-CUSTOMERS = web.AppKey("customers", CustomersRuntime)
-
-
-async def _start(app: web.Application) -> None:
-    runtime = app[CUSTOMERS]
-    settings = app[SETTINGS]
-
-    async def erp() -> ErpPort:
-        given = app[READER].erp
-        if given is not None:
-            return given
-        from service.bootstrap import build_erp
-
-        try:
-            runtime.own_erp = await build_erp(settings, app[METRICS])
-        except Exception as exc:  # e.g. a WSDL that cannot be loaded: answered as 503
-            if isinstance(exc, ErpError):
-                raise
-            raise ErpUnavailable(f"cannot build the ERP client: {exc!r}") from exc
-        return runtime.own_erp
-
-    runtime.reader = ReceiptsReader(
-        app[POOL],
-        erp,
-        ReceiptSettings(
-            ttl_s=settings.receipts_ttl_s,
-            deadline_s=settings.receipts_refresh_deadline_s,
-        ),
-    )
-
-
-async def _stop(app: web.Application) -> None:
-    runtime = app[CUSTOMERS]
-    if runtime.reader is not None:
-        await runtime.reader.aclose()
-
-
-async def _close_erp(app: web.Application) -> None:
-    runtime = app[CUSTOMERS]
-    if runtime.own_erp is not None:
-        await runtime.own_erp.aclose()
-
-
-class CustomersRouter(Router):
-    def install(self, app: web.Application) -> None:
-        super().install(app)
-        app[CUSTOMERS] = CustomersRuntime()
-        app.on_startup.append(_start)
-        app.on_shutdown.append(_stop)
-        app.on_cleanup.append(_close_erp)
-
-
-router = CustomersRouter()
+router = Router()
 
 
 def _reader(request: web.Request) -> ReceiptsReader:
-    reader = request.app[CUSTOMERS].reader
-    assert reader is not None, "the customers runtime starts with the app"
-    return reader
+    return request.app[RECEIPTS]
 
 
 def _stores(request: web.Request) -> frozenset[str] | None:

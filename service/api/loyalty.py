@@ -1,31 +1,26 @@
 """Loyalty over HTTP: the unified balance of a customer, and redemption holds at checkout.
 
-The router brings its own runtime (``LoyaltyRouter.install``): a ``LoyaltyReader`` made once the
-pool and the stock context are up, using the same ERP client as stock read-through (or its own,
-built on first use, when read-through is off). So the app factory only lists the router.
+Balances are read through the app's ``LoyaltyReader`` (``LOYALTY``, made by ``create_app`` with
+the app's one ERP client).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from service.api.appkeys import METRICS, POOL, READER, SETTINGS
+from service.api.appkeys import LOYALTY, POOL
 from service.api.auth import principal_of, require_store_access
 from service.api.loyalty_models import CommitIn, HoldIn, HoldOut, LoyaltyOut, ResolveIn
 from service.api.routing import Router, json_response, parse_body
 from service.domain.apikeys import Role
-from service.erp.port import ErpError, ErpPort, ErpUnavailable
 from service.errors import InvalidInput
-from service.settings import Settings
 from service.usecases.idempotency import check_key
 from service.usecases.loyalty import holds
 from service.usecases.loyalty.balances import LoyaltyReader
-from service.usecases.loyalty.model import LoyaltySettings, hold_view, parse_point_values
+from service.usecases.loyalty.model import hold_view
 from service.usecases.loyalty.relay import resolve
 from service.usecases.pickups.create import Idempotency
 
@@ -33,76 +28,11 @@ ANYONE: list[Role] = ["storefront", "staff", "admin"]
 ADMIN: list[Role] = ["admin"]
 
 
-# --------------------------------------------------------------------------- runtime
-@dataclass
-class LoyaltyRuntime:
-    reader: LoyaltyReader | None = None
-    own_erp: ErpPort | None = None
-
-
-LOYALTY = web.AppKey("loyalty", LoyaltyRuntime)
-
-
-def loyalty_settings(s: Settings) -> LoyaltySettings:
-    return LoyaltySettings(
-        programs=parse_point_values(s.loyalty_point_value),
-        ttl_s=s.loyalty_ttl_s,
-        deadline_s=s.loyalty_refresh_deadline_s,
-        stale_after=timedelta(seconds=s.loyalty_stale_after_s),
-        max_staleness=timedelta(seconds=s.loyalty_max_staleness_s),
-        hold_ttl=timedelta(seconds=s.loyalty_hold_ttl_s),
-        web_store_id=s.web_store_id,
-    )
-
-
-async def _start(app: web.Application) -> None:
-    runtime = app[LOYALTY]
-
-    async def erp() -> ErpPort:
-        given = app[READER].erp
-        if given is not None:
-            return given
-        from service.bootstrap import build_erp
-
-        try:
-            runtime.own_erp = await build_erp(app[SETTINGS], app[METRICS])
-        except Exception as exc:  # e.g. a WSDL that cannot be loaded: answered as 503
-            if isinstance(exc, ErpError):
-                raise
-            raise ErpUnavailable(f"cannot build the ERP client: {exc!r}") from exc
-        return runtime.own_erp
-
-    runtime.reader = LoyaltyReader(app[POOL], erp, loyalty_settings(app[SETTINGS]))
-
-
-async def _stop(app: web.Application) -> None:
-    runtime = app[LOYALTY]
-    if runtime.reader is not None:
-        await runtime.reader.aclose()
-
-
-async def _close_erp(app: web.Application) -> None:
-    runtime = app[LOYALTY]
-    if runtime.own_erp is not None:
-        await runtime.own_erp.aclose()
-
-
-class LoyaltyRouter(Router):
-    def install(self, app: web.Application) -> None:
-        super().install(app)
-        app[LOYALTY] = LoyaltyRuntime()
-        app.on_startup.append(_start)  # after every cleanup context: the pool is open
-        app.on_shutdown.append(_stop)
-        app.on_cleanup.append(_close_erp)
-
-
-router = LoyaltyRouter()
+router = Router()
 
 
 def _reader(request: web.Request) -> LoyaltyReader:
-    reader = request.app[LOYALTY].reader
-    assert reader is not None, "the loyalty runtime starts with the app"
-    return reader
+    return request.app[LOYALTY]
 
 
 def _idempotency(request: web.Request, *, required: bool, body: Any) -> Idempotency | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from service.api.appkeys import METRICS, PRINCIPAL, REQUEST_ID, SETTINGS
+from service.api.appkeys import METRICS, PRINCIPAL, REQUEST_ID, ROUTE_METRICS, SETTINGS
 from service.api.routing import Handler
 from service.errors import TooLarge
 from service.observability import Metrics, json_lines_handler_for, utc_timestamp_ms
@@ -32,7 +32,7 @@ def _request_id(request: web.Request) -> str:
     return f"{_ID_PREFIX}{next(_ids):016x}"
 
 
-class _RouteMetrics:
+class RouteMetrics:
     """Labelled children per (route, method, status), looked up once instead of per request."""
 
     def __init__(self, metrics: Metrics) -> None:
@@ -53,13 +53,6 @@ class _RouteMetrics:
             )
         count.inc()
         latency.observe(elapsed)
-
-
-ROUTE_METRICS = web.AppKey("route_metrics", _RouteMetrics)
-
-
-def install_observe(app: web.Application) -> None:
-    app[ROUTE_METRICS] = _RouteMetrics(app[METRICS])
 
 
 @web.middleware

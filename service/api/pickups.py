@@ -9,7 +9,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from service.api.appkeys import METRICS, POOL, READER
+from service.api.appkeys import METRICS, PICKUP_SETTINGS, POOL, READER
 from service.api.auth import principal_of, require_store_access
 from service.api.routing import Router, data_response, parse_body, parse_query
 from service.domain.apikeys import Principal, Role
@@ -167,9 +167,6 @@ def _actor(request: web.Request, p: Principal) -> Actor:
 
 def _settings(request: web.Request) -> PickupSettings:
     return request.app[PICKUP_SETTINGS]
-
-
-PICKUP_SETTINGS = web.AppKey("pickup_settings", PickupSettings)
 
 
 async def _scoped_pickup(request: web.Request) -> Any:

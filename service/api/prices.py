@@ -1,7 +1,7 @@
 """Prices over HTTP: an item's store price, and a basket priced by the promotions engine.
 
 Money is a decimal string with the answer's ``currency``. Baskets are priced from the app's
-pricing caches (``service.api.promotions``: ``RULES``, ``PRICES``); a single price is read from
+pricing caches (``RULES``, ``PRICES``: see ``service.api.promotions``); a single price is read from
 ``store_prices`` every time.
 """
 
@@ -14,9 +14,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.appkeys import POOL, SETTINGS
+from service.api.appkeys import POOL, PRICES, RULES, SETTINGS
 from service.api.availability import ItemOut
-from service.api.promotions import PRICES, RULES
 from service.api.routing import (
     ANY_ROLE,
     Router,

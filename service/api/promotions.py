@@ -1,67 +1,29 @@
 """Promotions over HTTP: the rules that apply now, and the admin API of basket rules and item
 categories (prices and baskets: ``service.api.prices``).
 
-The app's pricing caches live here: the active rule book (``RULES``, see
-``service.usecases.promotions.rulebook``) and the store price rows of baskets (``PRICES``, see
-``service.usecases.promotions.prices``), kept in step with writes made anywhere by one LISTEN task;
-admin writes through this process also invalidate them directly.
+The app's pricing caches (``RULES``: ``service.usecases.promotions.rulebook``; ``PRICES``:
+``service.usecases.promotions.prices``) are made by ``create_app`` and kept in step with writes
+made anywhere by its LISTEN task; admin writes through this process also invalidate them directly.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from service.api.appkeys import POOL, SETTINGS
+from service.api.appkeys import POOL, PRICES, RULES, SETTINGS
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
-from service.background import cancel_and_wait
 from service.domain.apikeys import Role
 from service.usecases.promotions import admin as promotions
 from service.usecases.promotions.model import CategoriesIn, RuleEntry, RuleFields
-from service.usecases.promotions.prices import MIN_POOL_FOR_LISTENER, PriceCache, listen_for_changes
 from service.usecases.promotions.requests import ActiveQuery, RuleListQuery
-from service.usecases.promotions.rulebook import RuleCache
 from stores.promotions import StoredRule
 
-RULES = web.AppKey("promotion_rules", RuleCache)
-PRICES = web.AppKey("basket_prices", PriceCache)
-_LISTENER = web.AppKey("pricing_listener", list[asyncio.Task[None]])
 ADMIN: list[Role] = ["admin"]
 
-
-class PromotionsRouter(Router):
-    """Also gives the app its pricing caches, and their listener, when it installs the routes."""
-
-    def install(self, app: web.Application) -> None:
-        super().install(app)
-        app[RULES] = RuleCache()
-        app[PRICES] = PriceCache()
-        app[_LISTENER] = []
-        app.on_startup.append(_start_listener)  # after the cleanup contexts: the pool is open
-        app.on_shutdown.append(_stop_listener)  # before they close it
-
-
-async def _start_listener(app: web.Application) -> None:
-    """The listener holds a connection: with a pool too small to spare one, prices are read
-    from the database for every basket (and rules checked every few seconds, as always)."""
-    pool = app[POOL]
-    if pool.get_max_size() >= MIN_POOL_FOR_LISTENER:
-        task = asyncio.create_task(
-            listen_for_changes(pool, app[PRICES], app[RULES]), name="pricing-listener"
-        )
-        app[_LISTENER].append(task)
-
-
-async def _stop_listener(app: web.Application) -> None:
-    listeners: list[asyncio.Task[None]] = app[_LISTENER]
-    await cancel_and_wait(listeners)
-    app[_LISTENER].clear()
-
-
-router = PromotionsRouter()
+router = Router()
 
 
 # --------------------------------------------------------------------------- models

@@ -1,5 +1,5 @@
-"""The stock read side of the app: cache, ERP client for read-through, the StockReader, the
-LISTEN task that drops cache entries other processes changed, and the hot-SKU flusher."""
+"""The stock read side of the app: the StockReader's settings, the LISTEN task that drops cache
+entries other processes changed, and the hot-SKU flusher (started by ``create_app``)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,19 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import asyncpg
-from aiohttp import web
 
-from service.api.answers import AnswerCache
-from service.api.appkeys import ANSWERS, METRICS, POOL, READER, SETTINGS
-from service.background import cancel_and_wait
-from service.erp.port import ErpPort
+from service.settings import Settings
 from service.usecases.stock.reader import ReaderSettings, StockReader
-from stores.cache import make_cache
 from stores.notify import STOCK_CHANNEL
 
 log = logging.getLogger("omnistock.api")
 FLUSH_EVERY_S = 2.0
 
 
-def reader_settings(app: web.Application) -> ReaderSettings:
-    s = app[SETTINGS]
+def reader_settings(s: Settings) -> ReaderSettings:
     return ReaderSettings(
         ttl=timedelta(seconds=s.stock_ttl_s),
         stale_after=timedelta(seconds=s.stale_after_s),
@@ -72,34 +65,3 @@ async def flush_wanted_forever(reader: StockReader) -> None:
             await reader.flush_wanted()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("could not record hot SKUs: %s", exc)
-
-
-def stock_ctx(
-    erp: ErpPort | None,
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
-        own_erp = None
-        if erp is None and settings.read_through:
-            from service.bootstrap import build_erp
-
-            own_erp = await build_erp(settings, app[METRICS])
-        cache = make_cache(settings.redis_url)
-        reader = StockReader(app[POOL], cache, erp or own_erp, app[METRICS], reader_settings(app))
-        app[READER] = reader
-        app[ANSWERS] = AnswerCache(reader, settings.answer_cache_s)
-        tasks = [
-            asyncio.create_task(listen_for_changes(app[POOL], reader), name="stock-listener"),
-            asyncio.create_task(flush_wanted_forever(reader), name="hot-sku-flusher"),
-        ]
-        try:
-            yield
-        finally:
-            await cancel_and_wait(tasks)
-            with contextlib.suppress(Exception):
-                await reader.flush_wanted()
-            await cache.close()
-            if own_erp is not None:
-                await own_erp.aclose()
-
-    return ctx

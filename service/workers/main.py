@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service.bootstrap import WorkerDeps, build_erp, build_jobs
+from service.bootstrap import build_erp
 from service.observability import Metrics
 from service.settings import Settings
+from service.workers.jobs import WorkerDeps, build_jobs
 from service.workers.runner import run_jobs
 from stores.db import create_pool, resolve_database_url
 

@@ -14,9 +14,9 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from service.api.appkeys import PRICES, RULES
 from service.api.availability import ItemOut
 from service.api.prices import BasketOut
-from service.api.promotions import PRICES, RULES
 from service.erp.port import StorePrice
 from service.usecases.promotions import admin as promotions_uc
 from service.usecases.promotions.model import RuleFields, read_import

@@ -15,9 +15,8 @@ from pydantic import SecretStr, ValidationError
 
 from service.domain.loyalty import points_value
 from service.erp.simulator import SimulatorState
-from service.settings import Settings
+from service.settings import Settings, parse_point_values
 from service.usecases.loyalty.holds import expire_due
-from service.usecases.loyalty.model import parse_point_values
 from tests.conftest import KeyFactory, bearer
 from tests.integration import outbox_fixtures as fx
 from tests.integration.outbox_fixtures import add_fault, calls, clear_faults

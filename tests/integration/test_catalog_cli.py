@@ -13,13 +13,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from service.cli_catalog import import_mapping_file, import_stores_file
+from service.cli.catalog import import_mapping_file, import_stores_file
 from service.usecases.catalog.files import PrestashopOptions
 
-# The commands through a parser built only from add_commands (cli.py hooks them in later).
+# The commands through a parser built only from add_commands (cli/main.py hooks them in later).
 RUNNER = """
 import argparse, sys
-from service.cli_catalog import add_commands
+from service.cli.catalog import add_commands
 parser = argparse.ArgumentParser(prog="omnistock")
 add_commands(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(sys.argv[1:])

@@ -10,13 +10,13 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from service.bootstrap import sync_context
 from service.demo import demo_tenant, directory_entry, import_directory
 from service.erp.cegid import CegidConfig, CegidErp
 from service.erp.simulator import SimulatorState, serve_simulator, store_directory
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases.stock import sync
+from service.workers.jobs import sync_context
 from stores import store_directory as directory_repo
 from tests.conftest import bearer
 

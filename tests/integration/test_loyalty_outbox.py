@@ -191,8 +191,8 @@ async def test_erp_down_is_retried_and_a_business_fault_is_dead_then_replayable(
 async def test_the_worker_runs_the_loyalty_sweeper(
     pool: asyncpg.Pool, state: SimulatorState, erp: CegidErp, settings
 ) -> None:
-    from service.bootstrap import WorkerDeps, build_jobs
     from service.observability import Metrics
+    from service.workers.jobs import WorkerDeps, build_jobs
 
     jobs = {job.name: job for job in build_jobs(settings)}
     sweeper = jobs["loyalty_sweeper"]

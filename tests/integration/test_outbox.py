@@ -232,8 +232,8 @@ async def test_a_transition_without_a_stored_key_looks_the_document_up(
 async def test_the_worker_job_runs_the_relay_and_sync_jobs_take_the_same_deps(
     pool: asyncpg.Pool, state: SimulatorState, sim_url: str, erp: CegidErp, settings
 ) -> None:
-    from service.bootstrap import WorkerDeps, build_jobs
     from service.observability import Metrics
+    from service.workers.jobs import WorkerDeps, build_jobs
 
     jobs = {job.name: job for job in build_jobs(settings)}
     relay = jobs["outbox_relay"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from service.cli_outbox import add_commands, run_outbox
+from service.cli.outbox import add_commands, run_outbox
 from service.erp.simulator import SimulatorState
 from service.observability import Metrics
 from service.settings import Settings

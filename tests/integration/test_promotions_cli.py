@@ -13,15 +13,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from service.cli_promotions import import_promotions_file
+from service.cli.promotions import import_promotions_file
 from service.usecases.promotions.rulebook import RuleCache
 from stores import promotions as repo
 from tests.api.stock_fixtures import seed
 
-# The command through a parser built only from add_commands (cli.py hooks it in later).
+# The command through a parser built only from add_commands (cli/main.py hooks it in later).
 RUNNER = """
 import argparse, sys
-from service.cli_promotions import add_commands
+from service.cli.promotions import add_commands
 parser = argparse.ArgumentParser(prog="omnistock")
 add_commands(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(sys.argv[1:])

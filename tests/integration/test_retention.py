@@ -12,13 +12,13 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
-from service.bootstrap import WorkerDeps, build_jobs, retention_policy
-from service.cli_outbox import add_commands, parse_duration, run_outbox
+from service.cli.outbox import add_commands, parse_duration, run_outbox
 from service.erp.port import ErpPort
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases.outbox import retention
 from service.usecases.outbox.retention import IDEMPOTENCY_KEYS, OUTBOX, RetentionPolicy
+from service.workers.jobs import WorkerDeps, build_jobs, retention_policy
 from service.workers.runner import run_singleton
 
 DAY = 86400.0

@@ -29,11 +29,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from service.background import cancel_and_wait
+from service.erp.lazy import ErpSource
 from service.erp.port import (
     Customer,
     DocumentKey,
     ErpError,
-    ErpPort,
     SaleDocument,
     SaleHeader,
 )
@@ -45,7 +45,6 @@ from stores import customers as repo
 from stores.customers import CustomerLink, DocumentRow
 
 T = TypeVar("T")
-ErpSource = Callable[[], Awaitable[ErpPort]]
 DOCUMENT_TYPES = ("Receipt", "CustomerOrder")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -174,21 +173,13 @@ class ReceiptsReader:
     ) -> None:
         self.pool, self.settings, self.clock = pool, settings, clock
         self.tz = ZoneInfo(settings.timezone)
-        self._erp_source, self._erp_lock = erp, asyncio.Lock()
-        self._erp: ErpPort | None = None
+        self.erp = erp  # the app's one client, built on first use (service.erp.lazy)
         self._lists: TtlCache[datetime] = TtlCache(settings.ttl_s)
         # a document with its lines weighs a few KB: fewer of them than of the small entries
         self._docs: TtlCache[SaleDocument] = TtlCache(settings.ttl_s, size=1_000)
         self._customers: TtlCache[Customer] = TtlCache(settings.ttl_s)
         self._cards: TtlCache[dict[str, str]] = TtlCache(settings.ttl_s)
         self._inflight: dict[str, asyncio.Task[Any]] = {}
-
-    async def erp(self) -> ErpPort:
-        if self._erp is None:
-            async with self._erp_lock:
-                if self._erp is None:
-                    self._erp = await self._erp_source()
-        return self._erp
 
     async def aclose(self) -> None:
         await cancel_and_wait(list(self._inflight.values()))

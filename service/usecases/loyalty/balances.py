@@ -14,7 +14,7 @@ import asyncio
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -23,7 +23,8 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from service.background import cancel_and_wait
-from service.erp.port import ErpError, ErpPort
+from service.erp.lazy import ErpSource
+from service.erp.port import ErpError
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases.clock import utcnow
 from service.usecases.loyalty.model import CustomerRef, LoyaltySettings, Reading, balance_view
@@ -31,7 +32,6 @@ from stores import loyalty as repo
 from stores.loyalty import CardRow
 
 V = TypeVar("V")
-ErpSource = Callable[[], Awaitable[ErpPort]]
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -66,18 +66,10 @@ class LoyaltyReader:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.pool, self.settings, self.clock = pool, settings, clock
-        self._erp_source, self._erp_lock = erp, asyncio.Lock()
-        self._erp: ErpPort | None = None
+        self.erp = erp  # the app's one client, built on first use (service.erp.lazy)
         self._readings: TtlCache[Reading] = TtlCache(settings.ttl_s)
         self._emails: TtlCache[list[str]] = TtlCache(settings.ttl_s)
         self._inflight: dict[str, asyncio.Task[Reading]] = {}
-
-    async def erp(self) -> ErpPort:
-        if self._erp is None:
-            async with self._erp_lock:
-                if self._erp is None:
-                    self._erp = await self._erp_source()
-        return self._erp
 
     async def aclose(self) -> None:
         await cancel_and_wait(list(self._inflight.values()))

@@ -3,8 +3,6 @@ ERP reading, and the balance and hold views built with the domain's unified bala
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -18,33 +16,9 @@ from stores.loyalty import CardRow, HoldRow
 Source = Literal["erp", "cache", "fallback"]
 ResolvedBy = Literal["customer_id", "email", "card"]
 ZERO = Decimal(0)
-_RATE = re.compile(r"^\s*(\d+)\s*:\s*(\d+(?:\.\d{1,2})?)\s*(?::\s*([A-Z]{3}))?\s*$")
 
 
 # --------------------------------------------------------------------------- settings
-def _rate(program_id: str, text: object) -> PointsProgram:
-    match = _RATE.match(text) if isinstance(text, str) else None
-    if match is None or int(match[1]) < 1 or Decimal(match[2]) <= 0:
-        raise ValueError(f"point value of {program_id!r} must read 'POINTS:AMOUNT[:CURRENCY]'")
-    return PointsProgram(program_id, int(match[1]), Money(Decimal(match[2]), match[3] or "EUR"))
-
-
-def parse_point_values(text: str) -> dict[str, PointsProgram]:
-    """``"100:5.00"`` (every program) or ``{"FID01": "100:5.00", "*": "50:1.00:EUR"}``."""
-    text = text.strip()
-    if not text:
-        return {}
-    if not text.startswith("{"):
-        return {"*": _rate("*", text)}
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"point values are not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("point values must be a JSON object of program id -> value")
-    return {str(pid): _rate(str(pid), value) for pid, value in data.items()}
-
-
 @dataclass(frozen=True)
 class LoyaltySettings:
     programs: dict[str, PointsProgram] = field(default_factory=dict)  # "*": every other program

@@ -10,28 +10,13 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import asyncpg
 from aiohttp import web
 
-from service.settings import Settings, load_settings
+from service.cli import catalog, erp, outbox, promotions
+from service.cli.common import configured_settings, open_pool
+from service.settings import Settings
 
 log = logging.getLogger("omnistock")
-
-
-def configured_settings() -> Settings:
-    """Settings from the environment, with logging configured from them."""
-    from service.observability import configure_logging
-
-    settings = load_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
-    return settings
-
-
-async def _pool(settings: Settings) -> asyncpg.Pool:
-    from stores.db import create_pool, resolve_database_url
-
-    dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
-    return await create_pool(dsn, min_size=1, max_size=settings.db_pool_max)
 
 
 # --------------------------------------------------------------------------- commands
@@ -68,7 +53,7 @@ async def _freeze_startup_objects(_app: web.Application) -> None:
 async def _migrate(settings: Settings) -> int:
     from stores.migrate import migrate
 
-    pool = await _pool(settings)
+    pool = await open_pool(settings, max_size=settings.db_pool_max)
     try:
         async with pool.acquire() as conn:
             applied = await migrate(conn)
@@ -94,7 +79,7 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from service.errors import AppError
     from service.usecases.access import keys
 
-    pool = await _pool(settings)
+    pool = await open_pool(settings, max_size=settings.db_pool_max)
     try:
         if args.keys_cmd == "create":
             key, record = await keys.create_key(pool, args.role, args.store, args.label)
@@ -198,15 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--products", type=int, default=2000, help="demo SKUs (sellable variants)")
     demo.set_defaults(func=cmd_demo)
 
-    from service.cli_catalog import add_commands as add_catalog_commands
-    from service.cli_erp import add_commands as add_erp_commands
-    from service.cli_outbox import add_commands as add_outbox_commands
-    from service.cli_promotions import add_commands as add_promotions_commands
-
-    add_erp_commands(sub)
-    add_catalog_commands(sub)
-    add_outbox_commands(sub)
-    add_promotions_commands(sub)
+    erp.add_commands(sub)
+    catalog.add_commands(sub)
+    outbox.add_commands(sub)
+    promotions.add_commands(sub)
     return parser
 
 
@@ -214,7 +194,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from service.cli.common import configured_settings, open_pool
 from service.errors import AppError, InvalidInput
 from service.usecases.catalog import item_mapping as mapping
 from service.usecases.catalog import store_directory as stores
@@ -27,7 +28,6 @@ from service.usecases.catalog.files import (
     read_store_file,
 )
 from service.usecases.catalog.store_model import validate_entries
-from stores.db import create_pool, resolve_database_url
 
 INVALID = 2
 
@@ -108,11 +108,7 @@ def _prestashop_options(args: argparse.Namespace) -> PrestashopOptions:
 
 
 async def _with_pool(work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
-    from service.cli import configured_settings
-
-    settings = configured_settings()
-    dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
-    pool = await create_pool(dsn, min_size=1, max_size=2)
+    pool = await open_pool(configured_settings(), max_size=2)
     try:
         return await work(pool)
     except AppError as exc:  # a conflict with a concurrent writer

@@ -7,12 +7,13 @@ import asyncio
 import json
 import sys
 
-from service.bootstrap import build_erp, cegid_config, sync_context
+from service.bootstrap import build_erp, cegid_config
+from service.cli.common import configured_settings, open_pool
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases.stock import sync
+from service.workers.jobs import sync_context
 from service.workers.runner import Job, run_singleton
-from stores.db import create_pool, resolve_database_url
 
 PASSES = {
     ("stock", False): sync.hot_stock_pass,
@@ -40,8 +41,7 @@ def _progress_bar(label: str) -> sync.Progress:
 
 async def run_sync(settings: Settings, what: str, full: bool) -> int:
     pass_fn = PASSES[(what, full)]
-    dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
-    pool = await create_pool(dsn, min_size=1, max_size=settings.db_pool_max)
+    pool = await open_pool(settings, max_size=settings.db_pool_max)
     metrics = Metrics()
     erp = await build_erp(settings, metrics)
     try:
@@ -162,21 +162,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     erp.set_defaults(func=_cmd_erp)
 
 
-def _settings() -> Settings:
-    from service.cli import configured_settings
-
-    return configured_settings()
-
-
 def _cmd_sync(args: argparse.Namespace) -> int:
-    return asyncio.run(run_sync(_settings(), args.what, args.full))
+    return asyncio.run(run_sync(configured_settings(), args.what, args.full))
 
 
 def _cmd_simulator(args: argparse.Namespace) -> int:
     import contextlib
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_simulator_cmd(args, _settings()))
+        asyncio.run(run_simulator_cmd(args, configured_settings()))
     return 0
 
 
@@ -185,9 +179,11 @@ def _cmd_erp(args: argparse.Namespace) -> int:
 
     try:
         if args.erp_cmd == "check":
-            check = erp_check(_settings(), as_json=args.json, verbose=args.verbose, live=args.live)
+            check = erp_check(
+                configured_settings(), as_json=args.json, verbose=args.verbose, live=args.live
+            )
             return asyncio.run(check)
-        return asyncio.run(erp_ping(_settings()))
+        return asyncio.run(erp_ping(configured_settings()))
     except ErpError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

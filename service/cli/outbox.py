@@ -11,12 +11,12 @@ import sys
 
 import asyncpg
 
+from service.cli.common import configured_settings, open_pool
 from service.errors import AppError
 from service.observability import Metrics
 from service.settings import Settings
 from service.usecases.outbox import admin as outbox_admin
 from service.usecases.outbox import retention
-from stores.db import create_pool, resolve_database_url
 from stores.outbox import OutboxRow
 
 _ERROR_WIDTH = 60
@@ -120,8 +120,7 @@ async def _purge(pool: asyncpg.Pool, settings: Settings, args: argparse.Namespac
 
 async def run_outbox(settings: Settings, args: argparse.Namespace) -> int:
     """Run one ``outbox`` subcommand; the exit code (2: a row is unknown or not dead)."""
-    dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
-    pool = await create_pool(dsn, min_size=1, max_size=2)
+    pool = await open_pool(settings, max_size=2)
     try:
         if args.outbox_cmd == "list":
             return await _list(pool, args)
@@ -205,6 +204,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_outbox(args: argparse.Namespace) -> int:
-    from service.cli import configured_settings
-
     return asyncio.run(run_outbox(configured_settings(), args))

@@ -18,10 +18,10 @@ from typing import Any
 
 import asyncpg
 
+from service.cli.common import configured_settings, open_pool
 from service.errors import AppError, InvalidInput
 from service.usecases.promotions.admin import import_promotions
 from service.usecases.promotions.model import read_import
-from stores.db import create_pool, resolve_database_url
 
 INVALID = 2
 
@@ -69,11 +69,7 @@ async def import_promotions_file(pool: asyncpg.Pool, path: Path, *, replace: boo
 
 
 async def _run(path: Path, replace: bool) -> int:
-    from service.cli import configured_settings
-
-    settings = configured_settings()
-    dsn = await asyncio.to_thread(resolve_database_url, settings.database_url, settings.data_dir)
-    pool = await create_pool(dsn, min_size=1, max_size=2)
+    pool = await open_pool(configured_settings(), max_size=2)
     try:
         return await import_promotions_file(pool, path, replace=replace)
     except AppError as exc:
