@@ -22,9 +22,9 @@ from service.usecases.pickups import create as uc
 from service.usecases.pickups.code_seal import CodeSealer
 from stores import items as items_repo
 from stores import pickups as repo
-from stores.pickup_records import CreateContext, Guard, NewPickupRow, ReadContext
 from stores import stock as stock_repo
 from stores.db import create_pool
+from stores.pickup_records import CreateContext, Guard, NewPickupRow, ReadContext
 from tests.api.stock_fixtures import now, seed
 
 STOREFRONT = Actor(ActorKind.STOREFRONT)
