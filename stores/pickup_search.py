@@ -13,6 +13,9 @@ from datetime import datetime
 
 import asyncpg
 
+from stores.pickup_records import PickupRecord
+from stores.pickups import record_of
+
 # $1 store, $2 q (trimmed, lower case) or NULL, $3 q escaped for LIKE, $4 closed since or NULL
 _MATCH = r"""
 store_id = $1
@@ -60,7 +63,8 @@ async def page(
     states: Sequence[str] | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[PickupRecord]:
+    """A page of pickups (without their lines and history)."""
     created, pid = after if after else (None, None)
     chosen = list(states) if states else None
-    return list(await conn.fetch(_PAGE, *_args(f), chosen, created, pid, limit))
+    return [record_of(r) for r in await conn.fetch(_PAGE, *_args(f), chosen, created, pid, limit)]

@@ -8,13 +8,30 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from service.domain.atp import OpenHold
+from stores.availability_reads import buffer_tiers
 from stores.db import jsonb
+from stores.pickup_records import (
+    CreateContext,
+    Guard,
+    HistoryRecord,
+    IdempotencyClaim,
+    KeyTaken,
+    LineRecord,
+    NewPickupRow,
+    OrderExists,
+    PickupRecord,
+    ReadContext,
+    StockMoved,
+    StockRow,
+    StoreFull,
+    StoreTerms,
+)
 
 _RELEASE_HOLDS = """
 UPDATE stock_holds SET released_at = $2 WHERE pickup_id = $1 AND released_at IS NULL
@@ -31,7 +48,6 @@ VALUES ('pickup', $1, $2, $3::text::jsonb)
 """
 _GET = "SELECT * FROM pickups WHERE id = $1"
 _GET_FOR_UPDATE = "SELECT * FROM pickups WHERE id = $1 FOR UPDATE"
-_BY_ORDER = "SELECT id FROM pickups WHERE ps_order_id = $1"
 _LINES = "SELECT * FROM pickup_lines WHERE pickup_id = $1 ORDER BY line_no"
 _HISTORY_OF = "SELECT * FROM pickup_history WHERE pickup_id = $1 ORDER BY id"
 _SET_STATE = "UPDATE pickups SET state = $2, updated_at = $3 WHERE id = $1"
@@ -39,15 +55,6 @@ _SET_FAILURES = """
 UPDATE pickups SET code_failures = $2,
     code_locked_at = CASE WHEN $3 THEN coalesce(code_locked_at, now()) ELSE code_locked_at END
 WHERE id = $1
-"""
-# Count one more creation at a store on a local day ($2), the row locked until commit; the
-# first of the day starts from the pickups already created in [$3, $4) (sql/0013).
-_COUNT_ONE_MORE = """
-INSERT INTO pickup_day_counts AS c (store_id, day, created)
-VALUES ($1, $2, 1 + (SELECT count(*) FROM pickups
-                     WHERE store_id = $1 AND created_at >= $3 AND created_at < $4))
-ON CONFLICT (store_id, day) DO UPDATE SET created = c.created + 1
-RETURNING created
 """
 _DUE = """
 SELECT id FROM pickups WHERE state IN ('confirmed', 'ready') AND deadline < $1
@@ -69,12 +76,13 @@ LEFT JOIN stores st ON st.store_id = $1
 """
 
 
-# What a new pickup reads, in two statements:
+# What a locked creation reads, in two statements:
 # 1. ``_PREPARE``: claim the Idempotency-Key (if another transaction holds it uncommitted, wait
-#    for it: an InitPlan of the lock, so it is done before any stock row is locked), lock this
-#    store's snapshot rows of the SKUs in (store, sku) order (no deadlocks; a locked row is read
-#    as last committed), and read the store, the SKU checks, the buffer rows that can apply and
-#    an existing pickup for the PrestaShop order id;
+#    for it: an InitPlan gating the lock, so it is done before any stock row is locked), lock
+#    this store's stock rows of the SKUs (``omnistock_lock_stock``, sql/0014: the one place the
+#    lock order is written; it returns the rows as they are after the lock), and read the store,
+#    the SKU checks, the buffer rows that can apply and an existing pickup for the PrestaShop
+#    order id;
 # 2. ``_OPEN_HOLDS``, AFTER the lock, in its own statement: a statement reads the database as it
 #    was when it began, so holds read by statement 1 would miss those committed by the
 #    transaction its lock waited for, and oversell.
@@ -88,12 +96,10 @@ WITH claim AS (
 ), claimed AS MATERIALIZED (
     SELECT count(*)::int AS n FROM claim
 ), locked AS MATERIALIZED (
-    SELECT s.sku, s.erp_available, greatest(s.as_of, sc.checked_at) AS as_of
-    FROM stock s
-    LEFT JOIN stock_store_checks sc ON sc.store_id = s.store_id
-    WHERE s.store_id = $1 AND s.sku = ANY($2::text[]) AND (SELECT n FROM claimed) >= 0
-    ORDER BY s.store_id, s.sku
-    FOR UPDATE OF s
+    SELECT l.sku, l.erp_available, greatest(l.as_of, sc.checked_at) AS as_of
+    FROM omnistock_lock_stock($1, $2::text[]) AS l
+    LEFT JOIN stock_store_checks sc ON sc.store_id = $1
+    WHERE (SELECT n FROM claimed) >= 0
 )
 SELECT
     (SELECT n FROM claimed) AS claimed,
@@ -110,44 +116,11 @@ WHERE store_id = $1 AND sku = ANY($2::text[]) AND released_at IS NULL
 """
 
 
-# Everything a new pickup writes, in one statement (one round trip): the pickup, its lines, its
-# holds, the first history row, the outbox row, the idempotent answer and the stock NOTIFY.
-# Foreign keys are checked at the end of the statement, when the pickup row exists.
-_CREATE_ALL = """
-WITH p AS (
-    INSERT INTO pickups (id, kind, state, store_id, customer, ps_order_id, ps_order_reference,
-                         payment_status, currency, code_hash, code_salt, deadline, ready_by,
-                         created_at, updated_at)
-    VALUES ($1, $2, 'confirmed', $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-            $13)
-), l AS (
-    INSERT INTO pickup_lines (pickup_id, line_no, sku, ean, quantity, unit_price, label)
-    SELECT $1, n, sku, ean, qty, price, label
-    FROM unnest($14::int[], $15::text[], $16::text[], $17::int[], $18::numeric[], $19::text[])
-         AS x(n, sku, ean, qty, price, label)
-), h AS (
-    INSERT INTO stock_holds (pickup_id, store_id, sku, qty, created_at)
-    SELECT $1, $3, sku, qty, $13 FROM unnest($20::text[], $21::int[]) AS y(sku, qty)
-), hist AS (
-    INSERT INTO pickup_history (pickup_id, from_state, to_state, event, actor_kind, actor_id, at,
-                                actor_name)
-    VALUES ($1, NULL, 'confirmed', 'create', $22, $23, $13, $29)
-), o AS (
-    INSERT INTO outbox (aggregate, aggregate_id, kind, payload)
-    VALUES ('pickup', $1::text, 'pickup.created', $24::text::jsonb)
-), i AS (
-    UPDATE idempotency_keys SET status = 201, response = $28::text::jsonb
-    WHERE principal = $26 AND key = $27
-)
-SELECT pg_notify('omnistock_stock', $25)
-"""
-
-
 # What an optimistic creation reads, in one statement (one snapshot) and without a lock:
 # whether the Idempotency-Key is already stored, an existing pickup for the PrestaShop order id,
 # the store, this store's stock rows of the SKUs (as_of both as stored and with the store's
 # last check), their open holds with their ids, the SKU checks and the buffer rows. The write
-# (``omnistock_create_pickup``, sql/0010) then checks, under the lock, that it still holds.
+# (``omnistock_create_pickup``, sql/0014) then checks, under the lock, that it still holds.
 _READ = (
     """
 SELECT
@@ -163,208 +136,221 @@ SELECT
 """
     + _CHECKS_BUFFERS_STORE
 )
-_CREATE_GUARDED = """
-SELECT omnistock_create_pickup($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12,
-    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27::text::jsonb, $28,
-    $29, $30, $31, $32, $33::text::jsonb, $34, $35, $36, $37, $38)
+
+# Both paths write through this one call (sql/0014): $1 says which (true: optimistic).
+_CREATE = """
+SELECT omnistock_create_pickup($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9, $10, $11, $12,
+    $13, $14, $15, $16, $17, $18, $19, $20, $21::text::jsonb, $22, $23, $24, $25,
+    $26::text::jsonb, $27, $28, $29, $30)
 """
-CAPACITY_SQLSTATE = "OMCAP"  # omnistock_create_pickup: the store's daily capacity is reached
+_CAPACITY_SQLSTATE = "OMCAP"  # omnistock_create_pickup: the store's daily capacity is reached
+_ORDER_UNIQUE = "pickups_ps_order_unique"
 
 
-@dataclass(frozen=True, slots=True)
-class CreateContext:
-    """What ``prepare_create`` read, with the stock rows locked."""
+def _store(r: asyncpg.Record) -> StoreTerms | None:
+    if r["store_id"] is None:
+        return None
+    return StoreTerms(
+        store_id=r["store_id"],
+        active=r["active"],
+        services=tuple(r["services"]),
+        timezone=r["timezone"],
+        opening_hours=r["opening_hours"],
+        hold_hours=r["hold_hours"],
+        capacity_per_day=r["pickup_capacity_per_day"],
+    )
 
-    claimed: bool  # this transaction owns the Idempotency-Key (or none was given)
-    existing_order: uuid.UUID | None  # a pickup already made for the PrestaShop order id
-    store: asyncpg.Record  # store_id is None when there is no such store
-    rows: dict[str, tuple[int, datetime | None]]  # sku -> (erp_available, as_of) at the store
-    holds: dict[str, list[tuple[int, datetime | None]]]  # sku -> open holds at the store
-    checks: dict[str, datetime]  # sku -> last hot-pass read (covers absent rows)
-    buffer_rows: list[tuple[str | None, str | None, int | None, int | None, int | None]]
 
-
-@dataclass(frozen=True, slots=True)
-class ReadContext:
-    """What ``read_create`` read, unlocked: a ``CreateContext`` and what the write re-checks."""
-
-    key_taken: bool  # the Idempotency-Key is already stored (replay it: the locked path does)
-    context: CreateContext
-    stored: dict[str, tuple[int, datetime]]  # sku -> (erp_available, as_of) as stored
-    seen_holds: list[int]  # ids of the open holds read
+def _context(
+    r: asyncpg.Record,
+    claimed: bool,
+    rows: dict[str, StockRow],
+    holds: dict[str, list[OpenHold]],
+) -> CreateContext:
+    return CreateContext(
+        claimed=claimed,
+        existing_order=r["existing_order"],
+        store=_store(r),
+        rows=rows,
+        holds=holds,
+        checks=dict(r["checks"] or ()),
+        buffers=buffer_tiers(r["buffers"] or ()),
+    )
 
 
 async def read_create(
     conn: asyncpg.Connection,
     store_id: str,
     skus: Sequence[str],
-    idempotency: tuple[str, str] | None,
+    key: IdempotencyClaim | None,
     ps_order_id: int | None,
 ) -> ReadContext:
-    """One round trip, no lock: everything a hold needs, for ``create_guarded`` to re-check."""
-    principal, key = idempotency or (None, None)
-    r = await conn.fetchrow(_READ, store_id, sorted(set(skus)), principal, key, ps_order_id)
-    holds: dict[str, list[tuple[int, datetime | None]]] = {}
+    """One round trip, no lock: everything a hold needs, and what ``create`` re-checks.
+
+    Raise ``KeyTaken`` when the key is already stored, ``OrderExists`` when a pickup exists for
+    the order: the locked path answers those (``prepare_create``)."""
+    principal, name = (key.principal, key.key) if key else (None, None)
+    r = await conn.fetchrow(_READ, store_id, sorted(set(skus)), principal, name, ps_order_id)
+    if r["key_taken"]:
+        raise KeyTaken
+    if r["existing_order"] is not None:
+        raise OrderExists
+    holds: dict[str, list[OpenHold]] = {}
     seen: list[int] = []
     for hold_id, sku, qty, acked in r["holds"] or ():
-        holds.setdefault(sku, []).append((qty, acked))
+        holds.setdefault(sku, []).append(OpenHold(qty, acked))
         seen.append(hold_id)
     rows = r["rows"] or ()
     return ReadContext(
-        key_taken=r["key_taken"],
-        context=CreateContext(
-            claimed=True,
-            existing_order=r["existing_order"],
-            store=r,
-            rows={sku: (erp, as_of) for sku, erp, _, as_of in rows},
-            holds=holds,
-            checks=dict(r["checks"] or ()),
-            buffer_rows=list(r["buffers"] or ()),
+        context=_context(
+            r, True, {sku: StockRow(erp, as_of) for sku, erp, _, as_of in rows}, holds
         ),
-        stored={sku: (erp, as_of) for sku, erp, as_of, _ in rows},
+        stored={sku: StockRow(erp, as_of) for sku, erp, as_of, _ in rows},
         seen_holds=seen,
     )
-
-
-def _pickup_args(row: dict[str, Any]) -> tuple[Any, ...]:
-    """The pickup row's 13 parameters, in the order both creation statements take them."""
-    return (
-        row["id"],
-        row["kind"],
-        row["store_id"],
-        jsonb(row["customer"]),
-        row["ps_order_id"],
-        row["ps_order_reference"],
-        row["payment_status"],
-        row["currency"],
-        row["code_hash"].encode(),
-        row["code_salt"],
-        row["deadline"],
-        row["ready_by"],
-        row["created_at"],
-    )
-
-
-def _line_args(lines: Sequence[dict[str, Any]]) -> tuple[list[Any], ...]:
-    """The lines as five arrays: sku, ean, quantity, unit price, label."""
-    return tuple([x[k] for x in lines] for k in ("sku", "ean", "quantity", "unit_price", "label"))
-
-
-async def create_guarded(
-    conn: asyncpg.Connection,
-    read: ReadContext,
-    row: dict[str, Any],
-    lines: Sequence[dict[str, Any]],
-    qty_by_sku: dict[str, int],
-    headroom: dict[str, int],
-    actor: tuple[str, str, str],
-    outbox_payload: dict[str, Any],
-    idempotency: tuple[str, str, str, bytes, Any] | None = None,
-    capacity: tuple[int, date, datetime, datetime] | None = None,
-) -> bool:
-    """Write a new pickup in one round trip (its own transaction), if what ``read`` saw still
-    holds under the lock: see sql/0010 and sql/0013. False, having written nothing, when the
-    Idempotency-Key ``(principal, key, operation, request hash, answer)`` was taken meanwhile.
-    Raise ``asyncpg.SerializationError``, having written nothing, when the stock moved; with
-    ``capacity`` (the store's cap, local day, day start and end), an ``asyncpg.PostgresError``
-    of sqlstate ``CAPACITY_SQLSTATE``, having written nothing, when the day is full."""
-    cap, day, start, end = capacity or (None, None, None, None)
-    skus = sorted(qty_by_sku)
-    principal, key, operation, digest, answer = idempotency or (None, None, None, None, None)
-    outcome = await conn.fetchval(
-        _CREATE_GUARDED,
-        *_pickup_args(row),
-        *_line_args(lines),
-        skus,
-        [qty_by_sku[s] for s in skus],
-        [read.stored[s][0] if s in read.stored else None for s in skus],
-        [read.stored[s][1] if s in read.stored else None for s in skus],
-        [headroom[s] for s in skus],
-        read.seen_holds,
-        actor[0],
-        actor[1],
-        jsonb(outbox_payload),
-        jsonb(skus),
-        principal,
-        key,
-        operation,
-        digest,
-        jsonb(answer),
-        cap,
-        day,
-        start,
-        end,
-        actor[2],
-    )
-    return bool(outcome == "created")
 
 
 async def prepare_create(
     conn: asyncpg.Connection,
     store_id: str,
     skus: Sequence[str],
-    idempotency: tuple[str, str, str, bytes] | None,
+    key: IdempotencyClaim | None,
     ps_order_id: int | None,
 ) -> CreateContext:
     """Claim the key, lock the stock rows, then read everything a hold needs: two round trips
-    (the open holds must be read by a statement that starts after the lock is granted)."""
-    principal, key, operation, digest = idempotency or (None, None, None, None)
+    (the open holds must be read by a statement that starts after the lock is granted). The
+    locks and the claimed key are held until the caller's transaction ends."""
+    claim = (key.principal, key.key, key.operation, key.request_hash) if key else (None,) * 4
     wanted = sorted(set(skus))
-    r = await conn.fetchrow(
-        _PREPARE, store_id, wanted, principal, key, operation, digest, ps_order_id
-    )
-    holds: dict[str, list[tuple[int, datetime | None]]] = {}
+    r = await conn.fetchrow(_PREPARE, store_id, wanted, *claim, ps_order_id)
+    holds: dict[str, list[OpenHold]] = {}
     for sku, qty, acked in await conn.fetch(_OPEN_HOLDS, store_id, wanted):
-        holds.setdefault(sku, []).append((qty, acked))
-    return CreateContext(
-        claimed=idempotency is None or r["claimed"] == 1,
-        existing_order=r["existing_order"],
-        store=r,
-        rows={sku: (erp, as_of) for sku, erp, as_of in r["rows"] or ()},
-        holds=holds,
-        checks=dict(r["checks"] or ()),
-        buffer_rows=list(r["buffers"] or ()),
+        holds.setdefault(sku, []).append(OpenHold(qty, acked))
+    rows = {sku: StockRow(erp, as_of) for sku, erp, as_of in r["rows"] or ()}
+    return _context(r, key is None or r["claimed"] == 1, rows, holds)
+
+
+async def create(conn: asyncpg.Connection, new: NewPickupRow, guard: Guard | None = None) -> None:
+    """Write a new pickup and everything that goes with it, in one round trip (sql/0014).
+
+    With ``guard`` (optimistic: no lock held, its own transaction), store the key with the
+    answer, lock the stock rows and check that what the read saw still holds; raise
+    ``KeyTaken`` when the key was stored meanwhile, ``StockMoved`` when the stock moved.
+    Without (locked): the caller's transaction holds the locks and the claimed key
+    (``prepare_create``), which gets the answer. Both: raise ``StoreFull`` when the store's day
+    is full, ``OrderExists`` when the PrestaShop order was created meanwhile; having written
+    nothing."""
+    key, capacity = new.key, new.capacity
+    skus = sorted(new.held)
+    stored = guard.stored if guard else {}
+    holds = [
+        (
+            s,
+            new.held[s],
+            stored[s].erp_available if s in stored else None,
+            stored[s].as_of if s in stored else None,
+            guard.headroom[s] if guard else None,
+        )
+        for s in skus
+    ]
+    try:
+        outcome = await conn.fetchval(
+            _CREATE,
+            guard is not None,
+            new.id,
+            new.kind,
+            new.store_id,
+            jsonb(new.customer),
+            new.ps_order_id,
+            new.ps_order_reference,
+            new.payment_status,
+            new.currency,
+            new.code_hash.encode(),
+            new.code_salt,
+            new.deadline,
+            new.ready_by,
+            new.created_at,
+            [(x.sku, x.ean, x.quantity, x.unit_price, x.label) for x in new.lines],
+            holds,
+            guard.seen_holds if guard else None,
+            new.actor.kind.value,
+            new.actor.id,
+            new.actor.name,
+            jsonb(new.outbox_payload),
+            key.principal if key else None,
+            key.key if key else None,
+            key.operation if key else None,
+            key.request_hash if key else None,
+            jsonb(new.answer),
+            capacity.capacity if capacity else None,
+            capacity.day if capacity else None,
+            capacity.start if capacity else None,
+            capacity.end if capacity else None,
+        )
+    except asyncpg.SerializationError:
+        raise StockMoved from None
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == _ORDER_UNIQUE:
+            raise OrderExists from None
+        raise
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == _CAPACITY_SQLSTATE:
+            raise StoreFull from None
+        raise
+    if outcome == "replay":
+        raise KeyTaken
+
+
+def record_of(
+    row: asyncpg.Record,
+    lines: Sequence[asyncpg.Record] = (),
+    history: Sequence[asyncpg.Record] = (),
+) -> PickupRecord:
+    """A ``pickups`` row (``SELECT *``), with its lines and history rows if read."""
+    return PickupRecord(
+        id=row["id"],
+        kind=row["kind"],
+        state=row["state"],
+        store_id=row["store_id"],
+        customer=row["customer"],
+        ps_order_id=row["ps_order_id"],
+        ps_order_reference=row["ps_order_reference"],
+        payment_status=row["payment_status"],
+        currency=row["currency"],
+        deadline=row["deadline"],
+        ready_by=row["ready_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        code_failures=row["code_failures"],
+        code_locked=row["code_locked_at"] is not None,
+        erp_document=row["erp_document"],
+        erp_acked_at=row["erp_acked_at"],
+        lines=tuple(
+            LineRecord(r["line_no"], r["sku"], r["ean"], r["quantity"], r["unit_price"], r["label"])
+            for r in lines
+        ),
+        history=tuple(
+            HistoryRecord(
+                r["from_state"],
+                r["to_state"],
+                r["event"],
+                r["actor_kind"],
+                r["actor_id"],
+                r["actor_name"],
+                r["at"],
+            )
+            for r in history
+        ),
     )
 
 
-async def create_all(
-    conn: asyncpg.Connection,
-    row: dict[str, Any],
-    lines: Sequence[dict[str, Any]],
-    qty_by_sku: dict[str, int],
-    actor: tuple[str, str, str],
-    outbox_payload: dict[str, Any],
-    idempotency: tuple[str, str, Any] | None = None,
-) -> None:
-    """Write a new pickup and everything that goes with it, in one round trip; with
-    ``(principal, key, answer)``, also store the answer (201) under that Idempotency-Key."""
-    skus = sorted(qty_by_sku)
-    principal, key, answer = idempotency or (None, None, None)
-    await conn.execute(
-        _CREATE_ALL,
-        *_pickup_args(row),
-        list(range(1, len(lines) + 1)),
-        *_line_args(lines),
-        skus,
-        [qty_by_sku[s] for s in skus],
-        actor[0],
-        actor[1],
-        jsonb(outbox_payload),
-        jsonb(skus),
-        principal,
-        key,
-        jsonb(answer),
-        actor[2],
-    )
-
-
-async def count_one_more(
-    conn: asyncpg.Connection, store_id: str, day: date, start: datetime, end: datetime
-) -> int:
-    """This creation counted at the store on its local ``day`` (spanning ``start``..``end``):
-    the day's count with it. The count's row stays locked until the transaction ends, so the
-    next creation at this store reads this one's outcome (sql/0013)."""
-    return int(await conn.fetchval(_COUNT_ONE_MORE, store_id, day, start, end))
+async def read(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> PickupRecord | None:
+    """A pickup with its lines and history; None when there is none."""
+    row = await conn.fetchrow(_GET, pickup_id)
+    if row is None:
+        return None
+    lines = await conn.fetch(_LINES, pickup_id)
+    return record_of(row, lines, await conn.fetch(_HISTORY_OF, pickup_id))
 
 
 async def release_holds(conn: asyncpg.Connection, pickup_id: uuid.UUID, at: datetime) -> list[str]:
@@ -408,19 +394,6 @@ async def get(
     conn: asyncpg.Connection, pickup_id: uuid.UUID, *, lock: bool = False
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(_GET_FOR_UPDATE if lock else _GET, pickup_id)
-
-
-async def by_order(conn: asyncpg.Connection, ps_order_id: int) -> uuid.UUID | None:
-    value = await conn.fetchval(_BY_ORDER, ps_order_id)
-    return value if value is None else uuid.UUID(str(value))
-
-
-async def lines(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_LINES, pickup_id))
-
-
-async def history(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_HISTORY_OF, pickup_id))
 
 
 async def set_state(

@@ -206,7 +206,7 @@ def hold_headroom(erp_available: int, pending_held: int, buffers: Buffers, qty: 
     """How many more pending units ``grants`` tolerates for ``qty``; None when it refuses now.
 
     Creating a pickup decides from an unlocked read, then writes only if the holds added since
-    stay within this headroom (sql/0010). Found by bisection over ``grants``, which can only turn
+    stay within this headroom (sql/0014). Found by bisection over ``grants``, which can only turn
     false as ``pending_held`` grows, so the formula stays written once, in ``position_figures``.
     """
     if not grants(erp_available, pending_held, buffers, qty):

@@ -8,6 +8,12 @@ States and events::
 
 ``confirmed`` and ``ready`` hold stock; every other state is terminal and releases it.
 
+Vocabulary (``VOCABULARY``, one row per state): entering a state writes an outbox row of the
+state's kind (``pickup.created`` for the first, ``pickup.<state>`` after), which asks the ERP to
+create the document, set a follow-up status (named as the ERP port's ``FollowUpStatus``) or
+cancel it, and is the event notifications report. Adding a state is this module, a migration
+(the CHECK on ``pickups.state``) and the tests.
+
 Deadlines (``pickup_deadline``): the hold lasts ``hold_hours`` from creation. If that instant
 falls while the store is open (closing time included), it is the deadline. Otherwise the
 deadline moves to the closing time of the next opening period, so a customer always gets at
@@ -21,9 +27,11 @@ closing time, the promise is the next opening (the customer can only come while 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Literal
 
 from service.domain.errors import IllegalTransition
@@ -40,6 +48,10 @@ class PickupState(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     NO_SHOW = "no_show"
+
+
+# The state names as a type, for request models (checked equal to PickupState by the tests).
+PickupStateName = Literal["confirmed", "ready", "collected", "cancelled", "expired", "no_show"]
 
 
 class PickupEvent(StrEnum):
@@ -74,6 +86,43 @@ _ACTORS: dict[PickupEvent, frozenset[ActorKind]] = {
     _E.EXPIRE: frozenset({ActorKind.SYSTEM}),
     _E.NO_SHOW: frozenset({ActorKind.SYSTEM, ActorKind.STAFF}),
 }
+
+
+class ErpStep(StrEnum):
+    """What the outbox row of entering a state asks of the ERP."""
+
+    CREATE = "create"  # post the order / e-reservation document
+    FOLLOW_UP = "follow_up"  # set the document's follow-up status
+    CANCEL = "cancel"  # cancel the document
+
+
+@dataclass(frozen=True, slots=True)
+class StateWords:
+    """What a state is called outside the state machine."""
+
+    outbox_kind: str  # the kind of the outbox row written on entering it (and its notification)
+    erp: ErpStep
+    follow_up: str = ""  # ErpStep.FOLLOW_UP: the ERP follow-up status name to set
+
+
+VOCABULARY: Mapping[PickupState, StateWords] = MappingProxyType(
+    {
+        _S.CONFIRMED: StateWords("pickup.created", ErpStep.CREATE),
+        _S.READY: StateWords("pickup.ready", ErpStep.FOLLOW_UP, "AvailableInStore"),
+        _S.COLLECTED: StateWords("pickup.collected", ErpStep.FOLLOW_UP, "PickedUpInStore"),
+        _S.CANCELLED: StateWords("pickup.cancelled", ErpStep.CANCEL),
+        _S.EXPIRED: StateWords("pickup.expired", ErpStep.CANCEL),
+        _S.NO_SHOW: StateWords("pickup.no_show", ErpStep.CANCEL),
+    }
+)
+STATE_OF_OUTBOX_KIND: Mapping[str, PickupState] = MappingProxyType(
+    {words.outbox_kind: state for state, words in VOCABULARY.items()}
+)
+
+
+def outbox_kind(state: PickupState | str) -> str:
+    """The kind of the outbox row written when a pickup enters ``state``."""
+    return VOCABULARY[PickupState(state)].outbox_kind
 
 
 def allowed_events(state: PickupState | str) -> frozenset[PickupEvent]:

@@ -1,5 +1,5 @@
 """Optimistic pickup creation: what happens when the database moves between the unlocked read
-and the guarded write (sql/0010). Each test lets something else commit in that gap, through
+and the guarded write (sql/0014). Each test lets something else commit in that gap, through
 another connection, then checks the outcome and everything written."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from stores import items as items_repo
 from stores import pickups as repo
 from stores import stock as stock_repo
 from stores.db import create_pool
+from stores.pickup_records import CreateContext, Guard, NewPickupRow, ReadContext
 from tests.api.stock_fixtures import now, seed
 
 STOREFRONT = Actor(ActorKind.STOREFRONT)
@@ -45,32 +46,36 @@ def _idem(key: str, body: Any = None) -> uc.Idempotency:
 
 
 class Gap:
-    """Runs ``action`` between the read and the write of the next ``times`` creations, and
-    counts the reads, guarded writes and locked-path reads made."""
+    """Runs ``action`` between the read and the guarded write of the next ``times`` creations,
+    and counts the reads, guarded writes and locked-path reads made (the locked path writes
+    through the same ``repo.create``, without a guard: not counted as a guarded write)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.action: Callable[[], Awaitable[None]] | None = None
         self.times = 0
         self.reads = self.writes = self.locked = 0
-        read, write, locked = repo.read_create, repo.create_guarded, repo.prepare_create
+        read, write, locked = repo.read_create, repo.create, repo.prepare_create
 
-        async def counted_read(*args: Any, **kwargs: Any) -> repo.ReadContext:
+        async def counted_read(*args: Any, **kwargs: Any) -> ReadContext:
             self.reads += 1
             return await read(*args, **kwargs)
 
-        async def gapped_write(*args: Any, **kwargs: Any) -> bool:
-            self.writes += 1
-            if self.action is not None and self.times > 0:
-                self.times -= 1
-                await self.action()
-            return await write(*args, **kwargs)
+        async def gapped_write(
+            conn: asyncpg.Connection, new: NewPickupRow, guard: Guard | None = None
+        ) -> None:
+            if guard is not None:
+                self.writes += 1
+                if self.action is not None and self.times > 0:
+                    self.times -= 1
+                    await self.action()
+            await write(conn, new, guard)
 
-        async def counted_locked(*args: Any, **kwargs: Any) -> repo.CreateContext:
+        async def counted_locked(*args: Any, **kwargs: Any) -> CreateContext:
             self.locked += 1
             return await locked(*args, **kwargs)
 
         monkeypatch.setattr(repo, "read_create", counted_read)
-        monkeypatch.setattr(repo, "create_guarded", gapped_write)
+        monkeypatch.setattr(repo, "create", gapped_write)
         monkeypatch.setattr(repo, "prepare_create", counted_locked)
 
     def between(self, action: Callable[[], Awaitable[None]], times: int = 1) -> None:

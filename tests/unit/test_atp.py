@@ -244,7 +244,7 @@ def test_headroom_is_the_largest_extra_pending_that_still_grants(
 def test_any_extra_pending_within_the_headroom_still_grants(
     erp: int, pending: int, buffers: Buffers, qty: int, data: st.DataObject
 ) -> None:
-    """The write's guard (sql/0010) adds unseen holds up to the headroom: each must grant."""
+    """The write's guard (sql/0014) adds unseen holds up to the headroom: each must grant."""
     room = hold_headroom(erp, pending, buffers, qty)
     if room is None:
         return

@@ -18,17 +18,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast, get_args
 
+from service.domain.pickups import VOCABULARY, ErpStep, PickupState
 from service.erp.port import DocumentKey, DocumentLine, FollowUpStatus, PickupDocument
 
-CREATED = "pickup.created"
+
+def _follow_up(name: str) -> FollowUpStatus:
+    """The port's status of a follow-up the domain names (the domain cannot import the port)."""
+    if name not in get_args(FollowUpStatus):
+        raise ValueError(f"the ERP port has no follow-up status {name!r}")
+    return cast(FollowUpStatus, name)
+
+
+# The pickup kinds, from the domain's vocabulary (service/domain/pickups.py).
+CREATED = VOCABULARY[PickupState.CONFIRMED].outbox_kind
 FOLLOW_UPS: dict[str, FollowUpStatus] = {
-    "pickup.ready": "AvailableInStore",
-    "pickup.collected": "PickedUpInStore",
+    w.outbox_kind: _follow_up(w.follow_up)
+    for w in VOCABULARY.values()
+    if w.erp is ErpStep.FOLLOW_UP
 }
-CANCELLING = frozenset({"pickup.cancelled", "pickup.expired", "pickup.no_show"})
-KINDS = frozenset({CREATED, *FOLLOW_UPS, *CANCELLING})
+CANCELLING = frozenset(w.outbox_kind for w in VOCABULARY.values() if w.erp is ErpStep.CANCEL)
+KINDS = frozenset(w.outbox_kind for w in VOCABULARY.values())
 REDEEM = "loyalty.redeem"
 
 

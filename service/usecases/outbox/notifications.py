@@ -32,6 +32,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from service.domain.pickups import STATE_OF_OUTBOX_KIND
 from service.usecases.outbox.events import BadEvent
 from stores import outbox as outbox_repo
 from stores.outbox import OutboxRow
@@ -40,14 +41,7 @@ WEBHOOK = "webhook"
 PRESTASHOP = "prestashop"
 AGGREGATES = (WEBHOOK, PRESTASHOP)
 # The pickup state each event reports.
-EVENT_STATES = {
-    "pickup.created": "confirmed",
-    "pickup.ready": "ready",
-    "pickup.collected": "collected",
-    "pickup.cancelled": "cancelled",
-    "pickup.expired": "expired",
-    "pickup.no_show": "no_show",
-}
+EVENT_STATES = {kind: state.value for kind, state in STATE_OF_OUTBOX_KIND.items()}
 _ERROR_BODY_CHARS = 2000
 _XML = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

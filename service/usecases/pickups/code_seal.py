@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,9 @@ def context_of(principal: str, key: str) -> str:
     return f"{principal}\n{key}"
 
 
-def stored_answer(body: dict[str, Any], sealer: CodeSealer | None, context: str) -> dict[str, Any]:
+def stored_answer(
+    body: Mapping[str, Any], sealer: CodeSealer | None, context: str
+) -> dict[str, Any]:
     """The answer as stored for replays: its pickup code sealed (dropped without a sealer)."""
     stored = dict(body)
     code = stored.get("pickup_code")

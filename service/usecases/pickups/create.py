@@ -5,16 +5,16 @@ answer, the pickup, its lines, holds, history and the outbox row that posts it t
 this store's stock rows of the SKUs locked in (store, sku) order. All lines or none: a refusal
 lists every short line.
 
-Two ways to get there, with the same rows written:
-- optimistic (the default): read without a lock (one statement), decide ATP here, then write in
-  one call, ``omnistock_create_pickup`` (sql/0010), which locks the rows and proves, in a
-  snapshot taken after the lock, that the decision still holds: the rows unchanged and the holds
-  added since within each SKU's headroom (``atp.hold_headroom``). Two round trips, and no lock
-  held while this process works. When the stock moved, it reads again;
+Two ways to get there, both writing through one call, ``omnistock_create_pickup`` (sql/0014):
+- optimistic (the default): read without a lock (one statement), decide ATP here, then write
+  "guarded": the call locks the rows and proves, in a snapshot taken after the lock, that the
+  decision still holds: the rows unchanged and the holds added since within each SKU's headroom
+  (``atp.hold_headroom``). Two round trips, and no lock held while this process works. When the
+  stock moved, it reads again;
 - locked: lock the rows first and read the holds after the lock, decide, write, commit (five
   round trips). Taken after ``optimistic_attempts`` moved reads, so that a hot SKU cannot
   starve a request; and for replays and orders already created.
-At a store with a daily capacity, both paths count the creation on the store's row of the day
+At a store with a daily capacity, the call counts the creation on the store's row of the day
 (sql/0013), after the stock rows' locks and locked until commit: the capacity holds exactly.
 """
 
@@ -24,8 +24,8 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, Literal
@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from service.domain.atp import (
-    OpenHold,
     StockRequest,
     ensure_available,
     hold_headroom,
@@ -43,7 +42,7 @@ from service.domain.atp import (
 from service.domain.atp import stock_position as position_of
 from service.domain.hours import OpeningHours
 from service.domain.pickup_codes import hash_pickup_code, new_code_salt, new_pickup_code
-from service.domain.pickups import Actor, has_capacity, pickup_deadline, ready_by
+from service.domain.pickups import Actor, pickup_deadline, ready_by
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases import idempotency
 from service.usecases.catalog.identifiers import ItemLookup, ResolvedItem, resolve_items
@@ -55,10 +54,22 @@ from service.usecases.pickups.code_seal import (
     replayed_answer,
     stored_answer,
 )
-from service.usecases.pickups.views import created_view, pickup_view
+from service.usecases.pickups.views import PickupView, pickup_view, read_view
 from service.usecases.stock.reader import TtlCache
 from stores import pickups as repo
-from stores.availability_reads import buffer_tiers
+from stores.pickup_records import (
+    CapacityDay,
+    CreateContext,
+    Guard,
+    IdempotencyClaim,
+    KeyTaken,
+    LineRecord,
+    NewPickupRow,
+    OrderExists,
+    StockMoved,
+    StoreFull,
+    StoreTerms,
+)
 
 Kind = Literal["reservation", "order"]
 SERVICE_OF: dict[str, str] = {"reservation": "reservation", "order": "click_and_collect"}
@@ -105,48 +116,29 @@ class Idempotency:
     body: Any = field(compare=False)
 
 
-def _check_store(store: asyncpg.Record, new: NewPickup) -> asyncpg.Record:
-    if store["store_id"] is None or not store["active"]:
+def _check_store(store: StoreTerms | None, new: NewPickup) -> StoreTerms:
+    if store is None or not store.active:
         raise NotFound(f"no active store {new.store_id!r}", unknown_stores=[new.store_id])
-    if SERVICE_OF[new.kind] not in store["services"]:
+    if SERVICE_OF[new.kind] not in store.services:
         raise Conflict(
             f"store {new.store_id} does not offer {SERVICE_OF[new.kind]}",
             store_id=new.store_id,
-            services=list(store["services"]),
+            services=list(store.services),
         )
     return store
 
 
-def _capacity_day(store: asyncpg.Record, now: datetime) -> tuple[int, date, datetime, datetime]:
-    """The store's daily capacity, and its local day of ``now`` with the day's bounds."""
-    local = now.astimezone(ZoneInfo(store["timezone"]))
+def _capacity_day(store: StoreTerms, now: datetime) -> CapacityDay | None:
+    """A capped store's capacity, and its local day of ``now`` with the day's bounds."""
+    if store.capacity_per_day is None:
+        return None
+    local = now.astimezone(ZoneInfo(store.timezone))
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return store["pickup_capacity_per_day"], start.date(), start, start + timedelta(days=1)
-
-
-def _full(store: asyncpg.Record) -> Conflict:
-    cap = store["pickup_capacity_per_day"]
-    return Conflict(
-        f"store {store['store_id']} takes no more pickups today (capacity {cap})", capacity=cap
-    )
-
-
-async def _check_capacity(conn: asyncpg.Connection, store: asyncpg.Record, now: datetime) -> None:
-    """Count this creation against the store's daily capacity, in the creating transaction: the
-    store's count row for the day stays locked until it commits (or rolls back, taking the
-    increment with it), so concurrent creations at one store, whatever their SKUs, paths and
-    replicas, take turns and the capacity holds exactly (the optimistic path counts on the
-    same row, in ``omnistock_create_pickup``)."""
-    if store["pickup_capacity_per_day"] is None:
-        return
-    cap, day, start, end = _capacity_day(store, now)
-    count = await repo.count_one_more(conn, store["store_id"], day, start, end)
-    if not has_capacity(cap, count - 1):
-        raise _full(store)
+    return CapacityDay(store.capacity_per_day, start.date(), start, start + timedelta(days=1))
 
 
 def _check_stock(
-    ctx: repo.CreateContext,
+    ctx: CreateContext,
     store_id: str,
     qty: dict[str, int],
     now: datetime,
@@ -154,11 +146,11 @@ def _check_stock(
 ) -> dict[str, int]:
     """ATP of every line from the rows read; refuse with every shortfall. Returns each SKU's
     headroom: how many more held units would still grant it (``hold_headroom``)."""
-    tiers = buffer_tiers(ctx.buffer_rows)
     available: dict[tuple[str, str], int] = {}
     headroom: dict[str, int] = {}
     for sku, wanted in qty.items():
-        erp, row_as_of = ctx.rows.get(sku, (0, None))
+        row = ctx.rows.get(sku)
+        erp, row_as_of = (row.erp_available, row.as_of) if row else (0, None)
         checked = ctx.checks.get(sku)
         as_of = max((d for d in (row_as_of, checked) if d), default=None)
         if as_of is None or now - as_of > settings.max_staleness:
@@ -168,8 +160,8 @@ def _check_stock(
                 sku=sku,
                 store_id=store_id,
             )
-        pending = pending_hold_qty([OpenHold(q, a) for q, a in ctx.holds.get(sku, ())], as_of)
-        buffers = tiers.resolve(store_id, sku)
+        pending = pending_hold_qty(ctx.holds.get(sku, ()), as_of)
+        buffers = ctx.buffers.resolve(store_id, sku)
         position = position_of(erp, pending, buffers)
         available[(store_id, sku)] = position.available if position.offered_for_pickup else 0
         room = hold_headroom(erp, pending, buffers, wanted)
@@ -219,7 +211,7 @@ async def create_pickup(
     items_cache: TtlCache | None = None,
     mark_hot: Callable[[Iterable[str]], None] | None = None,
     observe: Callable[[str], None] | None = None,
-) -> tuple[int, dict[str, Any]]:
+) -> tuple[int, PickupView]:
     """(HTTP status, answer). 201 new; 200 an order already created for that PrestaShop id.
 
     Optimistic first: two round trips and no lock held between them (``_create_unlocked``).
@@ -243,26 +235,20 @@ async def create_pickup(
     for _ in range(settings.optimistic_attempts):
         try:
             answer = await _create_unlocked(pool, draft)
-        except asyncpg.SerializationError:
+        except StockMoved:
             note("stock_moved")
             continue  # the stock moved between our read and our write: read again
-        except asyncpg.UniqueViolationError as exc:
-            if new.ps_order_id is None or exc.constraint_name != "pickups_ps_order_unique":
-                raise
-            break  # this order was created meanwhile: the locked path answers with it (200)
-        if answer is None:
-            break
+        except (KeyTaken, OrderExists):
+            break  # a replay, or an order created meanwhile: the locked path answers
         note("created")
         return answer
     note("locked")
     try:
         return await _create_locked(pool, draft)
-    except asyncpg.UniqueViolationError as exc:
-        if new.ps_order_id is None or exc.constraint_name != "pickups_ps_order_unique":
-            raise
-    # another request created this order between our read and our insert (its transaction
-    # committed while ours waited): try again, and this time answer with that order (200)
-    return await _create_locked(pool, draft)
+    except OrderExists:
+        # another request created this order between our read and our insert (its transaction
+        # committed while ours waited): try again, and this time answer with that order (200)
+        return await _create_locked(pool, draft)
 
 
 @dataclass
@@ -279,152 +265,138 @@ class _Draft:
     salt: bytes
     code_hash: asyncio.Future[str]
     mark_hot: Callable[[Iterable[str]], None] | None
-    digest: bytes = b""
+    key: IdempotencyClaim | None = None
 
     def __post_init__(self) -> None:
         if self.idem:
-            self.digest = idempotency.request_hash(OPERATION, self.idem.body)
+            digest = idempotency.request_hash(OPERATION, self.idem.body)
+            self.key = IdempotencyClaim(self.idem.principal, self.idem.key, OPERATION, digest)
 
-    def stored(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The 201 answer as stored under the Idempotency-Key: its pickup code sealed."""
+    def _context(self) -> str:
         assert self.idem is not None
-        context = context_of(self.idem.principal, self.idem.key)
-        return stored_answer(body, self.settings.code_sealer, context)
+        return context_of(self.idem.principal, self.idem.key)
 
     def replayed(self, body: Any) -> Any:
-        assert self.idem is not None
-        context = context_of(self.idem.principal, self.idem.key)
-        return replayed_answer(body, self.settings.code_sealer, context)
+        return replayed_answer(body, self.settings.code_sealer, self._context())
 
-    async def pickup(
-        self, store: asyncpg.Record, now: datetime
-    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
-        """(pickup row, line rows, 201 answer) for a store that accepted it at ``now``."""
+    async def write(
+        self, conn: asyncpg.Connection, store: StoreTerms, now: datetime, guard: Guard | None
+    ) -> tuple[int, PickupView]:
+        """Write the pickup for a store that accepted it at ``now``: (201, its answer)."""
         new = self.new
-        hours = _hours(store["store_id"], store["opening_hours"])
-        row = {
-            "id": uuid.uuid4(),
-            "kind": new.kind,
-            "store_id": new.store_id,
-            "customer": new.customer,
-            "ps_order_id": new.ps_order_id,
-            "ps_order_reference": new.ps_order_reference,
-            "payment_status": new.payment_status,
-            "currency": new.currency,
-            "code_hash": await self.code_hash,
-            "code_salt": self.salt,
-            "created_at": now,
-            "deadline": pickup_deadline(now, store["hold_hours"], hours, store["timezone"]),
-            "ready_by": ready_by(now, self.settings.prep_minutes, hours, store["timezone"]),
-        }
-        lines = [
-            {
-                "sku": i.sku,
-                "ean": i.ean,
-                "quantity": x.quantity,
-                "unit_price": x.unit_price,
-                "label": x.label,
-            }
-            for i, x in zip(self.items, new.lines, strict=True)
-        ]
+        hours = _hours(store.store_id, store.opening_hours)
+        lines = tuple(
+            LineRecord(n, i.sku, i.ean, x.quantity, x.unit_price, x.label)
+            for n, (i, x) in enumerate(zip(self.items, new.lines, strict=True), start=1)
+        )
+        pickup_id = uuid.uuid4()
+        deadline = pickup_deadline(now, store.hold_hours, hours, store.timezone)
+        row = NewPickupRow(
+            id=pickup_id,
+            kind=new.kind,
+            store_id=new.store_id,
+            customer=new.customer,
+            ps_order_id=new.ps_order_id,
+            ps_order_reference=new.ps_order_reference,
+            payment_status=new.payment_status,
+            currency=new.currency,
+            code_hash=await self.code_hash,
+            code_salt=self.salt,
+            created_at=now,
+            deadline=deadline,
+            ready_by=ready_by(now, self.settings.prep_minutes, hours, store.timezone),
+            lines=lines,
+            held=self.qty,
+            actor=self.actor,
+            outbox_payload=_created_payload(new, pickup_id, now, deadline, lines),
+            key=self.key,
+            capacity=_capacity_day(store, now),
+        )
         if self.mark_hot is not None:
             self.mark_hot(self.qty)
-        body = created_view(row, lines, self.actor)
+        body = pickup_view(row.read_back())
         body["pickup_code"] = self.code  # shown once (and replayed, sealed, to the same key)
-        return row, lines, body
-
-
-async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, Any]] | None:
-    """Read without locking, decide here, then write in one call that re-checks under the lock
-    (``repo.create_guarded``, sql/0010): two round trips, no lock held across them.
-
-    None when the locked path must answer: the Idempotency-Key or the PrestaShop order is
-    already known. Raise ``asyncpg.SerializationError`` when the stock moved meanwhile, and
-    ``Conflict`` when the store's daily capacity is reached."""
-    new, idem = d.new, d.idem
-    async with pool.acquire() as conn:
-        read = await repo.read_create(
-            conn,
-            new.store_id,
-            list(d.qty),
-            (idem.principal, idem.key) if idem else None,
-            new.ps_order_id,
-        )
-        ctx = read.context
-        if read.key_taken or ctx.existing_order is not None:
-            return None
-        now = utcnow()
-        store = _check_store(ctx.store, new)
-        capped = store["pickup_capacity_per_day"] is not None
-        headroom = _check_stock(ctx, new.store_id, d.qty, now, d.settings)
-        row, lines, body = await d.pickup(store, now)
+        if self.idem:
+            sealed = stored_answer(body, self.settings.code_sealer, self._context())
+            row = replace(row, answer=sealed)
         try:
-            created = await repo.create_guarded(
-                conn,
-                read,
-                row,
-                lines,
-                d.qty,
-                headroom,
-                (d.actor.kind.value, d.actor.id, d.actor.name),
-                _created_payload(row, lines),
-                (idem.principal, idem.key, OPERATION, d.digest, d.stored(body)) if idem else None,
-                _capacity_day(store, now) if capped else None,
-            )
-        except asyncpg.PostgresError as exc:
-            if exc.sqlstate == repo.CAPACITY_SQLSTATE:
-                raise _full(store) from None
-            raise
-    return (201, body) if created else None
+            await repo.create(conn, row, guard)
+        except StoreFull:
+            cap = store.capacity_per_day
+            raise Conflict(
+                f"store {store.store_id} takes no more pickups today (capacity {cap})",
+                capacity=cap,
+            ) from None
+        return 201, body
 
 
-async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, dict[str, Any]]:
+async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, PickupView]:
+    """Read without locking, decide here, then write in one call that re-checks under the lock:
+    two round trips, no lock held across them.
+
+    Raise ``KeyTaken`` or ``OrderExists`` when the locked path must answer (a replay, an order
+    already created), ``StockMoved`` when the stock moved meanwhile, and ``Conflict`` when the
+    store's daily capacity is reached."""
+    new = d.new
+    async with pool.acquire() as conn:
+        read = await repo.read_create(conn, new.store_id, list(d.qty), d.key, new.ps_order_id)
+        now = utcnow()
+        store = _check_store(read.context.store, new)
+        headroom = _check_stock(read.context, new.store_id, d.qty, now, d.settings)
+        return await d.write(conn, store, now, read.guard(headroom))
+
+
+async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, PickupView]:
     """Five round trips in one transaction that holds the stock rows' locks from its read to
     its commit: BEGIN, ``prepare_create`` (claim the key and lock; then read the open holds),
-    ``create_all`` (write everything and the idempotent answer), COMMIT."""
+    ``create`` (write everything and the idempotent answer), COMMIT."""
     new, idem = d.new, d.idem
-    claim = (idem.principal, idem.key, OPERATION, d.digest) if idem else None
     async with pool.acquire() as conn, conn.transaction():
-        ctx = await repo.prepare_create(conn, new.store_id, list(d.qty), claim, new.ps_order_id)
-        if idem and not ctx.claimed:
-            replay = await idempotency.stored(conn, idem.principal, idem.key, OPERATION, d.digest)
+        ctx = await repo.prepare_create(conn, new.store_id, list(d.qty), d.key, new.ps_order_id)
+        if d.key and idem and not ctx.claimed:
+            key = d.key
+            replay = await idempotency.stored(
+                conn, key.principal, key.key, OPERATION, key.request_hash
+            )
             if replay:
                 return replay.status, d.replayed(replay.body)
         if ctx.existing_order is not None:
-            body = await pickup_view(conn, ctx.existing_order)
+            body = await read_view(conn, ctx.existing_order)
             if idem:
                 await idempotency.finish(conn, idem.principal, idem.key, 200, body)
             return 200, body
         now = utcnow()
         store = _check_store(ctx.store, new)
-        await _check_capacity(conn, store, now)
         _check_stock(ctx, new.store_id, d.qty, now, d.settings)
-        row, lines, body = await d.pickup(store, now)
-        await repo.create_all(
-            conn,
-            row,
-            lines,
-            d.qty,
-            (d.actor.kind.value, d.actor.id, d.actor.name),
-            _created_payload(row, lines),
-            (idem.principal, idem.key, d.stored(body)) if idem else None,
-        )
-        return 201, body
+        return await d.write(conn, store, now, None)
 
 
-def _created_payload(row: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+def _created_payload(
+    new: NewPickup,
+    pickup_id: uuid.UUID,
+    now: datetime,
+    deadline: datetime,
+    lines: Iterable[LineRecord],
+) -> dict[str, Any]:
+    """The ``pickup.created`` outbox payload (``service/usecases/outbox/events.py``)."""
     return {
-        "pickup_id": str(row["id"]),
-        "kind": row["kind"],
-        "store_id": row["store_id"],
-        "customer": row["customer"],
-        "currency": row["currency"],
-        "created_at": row["created_at"].isoformat(),
-        "expires_at": row["deadline"].isoformat(),
-        "external_reference": row["ps_order_reference"] or "",
-        "paid": row["payment_status"] == "paid",
+        "pickup_id": str(pickup_id),
+        "kind": new.kind,
+        "store_id": new.store_id,
+        "customer": new.customer,
+        "currency": new.currency,
+        "created_at": now.isoformat(),
+        "expires_at": deadline.isoformat(),
+        "external_reference": new.ps_order_reference or "",
+        "paid": new.payment_status == "paid",
         "lines": [
-            {**x, "unit_price": None if x["unit_price"] is None else str(x["unit_price"])}
+            {
+                "sku": x.sku,
+                "ean": x.ean,
+                "quantity": x.quantity,
+                "unit_price": None if x.unit_price is None else str(x.unit_price),
+                "label": x.label,
+            }
             for x in lines
         ],
     }

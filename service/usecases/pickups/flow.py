@@ -23,21 +23,14 @@ from service.domain.pickups import (
     PickupEvent,
     due_event,
     is_terminal,
+    outbox_kind,
     transition,
 )
 from service.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service.usecases.clock import utcnow
-from service.usecases.pickups.views import pickup_view
+from service.usecases.pickups.views import PickupView, read_view
 from stores import pickups as repo
 from stores.notify import STOCK_CHANNEL, notify_changed
-
-OUTBOX_KIND = {
-    PickupEvent.MARK_READY: "pickup.ready",
-    PickupEvent.COLLECT: "pickup.collected",
-    PickupEvent.CANCEL: "pickup.cancelled",
-    PickupEvent.EXPIRE: "pickup.expired",
-    PickupEvent.NO_SHOW: "pickup.no_show",
-}
 
 
 class CodeLocked(AppError):
@@ -82,9 +75,8 @@ async def _apply(
         detail,
         actor_name=actor.name,
     )
-    await repo.add_outbox(
-        conn, row["id"], OUTBOX_KIND[event], {"pickup_id": str(row["id"]), "at": now.isoformat()}
-    )
+    payload = {"pickup_id": str(row["id"]), "at": now.isoformat()}
+    await repo.add_outbox(conn, row["id"], outbox_kind(new_state), payload)
     if is_terminal(new_state):
         released = await repo.release_holds(conn, row["id"], now)
         await notify_changed(conn, STOCK_CHANNEL, released)
@@ -111,17 +103,17 @@ async def change(
     event: PickupEvent,
     actor: Actor,
     detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> PickupView:
     async with pool.acquire() as conn:
         async with conn.transaction():
             row = await _locked(conn, pickup_id)
             await _apply(conn, row, event, actor, utcnow(), detail)
-        return await pickup_view(conn, pickup_id)
+        return await read_view(conn, pickup_id)
 
 
 async def collect(
     pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str, actor: Actor, max_attempts: int
-) -> dict[str, Any]:
+) -> PickupView:
     """Hand over the goods: the code must match; wrong codes count (even as the request fails)
     and lock the pickup after ``max_attempts``."""
     async with pool.acquire() as conn:
@@ -146,7 +138,7 @@ async def collect(
                 failure = WrongCode(after.remaining)
         if failure:
             raise failure  # after the commit: the failed attempt is recorded
-        return await pickup_view(conn, pickup_id)
+        return await read_view(conn, pickup_id)
 
 
 async def code_matches(pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str) -> bool:
@@ -159,9 +151,9 @@ async def code_matches(pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str) -> b
     return verify_pickup_code(code, bytes(row["code_salt"]), bytes(row["code_hash"]).decode())
 
 
-async def get(pool: asyncpg.Pool, pickup_id: uuid.UUID) -> dict[str, Any]:
+async def get(pool: asyncpg.Pool, pickup_id: uuid.UUID) -> PickupView:
     async with pool.acquire() as conn:
-        return await pickup_view(conn, pickup_id)
+        return await read_view(conn, pickup_id)
 
 
 def encode_cursor(created_at: datetime, pickup_id: str) -> str:

@@ -14,7 +14,7 @@ from service.domain.pickups import PickupState
 from service.errors import NotFound
 from service.usecases.clock import utcnow
 from service.usecases.pickups.flow import decode_cursor, encode_cursor
-from service.usecases.pickups.views import summary
+from service.usecases.pickups.views import PickupView, pickup_view
 from stores import pickup_search
 from stores import store_directory as directory_repo
 from stores.pickup_search import PickupFilter
@@ -22,7 +22,7 @@ from stores.pickup_search import PickupFilter
 
 @dataclass(frozen=True, slots=True)
 class StorePickups:
-    items: list[dict[str, Any]]
+    items: list[PickupView]  # without lines and history
     next_cursor: str | None
     counts: dict[str, int]  # every state, with the same q / closed-today filter, any page
 
@@ -62,7 +62,7 @@ async def search_store(
     more = len(rows) > limit
     last = rows[limit - 1] if more else None
     return StorePickups(
-        items=[summary(r) for r in rows[:limit]],
-        next_cursor=encode_cursor(last["created_at"], str(last["id"])) if last else None,
+        items=[pickup_view(r) for r in rows[:limit]],
+        next_cursor=encode_cursor(last.created_at, str(last.id)) if last else None,
         counts={s.value: found.get(s.value, 0) for s in PickupState},
     )

@@ -1,16 +1,20 @@
-"""How a pickup reads back: one JSON-able dict for the API, the idempotency store and tests."""
+"""How a pickup reads back: one ``PickupView`` (JSON-ready) for the API, the idempotency store
+and tests, built in one place (``pickup_view``) whether the pickup was just written, read back or
+listed."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import asyncpg
 
-from service.domain.pickups import Actor, allowed_events
+from service.domain.pickups import allowed_events
 from service.errors import NotFound
 from stores import pickups as repo
+from stores.pickup_records import PickupRecord
 
 CUSTOMER_FIELDS = (
     "email",
@@ -23,111 +27,120 @@ CUSTOMER_FIELDS = (
 CENT = Decimal("0.01")
 
 
-def _iso(value: Any) -> str | None:
+class ErpView(TypedDict):
+    document: Any
+    acked_at: str | None
+
+
+class LineView(TypedDict):
+    line: int
+    sku: str
+    ean: str | None
+    quantity: int
+    unit_price: str | None
+    label: str
+
+
+class ActorView(TypedDict):
+    kind: str
+    id: str
+    name: str
+
+
+# functional form: "from" is a keyword
+HistoryView = TypedDict(
+    "HistoryView",
+    {"from": str | None, "to": str, "event": str, "actor": ActorView, "at": str | None},
+)
+
+
+class PickupView(TypedDict):
+    """A pickup as the API answers it; a listed pickup has no lines and no history."""
+
+    id: str
+    kind: str
+    state: str
+    store_id: str
+    customer: dict[str, Any]
+    ps_order_id: int | None
+    ps_order_reference: str | None
+    payment_status: str
+    currency: str
+    deadline: str | None
+    ready_by: str | None
+    created_at: str | None
+    updated_at: str | None
+    next_events: list[str]
+    code_locked: bool
+    code_failures: int
+    erp: ErpView
+    lines: list[LineView]
+    history: list[HistoryView]
+    pickup_code: NotRequired[str | None]  # only in the creation answer
+
+
+def _iso(value: datetime | None) -> str | None:
     """ISO 8601 with ``Z`` for UTC, as the API's pydantic answers write datetimes."""
     if value is None:
         return None
-    text: str = value.isoformat()
+    text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def summary(row: asyncpg.Record) -> dict[str, Any]:
-    customer = row["customer"]
-    return {
-        "id": str(row["id"]),
-        "kind": row["kind"],
-        "state": row["state"],
-        "store_id": row["store_id"],
-        "customer": {k: customer.get(k) for k in CUSTOMER_FIELDS},
-        "ps_order_id": row["ps_order_id"],
-        "ps_order_reference": row["ps_order_reference"],
-        "payment_status": row["payment_status"],
-        "currency": row["currency"],
-        "deadline": _iso(row["deadline"]),
-        "ready_by": _iso(row["ready_by"]),
-        "created_at": _iso(row["created_at"]),
-        "updated_at": _iso(row["updated_at"]),
-        "next_events": sorted(e.value for e in allowed_events(row["state"])),
-        "code_locked": row["code_locked_at"] is not None,
-        "code_failures": row["code_failures"],
-        "erp": {"document": row["erp_document"], "acked_at": _iso(row["erp_acked_at"])},
-    }
-
-
-async def pickup_view(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> dict[str, Any]:
-    row = await repo.get(conn, pickup_id)
-    if row is None:
-        raise NotFound(f"no pickup with id {pickup_id}")
-    view = summary(row)
-    view["lines"] = [
-        {
-            "line": r["line_no"],
-            "sku": r["sku"],
-            "ean": r["ean"],
-            "quantity": r["quantity"],
-            "unit_price": None if r["unit_price"] is None else str(r["unit_price"]),
-            "label": r["label"],
-        }
-        for r in await repo.lines(conn, pickup_id)
-    ]
-    view["history"] = [
-        {
-            "from": r["from_state"],
-            "to": r["to_state"],
-            "event": r["event"],
-            "actor": {"kind": r["actor_kind"], "id": r["actor_id"], "name": r["actor_name"]},
-            "at": _iso(r["at"]),
-        }
-        for r in await repo.history(conn, pickup_id)
-    ]
-    return view
-
-
 def _price(value: Decimal | None) -> str | None:
+    """A unit price with its cents, as stored (numeric(12, 2))."""
     return None if value is None else str(value.quantize(CENT))
 
 
-def created_view(row: dict[str, Any], lines: list[dict[str, Any]], actor: Actor) -> dict[str, Any]:
-    """The view of a pickup just inserted, from the values written (no read back): the same
-    shape and values as ``pickup_view`` gives afterwards."""
-    customer = row["customer"]
-    at = _iso(row["created_at"])
+def pickup_view(p: PickupRecord) -> PickupView:
+    """The one place a pickup's answer is built: created (from the values written, no read
+    back: ``NewPickupRow.read_back``), read (``read_view``) or listed (without lines and
+    history)."""
     return {
-        "id": str(row["id"]),
-        "kind": row["kind"],
-        "state": "confirmed",
-        "store_id": row["store_id"],
-        "customer": {k: customer.get(k) for k in CUSTOMER_FIELDS},
-        "ps_order_id": row["ps_order_id"],
-        "ps_order_reference": row["ps_order_reference"],
-        "payment_status": row["payment_status"],
-        "currency": row["currency"],
-        "deadline": _iso(row["deadline"]),
-        "ready_by": _iso(row["ready_by"]),
-        "created_at": at,
-        "updated_at": at,
-        "next_events": sorted(e.value for e in allowed_events("confirmed")),
-        "code_locked": False,
-        "code_failures": 0,
-        "erp": {"document": None, "acked_at": None},
+        "id": str(p.id),
+        "kind": p.kind,
+        "state": p.state,
+        "store_id": p.store_id,
+        "customer": {k: p.customer.get(k) for k in CUSTOMER_FIELDS},
+        "ps_order_id": p.ps_order_id,
+        "ps_order_reference": p.ps_order_reference,
+        "payment_status": p.payment_status,
+        "currency": p.currency,
+        "deadline": _iso(p.deadline),
+        "ready_by": _iso(p.ready_by),
+        "created_at": _iso(p.created_at),
+        "updated_at": _iso(p.updated_at),
+        "next_events": sorted(e.value for e in allowed_events(p.state)),
+        "code_locked": p.code_locked,
+        "code_failures": p.code_failures,
+        "erp": {"document": p.erp_document, "acked_at": _iso(p.erp_acked_at)},
         "lines": [
             {
-                "line": n,
-                "sku": x["sku"],
-                "ean": x["ean"],
-                "quantity": x["quantity"],
-                "unit_price": _price(x["unit_price"]),
-                "label": x["label"],
+                "line": x.line_no,
+                "sku": x.sku,
+                "ean": x.ean,
+                "quantity": x.quantity,
+                "unit_price": _price(x.unit_price),
+                "label": x.label,
             }
-            for n, x in enumerate(lines, start=1)
+            for x in p.lines
         ],
         "history": [
             {
-                "from": None,
-                "to": "confirmed",
-                "event": "create",
-                "actor": {"kind": actor.kind.value, "id": actor.id, "name": actor.name},
-                "at": at,
+                "from": h.from_state,
+                "to": h.to_state,
+                "event": h.event,
+                "actor": {"kind": h.actor_kind, "id": h.actor_id, "name": h.actor_name},
+                "at": _iso(h.at),
             }
+            for h in p.history
         ],
     }
+
+
+async def read_view(conn: asyncpg.Connection, pickup_id: uuid.UUID) -> PickupView:
+    """The view of a stored pickup, with its lines and history."""
+    record = await repo.read(conn, pickup_id)
+    if record is None:
+        raise NotFound(f"no pickup with id {pickup_id}")
+    return pickup_view(record)
