@@ -22,12 +22,11 @@ from service.domain.apikeys import Role
 from service.erp.port import ErpError, ErpPort, ErpUnavailable
 from service.errors import InvalidInput
 from service.settings import Settings
-from service.usecases.idempotency import check_key
+from service.usecases.idempotency import Idempotency, check_key
 from service.usecases.loyalty import holds
 from service.usecases.loyalty.balances import LoyaltyReader
 from service.usecases.loyalty.model import LoyaltySettings, hold_view, parse_point_values
 from service.usecases.loyalty.relay import resolve
-from service.usecases.pickups.create import Idempotency
 
 ANYONE: list[Role] = ["storefront", "staff", "admin"]
 ADMIN: list[Role] = ["admin"]
