@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.appkeys import POOL, SETTINGS
 from service.api.availability import ItemOut
+from service.api.promotion_models import BasketIn, PriceQuery
 from service.api.promotions import PRICES, RULES
 from service.api.routing import (
     ANY_ROLE,
@@ -27,7 +28,6 @@ from service.api.routing import (
 )
 from service.domain.pricing import PricedLine
 from service.usecases.promotions.pricing import BasketQuote, quote_basket, store_price
-from service.usecases.promotions.requests import BasketIn, PriceQuery
 from stores.promotions import PriceRow
 
 ROUNDING = (

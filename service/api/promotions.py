@@ -16,13 +16,13 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from service.api.appkeys import POOL, SETTINGS
+from service.api.promotion_models import ActiveQuery, CategoriesIn, RuleListQuery
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
 from service.background import cancel_and_wait
 from service.domain.apikeys import Role
 from service.usecases.promotions import admin as promotions
-from service.usecases.promotions.model import CategoriesIn, RuleEntry, RuleFields
+from service.usecases.promotions.model import RuleEntry, RuleFields
 from service.usecases.promotions.prices import MIN_POOL_FOR_LISTENER, PriceCache, listen_for_changes
-from service.usecases.promotions.requests import ActiveQuery, RuleListQuery
 from service.usecases.promotions.rulebook import RuleCache
 from stores.promotions import StoredRule
 
