@@ -16,8 +16,8 @@ from service.observability import Metrics
 from service.settings import Settings
 from service.usecases.outbox import admin as outbox_admin
 from service.usecases.outbox import retention
+from service.usecases.outbox.admin import OutboxRow
 from stores.db import create_pool, resolve_database_url
-from stores.outbox import OutboxRow
 
 _ERROR_WIDTH = 60
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")

@@ -27,8 +27,7 @@ from service.api.routing import (
     parse_query,
 )
 from service.domain.pricing import PricedLine
-from service.usecases.promotions.pricing import BasketQuote, quote_basket, store_price
-from stores.promotions import PriceRow
+from service.usecases.promotions.pricing import BasketQuote, PriceRow, quote_basket, store_price
 
 ROUNDING = (
     "Decimal string, 2 decimals. Line-level discounts are rounded ROUND_HALF_UP to the cent per "

@@ -21,10 +21,10 @@ from service.api.routing import ANY_ROLE, Router, json_response, parse_body, par
 from service.background import cancel_and_wait
 from service.domain.apikeys import Role
 from service.usecases.promotions import admin as promotions
+from service.usecases.promotions.admin import StoredRule
 from service.usecases.promotions.model import RuleEntry, RuleFields
 from service.usecases.promotions.prices import MIN_POOL_FOR_LISTENER, PriceCache, listen_for_changes
 from service.usecases.promotions.rulebook import RuleCache
-from stores.promotions import StoredRule
 
 RULES = web.AppKey("promotion_rules", RuleCache)
 PRICES = web.AppKey("basket_prices", PriceCache)

@@ -10,7 +10,8 @@ import asyncpg
 from service.errors import Conflict, NotFound
 from service.usecases import cursor as cursors
 from stores import outbox as outbox_repo
-from stores.outbox import OutboxRow, OutboxStatus
+from stores.outbox import OutboxRow as OutboxRow
+from stores.outbox import OutboxStatus as OutboxStatus
 
 _CURSOR_PREFIX = "ob1."
 

@@ -28,7 +28,7 @@ from service.usecases.promotions.model import (
 from service.usecases.promotions.pricing import check_store
 from service.usecases.promotions.rulebook import RuleCache
 from stores import promotions as repo
-from stores.promotions import StoredRule
+from stores.promotions import StoredRule as StoredRule
 
 _CURSOR_PREFIX = "r1."
 
