@@ -7,9 +7,10 @@ carries the structured opening hours and ``open_now`` in the store's own time zo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
@@ -126,6 +127,14 @@ async def import_stores(
             is_new = await directory_repo.save(conn, columns)
             (created if is_new else updated).append(entry.store_id)
     return ImportReport(created=created, updated=updated)
+
+
+async def upsert_trusted(pool: asyncpg.Pool, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write directory rows as given, in one transaction, without ``import_stores``' checks: for
+    sources we generate ourselves (the demo's simulated tenant)."""
+    async with pool.acquire() as conn, conn.transaction():
+        for row in rows:
+            await directory_repo.upsert(conn, row)
 
 
 # --------------------------------------------------------------------------- reads
