@@ -71,13 +71,13 @@ from _harness import (
 )
 from aiohttp import web
 
+from service.api.promotion_models import BasketIn
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body
 from service.domain.pricing import Basket, BasketLine, price_basket
 from service.erp.port import Item, StorePrice
 from service.usecases.access.keys import create_key
 from service.usecases.promotions.admin import import_promotions
 from service.usecases.promotions.model import read_import
-from service.usecases.promotions.requests import BasketIn
 from stores import items as items_repo
 from stores import prices as prices_repo
 from stores import store_directory as directory_repo

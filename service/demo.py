@@ -28,11 +28,11 @@ from service.observability import Metrics
 from service.settings import Settings
 from service.usecases.access.keys import replace_labelled_key
 from service.usecases.catalog.files import from_simulator
+from service.usecases.catalog.store_directory import upsert_trusted
 from service.usecases.stock import sync
 from service.workers.jobs import WorkerDeps, build_jobs, sync_context
 from service.workers.main import run_until_signalled
 from service.workers.runner import run_jobs
-from stores import store_directory as directory_repo
 from stores.db import create_pool, resolve_database_url
 from stores.migrate import migrate
 
@@ -65,9 +65,7 @@ def demo_tenant(settings: Settings, *, stores: int, products: int) -> SimulatorS
 
 async def import_directory(pool: asyncpg.Pool, state: SimulatorState) -> None:
     """The tenant's stores (the web store included) into our store directory, in one go."""
-    async with pool.acquire() as conn, conn.transaction():
-        for store in store_directory(state):
-            await directory_repo.upsert(conn, directory_entry(store))
+    await upsert_trusted(pool, (directory_entry(store) for store in store_directory(state)))
 
 
 async def _start_site(

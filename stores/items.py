@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
-from service.erp.port import Item
+
+class Item(Protocol):
+    """What the item table keeps of an item the ERP reported (``service.erp.port.Item``)."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def barcode(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+
 
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS items_stage (

@@ -10,11 +10,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
 
 import asyncpg
 
-from service.erp.port import StorePrice
 from stores.notify import notify_changed
+
+
+class StorePrice(Protocol):
+    """What ``store_prices`` keeps of a price the ERP reported (``service.erp.port.StorePrice``)."""
+
+    @property
+    def store_id(self) -> str: ...
+    @property
+    def barcode(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def base(self) -> Decimal: ...
+    @property
+    def current(self) -> Decimal: ...
+    @property
+    def discount_percent(self) -> Decimal: ...
+    @property
+    def markdown_reason(self) -> str: ...
+
 
 PRICING_CHANNEL = "omnistock_pricing"
 RULES_KEY = "rules"

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import asyncpg
-
-from service.erp.port import StockLine
 
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stock_stage (
@@ -68,6 +67,17 @@ LEFT JOIN stock_sku_checks kc ON kc.sku = s.sku
 WHERE s.sku = ANY($1::text[]) AND ($2::text[] IS NULL OR s.store_id = ANY($2::text[]))
 ORDER BY s.store_id, s.sku
 """
+
+
+class StockLine(Protocol):
+    """What the snapshot keeps of a line the ERP reported (``service.erp.port.StockLine``)."""
+
+    @property
+    def store_id(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def available(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from service.api.appkeys import KEY_CACHE, POOL
 from service.api.routing import Router, json_response, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.usecases.access import keys
-from stores.api_keys import ApiKeyRecord
+from service.usecases.access.keys import ApiKeyRecord
 
 router = Router()
 ADMIN: list[Role] = ["admin"]

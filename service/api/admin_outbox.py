@@ -13,7 +13,7 @@ from service.api.routing import Router, json_response, parse_query
 from service.domain.apikeys import Role
 from service.errors import NotFound
 from service.usecases.outbox import admin as outbox_admin
-from stores.outbox import OutboxRow, OutboxStatus
+from service.usecases.outbox.admin import OutboxRow, OutboxStatus
 
 router = Router()
 ADMIN: list[Role] = ["admin"]

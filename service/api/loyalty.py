@@ -17,12 +17,11 @@ from service.api.loyalty_models import CommitIn, HoldIn, HoldOut, LoyaltyOut, Re
 from service.api.routing import Router, json_response, parse_body
 from service.domain.apikeys import Role
 from service.errors import InvalidInput
-from service.usecases.idempotency import check_key
+from service.usecases.idempotency import Idempotency, check_key
 from service.usecases.loyalty import holds
 from service.usecases.loyalty.balances import LoyaltyReader
 from service.usecases.loyalty.model import hold_view
 from service.usecases.loyalty.relay import resolve
-from service.usecases.pickups.create import Idempotency
 
 ANYONE: list[Role] = ["storefront", "staff", "admin"]
 ADMIN: list[Role] = ["admin"]

@@ -17,10 +17,9 @@ from service.domain.apikeys import Principal, Role
 from service.domain.limits import PG_INT_MAX
 from service.domain.pickups import Actor, ActorKind, PickupEvent, PickupStateName, person_name
 from service.usecases.catalog.identifiers import ItemLookup
-from service.usecases.idempotency import check_key
+from service.usecases.idempotency import Idempotency, check_key
 from service.usecases.pickups import flow as pickup_flow
 from service.usecases.pickups.create import (
-    Idempotency,
     NewLine,
     NewPickup,
     PickupSettings,

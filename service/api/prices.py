@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.appkeys import POOL, PRICES, RULES, SETTINGS
 from service.api.availability import ItemOut
+from service.api.promotion_models import BasketIn, PriceQuery
 from service.api.routing import (
     ANY_ROLE,
     Router,
@@ -25,9 +26,7 @@ from service.api.routing import (
     parse_query,
 )
 from service.domain.pricing import PricedLine
-from service.usecases.promotions.pricing import BasketQuote, quote_basket, store_price
-from service.usecases.promotions.requests import BasketIn, PriceQuery
-from stores.promotions import PriceRow
+from service.usecases.promotions.pricing import BasketQuote, PriceRow, quote_basket, store_price
 
 ROUNDING = (
     "Decimal string, 2 decimals. Line-level discounts are rounded ROUND_HALF_UP to the cent per "

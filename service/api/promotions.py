@@ -14,12 +14,12 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from service.api.appkeys import POOL, PRICES, RULES, SETTINGS
+from service.api.promotion_models import ActiveQuery, CategoriesIn, RuleListQuery
 from service.api.routing import ANY_ROLE, Router, json_response, parse_body, parse_query
 from service.domain.apikeys import Role
 from service.usecases.promotions import admin as promotions
-from service.usecases.promotions.model import CategoriesIn, RuleEntry, RuleFields
-from service.usecases.promotions.requests import ActiveQuery, RuleListQuery
-from stores.promotions import StoredRule
+from service.usecases.promotions.admin import StoredRule
+from service.usecases.promotions.model import RuleEntry, RuleFields
 
 ADMIN: list[Role] = ["admin"]
 

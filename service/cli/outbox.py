@@ -17,7 +17,7 @@ from service.observability import Metrics
 from service.settings import Settings
 from service.usecases.outbox import admin as outbox_admin
 from service.usecases.outbox import retention
-from stores.outbox import OutboxRow
+from service.usecases.outbox.admin import OutboxRow
 
 _ERROR_WIDTH = 60
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")

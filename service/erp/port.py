@@ -22,6 +22,11 @@ class ErpUnavailable(ErpError):
     """Transport failure, timeout, HTTP 5xx, open circuit: worth retrying later."""
 
 
+class ErpNotSent(ErpUnavailable):
+    """The ERP surely did not process the request (not sent, refused, open circuit): sending it
+    again is safe even for an operation that is not idempotent."""
+
+
 class ErpAuthError(ErpError):
     """The ERP refused our credentials (HTTP 401/403)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -18,6 +18,15 @@ from service.errors import Conflict, InvalidInput
 from stores import idempotency as repo
 
 MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A request's Idempotency-Key: who sent it, the key, and the body it must match."""
+
+    principal: str
+    key: str
+    body: Any = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)

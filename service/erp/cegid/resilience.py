@@ -8,13 +8,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal, TypeVar
 
-from service.erp.port import ErpUnavailable
+from service.erp.port import ErpNotSent
 
 CircuitState = Literal["closed", "open", "half_open"]
 T = TypeVar("T")
 
 
-class CircuitOpenError(ErpUnavailable):
+class CircuitOpenError(ErpNotSent):
     """The circuit of a service is open: the call was not attempted."""
 
 

@@ -26,7 +26,7 @@ from zeep.transports import AsyncTransport
 from zeep.wsdl.utils import etree_to_string
 
 from service.erp.cegid.config import CegidConfig
-from service.erp.port import ErpAuthError, ErpProtocolError, ErpUnavailable
+from service.erp.port import ErpAuthError, ErpNotSent, ErpProtocolError, ErpUnavailable
 from service.erp.wsdl import NS_SOAP_ENV
 
 _ENVELOPE = f"{{{NS_SOAP_ENV}}}Envelope"
@@ -34,7 +34,7 @@ _FAULT_PATH = f"{{{NS_SOAP_ENV}}}Body/{{{NS_SOAP_ENV}}}Fault"
 _RETRYABLE_STATUS = frozenset({408, 429})
 
 
-class RequestNotSent(ErpUnavailable):
+class RequestNotSent(ErpNotSent):
     """The ERP did not process the request (connection refused, 503): safe to send again even
     for operations that are not idempotent."""
 

@@ -17,7 +17,7 @@ from service.domain.apikeys import (
 )
 from service.errors import Conflict, InvalidInput, NotFound
 from stores import api_keys, staff_sessions
-from stores.api_keys import ApiKeyRecord
+from stores.api_keys import ApiKeyRecord as ApiKeyRecord
 
 
 def _check(role: str, stores: Sequence[str]) -> None:

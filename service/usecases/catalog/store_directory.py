@@ -6,12 +6,11 @@ carries the structured opening hours and ``open_now`` in the store's own time zo
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from service.domain.geo import LatLng, nearest_stores
 from service.domain.hours import CLOSED_ALL_WEEK, OpeningHours
 from service.errors import InvalidInput, NotFound
+from service.usecases import cursor as cursors
 from service.usecases.catalog.store_model import (
     STORE_CODE,
     StoreEntry,
@@ -129,6 +129,14 @@ async def import_stores(
     return ImportReport(created=created, updated=updated)
 
 
+async def upsert_trusted(pool: asyncpg.Pool, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write directory rows as given, in one transaction, without ``import_stores``' checks: for
+    sources we generate ourselves (the demo's simulated tenant)."""
+    async with pool.acquire() as conn, conn.transaction():
+        for row in rows:
+            await directory_repo.upsert(conn, row)
+
+
 # --------------------------------------------------------------------------- reads
 async def get_store(pool: asyncpg.Pool, store_id: str, *, now: datetime | None = None) -> StoreView:
     async with pool.acquire() as conn:
@@ -136,24 +144,6 @@ async def get_store(pool: asyncpg.Pool, store_id: str, *, now: datetime | None =
     if record is None:
         raise NotFound(f"no store {store_id!r} in the directory", store_id=store_id)
     return view(record, _now(now))
-
-
-def encode_cursor(store_id: str) -> str:
-    return _CURSOR_PREFIX + base64.urlsafe_b64encode(store_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    bad = InvalidInput(
-        "the cursor is invalid",
-        [{"loc": ["cursor"], "msg": "not a cursor this API returned", "type": "cursor"}],
-    )
-    if not cursor.startswith(_CURSOR_PREFIX):
-        raise bad
-    body = cursor.removeprefix(_CURSOR_PREFIX)
-    try:
-        return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad from None
 
 
 def _check_search(near: LatLng | None, radius_km: float | None, cursor: str | None) -> None:
@@ -189,7 +179,7 @@ async def find_stores(
     where = where or StoreFilter()
     async with pool.acquire() as conn:
         if near is None:
-            after = decode_cursor(cursor) if cursor is not None else None
+            after = cursors.decode(cursor, prefix=_CURSOR_PREFIX) if cursor is not None else None
             return await _by_code(conn, after, limit, where, _now(now))
         return await _near(conn, near, radius_km, limit, where, _now(now))
 
@@ -205,7 +195,8 @@ async def _by_code(
         include_inactive=where.include_inactive,
     )
     page = records[:limit]
-    next_cursor = encode_cursor(page[-1].store_id) if len(records) > limit else None
+    more = len(records) > limit
+    next_cursor = cursors.encode(page[-1].store_id, prefix=_CURSOR_PREFIX) if more else None
     return StorePage([view(r, now) for r in page], next_cursor)
 
 

@@ -14,9 +14,6 @@ read). A document: ``GetByKey``, cached and coalesced the same way, stored with 
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import json
 import re
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -28,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from service.background import cancel_and_wait
 from service.erp.lazy import ErpSource
 from service.erp.port import (
     Customer,
@@ -38,9 +34,11 @@ from service.erp.port import (
     SaleHeader,
 )
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from service.usecases import cursor as cursors
 from service.usecases.clock import utcnow
 from service.usecases.customers.links import normalise_email
-from service.usecases.loyalty.balances import TtlCache
+from service.usecases.single_flight import SingleFlight
+from service.usecases.ttl_cache import TtlCache
 from stores import customers as repo
 from stores.customers import CustomerLink, DocumentRow
 
@@ -81,26 +79,26 @@ def parse_key(text: str) -> DocumentKey:
     return DocumentKey(number=int(found.group(3)), stump=found.group(2), type=found.group(1))
 
 
+_CURSOR_LOC = ("query", "cursor")
+
+
 def encode_cursor(row: DocumentRow) -> str:
-    when = row.doc_date.isoformat() if row.doc_date else None
-    raw = json.dumps([when, row.doc_key], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode_parts([row.doc_date.isoformat() if row.doc_date else None, row.doc_key])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime | None, str]:
-    bad = _bad(["query", "cursor"], "not a cursor this API gave")
+    """The (date, document key) a page starts after: an aware moment and a short, printable key."""
     if len(cursor) > 200:
-        raise bad
+        raise cursors.invalid(_CURSOR_LOC)
+    when, key = cursors.decode_parts(cursor, 2, loc=_CURSOR_LOC)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        when, key = json.loads(raw)
         moment = None if when is None else datetime.fromisoformat(when)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise bad from None
+    except (ValueError, TypeError):
+        raise cursors.invalid(_CURSOR_LOC) from None
     if not isinstance(key, str) or len(key) > 200 or any(ord(c) < 32 for c in key):
-        raise bad
+        raise cursors.invalid(_CURSOR_LOC)
     if moment is not None and moment.tzinfo is None:
-        raise bad
+        raise cursors.invalid(_CURSOR_LOC)
     return moment, key
 
 
@@ -179,28 +177,16 @@ class ReceiptsReader:
         self._docs: TtlCache[SaleDocument] = TtlCache(settings.ttl_s, size=1_000)
         self._customers: TtlCache[Customer] = TtlCache(settings.ttl_s)
         self._cards: TtlCache[dict[str, str]] = TtlCache(settings.ttl_s)
-        self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._calls: SingleFlight[Any] = SingleFlight()
 
     async def aclose(self) -> None:
-        await cancel_and_wait(list(self._inflight.values()))
+        await self._calls.aclose()
 
     # ------------------------------------------------------------------ shared ERP reads
-    def _done(self, key: str, task: asyncio.Task[Any]) -> None:
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved: a failure was answered by the waiting reader
-
     async def _shared(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
         """One ERP read per key at a time; a reader waits at most ``deadline_s`` for it."""
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(make())
-            self._inflight[key] = task
-            task.add_done_callback(partial(self._done, key))
-        async with asyncio.timeout(self.settings.deadline_s):
-            result: T = await asyncio.shield(task)
-            return result
+        result: T = await self._calls.run(key, make, self.settings.deadline_s)
+        return result
 
     # ------------------------------------------------------------------ who
     async def resolve(self, ref: str) -> Who:

@@ -10,50 +10,27 @@ a read waits at most ``deadline_s`` for it, then answers from the last stored re
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import asyncpg
 
-from service.background import cancel_and_wait
 from service.erp.lazy import ErpSource
 from service.erp.port import ErpError
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases.clock import utcnow
 from service.usecases.loyalty.model import CustomerRef, LoyaltySettings, Reading, balance_view
+from service.usecases.single_flight import SingleFlight
+from service.usecases.ttl_cache import TtlCache
 from stores import loyalty as repo
 from stores.loyalty import CardRow
 
-V = TypeVar("V")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class TtlCache(Generic[V]):
-    """A small in-process map whose entries live ``ttl_s`` (oldest dropped beyond ``size``)."""
-
-    def __init__(self, ttl_s: float, size: int = 10_000) -> None:
-        self.ttl_s, self.size = ttl_s, size
-        self._items: OrderedDict[str, tuple[float, V]] = OrderedDict()
-
-    def get(self, key: str) -> V | None:
-        hit = self._items.get(key)
-        if hit is None or hit[0] <= time.monotonic():
-            return None
-        return hit[1]
-
-    def put(self, key: str, value: V) -> None:
-        self._items.pop(key, None)
-        self._items[key] = (time.monotonic() + self.ttl_s, value)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
 
 
 # --------------------------------------------------------------------------- the reader
@@ -69,10 +46,10 @@ class LoyaltyReader:
         self.erp = erp  # the app's one client, built on first use (service.erp.lazy)
         self._readings: TtlCache[Reading] = TtlCache(settings.ttl_s)
         self._emails: TtlCache[list[str]] = TtlCache(settings.ttl_s)
-        self._inflight: dict[str, asyncio.Task[Reading]] = {}
+        self._calls: SingleFlight[Reading] = SingleFlight()
 
     async def aclose(self) -> None:
-        await cancel_and_wait(list(self._inflight.values()))
+        await self._calls.aclose()
 
     # ------------------------------------------------------------------ who
     async def resolve(self, ref: str) -> CustomerRef:
@@ -131,14 +108,9 @@ class LoyaltyReader:
         cached = self._readings.get(customer_id)
         if cached is not None:
             return replace(cached, source="cache")
-        task = self._inflight.get(customer_id)
-        if task is None:
-            task = asyncio.create_task(self._refresh(customer_id))
-            self._inflight[customer_id] = task
-            task.add_done_callback(partial(self._done, customer_id))
+        refresh = partial(self._refresh, customer_id)
         try:
-            async with asyncio.timeout(self.settings.deadline_s):
-                return await asyncio.shield(task)
+            return await self._calls.run(customer_id, refresh, self.settings.deadline_s)
         except (ErpError, TimeoutError) as exc:
             async with self.pool.acquire() as conn:
                 stored = await repo.snapshot(conn, customer_id)
@@ -147,12 +119,6 @@ class LoyaltyReader:
                     f"the ERP is unavailable and no balance of {customer_id} is known: {exc}"
                 ) from None
             return Reading(customer_id, stored.as_of, stored.cards, "fallback")
-
-    def _done(self, key: str, task: asyncio.Task[Reading]) -> None:
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved: a failure was answered by read()
 
     async def _refresh(self, customer_id: str) -> Reading:
         now = self.clock()

@@ -25,6 +25,7 @@ from service.domain.loyalty import require_redeemable
 from service.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from service.usecases import idempotency
 from service.usecases.clock import utcnow
+from service.usecases.idempotency import Idempotency
 from service.usecases.loyalty.balances import LoyaltyReader
 from service.usecases.loyalty.model import (
     CustomerRef,
@@ -34,7 +35,6 @@ from service.usecases.loyalty.model import (
     whole,
 )
 from service.usecases.outbox.events import REDEEM
-from service.usecases.pickups.create import Idempotency
 from stores import loyalty as repo
 from stores import outbox as outbox_repo
 from stores.loyalty import CardRow, HoldRow

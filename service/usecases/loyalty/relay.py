@@ -22,14 +22,13 @@ from typing import Any
 
 import asyncpg
 
-from service.erp.cegid import CircuitOpenError, RequestNotSent
-from service.erp.port import ErpAuthError, ErpBusinessError, ErpPort
+from service.erp.port import ErpAuthError, ErpBusinessError, ErpNotSent, ErpPort
 from service.errors import Conflict, NotFound
 from service.usecases.outbox.events import REDEEM, BadEvent, redemption
 from stores import loyalty as repo
 from stores import outbox as outbox_repo
 
-NOT_APPLIED = (ErpBusinessError, RequestNotSent, CircuitOpenError, ErpAuthError)
+NOT_APPLIED = (ErpBusinessError, ErpNotSent, ErpAuthError)
 MARK_TIMEOUT_S = 10.0  # waiting for a connection to stamp the hold; then retried later
 
 

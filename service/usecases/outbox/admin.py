@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, NotFound
+from service.usecases import cursor as cursors
 from stores import outbox as outbox_repo
-from stores.outbox import OutboxRow, OutboxStatus
+from stores.outbox import OutboxRow as OutboxRow
+from stores.outbox import OutboxStatus as OutboxStatus
 
 _CURSOR_PREFIX = "ob1."
 
@@ -29,22 +29,11 @@ class ReplayReport:
     not_dead: list[int]
 
 
-def encode_cursor(row_id: int) -> str:
-    return _CURSOR_PREFIX + base64.urlsafe_b64encode(str(row_id).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    bad = InvalidInput(
-        "the cursor is invalid",
-        [{"loc": ["cursor"], "msg": "not a cursor this API returned", "type": "cursor"}],
-    )
-    if not cursor.startswith(_CURSOR_PREFIX):
-        raise bad
-    body = cursor.removeprefix(_CURSOR_PREFIX)
+def _after(cursor: str) -> int:
     try:
-        return int(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad from None
+        return int(cursors.decode(cursor, prefix=_CURSOR_PREFIX))
+    except ValueError:
+        raise cursors.invalid() from None
 
 
 async def list_rows(
@@ -56,13 +45,16 @@ async def list_rows(
     limit: int = 50,
 ) -> OutboxPage:
     """Rows oldest first (by id), optionally of one status or one pickup."""
-    after = decode_cursor(cursor) if cursor is not None else 0
+    after = _after(cursor) if cursor is not None else 0
     async with pool.acquire() as conn:
         rows = await outbox_repo.page(
             conn, status=status, aggregate_id=aggregate_id, after_id=after, limit=limit + 1
         )
     page = rows[:limit]
-    return OutboxPage(page, encode_cursor(page[-1].id) if len(rows) > limit else None)
+    more = len(rows) > limit
+    return OutboxPage(
+        page, cursors.encode(str(page[-1].id), prefix=_CURSOR_PREFIX) if more else None
+    )
 
 
 async def get_row(pool: asyncpg.Pool, row_id: int) -> OutboxRow:

@@ -48,6 +48,7 @@ from service.usecases import idempotency
 from service.usecases.catalog.identifiers import ItemLookup, ResolvedItem, resolve_items
 from service.usecases.catalog.store_model import hours_from_json
 from service.usecases.clock import utcnow
+from service.usecases.idempotency import Idempotency
 from service.usecases.pickups.code_seal import (
     CodeSealer,
     context_of,
@@ -55,7 +56,7 @@ from service.usecases.pickups.code_seal import (
     stored_answer,
 )
 from service.usecases.pickups.views import PickupView, pickup_view, read_view
-from service.usecases.stock.reader import TtlCache
+from service.usecases.ttl_cache import TtlCache
 from stores import pickups as repo
 from stores.pickup_records import (
     CapacityDay,
@@ -107,13 +108,6 @@ class NewPickup:
     ps_order_reference: str | None = None
     payment_status: Literal["pending", "paid"] = "pending"
     currency: str = "EUR"
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    principal: str
-    key: str
-    body: Any = field(compare=False)
 
 
 def _check_store(store: StoreTerms | None, new: NewPickup) -> StoreTerms:

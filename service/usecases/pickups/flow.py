@@ -7,8 +7,6 @@ ends.
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -154,23 +152,6 @@ async def code_matches(pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str) -> b
 async def get(pool: asyncpg.Pool, pickup_id: uuid.UUID) -> PickupView:
     async with pool.acquire() as conn:
         return await read_view(conn, pickup_id)
-
-
-def encode_cursor(created_at: datetime, pickup_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), pickup_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, pid = json.loads(raw)
-        return datetime.fromisoformat(created), uuid.UUID(pid)
-    except (ValueError, TypeError):
-        raise InvalidInput(
-            "the cursor is invalid",
-            [{"loc": ["cursor"], "msg": "not a cursor this API gave", "type": "value_error"}],
-        ) from None
 
 
 async def expire_due(pool: asyncpg.Pool, *, limit: int = 200) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -12,8 +13,8 @@ import asyncpg
 
 from service.domain.pickups import PickupState
 from service.errors import NotFound
+from service.usecases import cursor as cursors
 from service.usecases.clock import utcnow
-from service.usecases.pickups.flow import decode_cursor, encode_cursor
 from service.usecases.pickups.views import PickupView, pickup_view
 from stores import pickup_search
 from stores import store_directory as directory_repo
@@ -37,6 +38,15 @@ def start_of_day(now: datetime, timezone: str) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=zone)
 
 
+def _after(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (created_at, id) a page starts after."""
+    created, pickup_id = cursors.decode_parts(cursor, 2)
+    try:
+        return datetime.fromisoformat(created), uuid.UUID(pickup_id)
+    except (ValueError, TypeError):
+        raise cursors.invalid() from None
+
+
 async def search_store(
     pool: asyncpg.Pool,
     store_id: str,
@@ -48,7 +58,7 @@ async def search_store(
     limit: int,
     now: datetime | None = None,
 ) -> StorePickups:
-    after = decode_cursor(cursor) if cursor else None
+    after = _after(cursor) if cursor else None
     async with pool.acquire() as conn:
         since = None
         store = await directory_repo.get(conn, store_id) if closed_today else None
@@ -63,6 +73,8 @@ async def search_store(
     last = rows[limit - 1] if more else None
     return StorePickups(
         items=[pickup_view(r) for r in rows[:limit]],
-        next_cursor=encode_cursor(last.created_at, str(last.id)) if last else None,
+        next_cursor=(
+            cursors.encode_parts([last.created_at.isoformat(), str(last.id)]) if last else None
+        ),
         counts={s.value: found.get(s.value, 0) for s in PickupState},
     )

@@ -7,8 +7,6 @@ the rule writers' lock and runs in one transaction. Callers invalidate their ``R
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +16,7 @@ import asyncpg
 from service.domain.pricing import explain_rule  # the engine's own wording
 from service.domain.promotions import eligibility
 from service.errors import InvalidInput, NotFound
+from service.usecases import cursor as cursors
 from service.usecases.promotions.model import (
     PromotionImport,
     RuleEntry,
@@ -29,7 +28,7 @@ from service.usecases.promotions.model import (
 from service.usecases.promotions.pricing import check_store
 from service.usecases.promotions.rulebook import RuleCache
 from stores import promotions as repo
-from stores.promotions import StoredRule
+from stores.promotions import StoredRule as StoredRule
 
 _CURSOR_PREFIX = "r1."
 
@@ -71,29 +70,16 @@ async def delete_rule(pool: asyncpg.Pool, rule_id: str) -> None:
             raise NotFound(f"no promotion rule {rule_id!r}", rule_id=rule_id)
 
 
-def _encode_cursor(rule_id: str) -> str:
-    return _CURSOR_PREFIX + base64.urlsafe_b64encode(rule_id.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    body = cursor.removeprefix(_CURSOR_PREFIX)
-    try:
-        if body == cursor:
-            raise ValueError(cursor)
-        return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        msg = "not a cursor this API returned"
-        raise InvalidInput("the cursor is invalid", [{"loc": ["cursor"], "msg": msg}]) from None
-
-
 async def list_rules(pool: asyncpg.Pool, *, cursor: str | None, limit: int) -> RulePage:
     """Every rule by id, a page at a time."""
-    after = _decode_cursor(cursor) if cursor is not None else None
+    after = cursors.decode(cursor, prefix=_CURSOR_PREFIX) if cursor is not None else None
     async with pool.acquire() as conn:
         rules = await repo.rules_page(conn, after, limit + 1)
     more = len(rules) > limit
     items = rules[:limit]
-    return RulePage(items, _encode_cursor(items[-1].rule_id) if more else None)
+    return RulePage(
+        items, cursors.encode(items[-1].rule_id, prefix=_CURSOR_PREFIX) if more else None
+    )
 
 
 # --------------------------------------------------------------------------- categories

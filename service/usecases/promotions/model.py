@@ -140,12 +140,6 @@ class RuleEntry(RuleFields):
     id: RuleId
 
 
-class CategoriesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    categories: Categories = Field(description="Replaces the item's categories; [] clears them.")
-
-
 def _domain_errors(rule: Rule, prefix: Sequence[str | int]) -> list[dict[str, Any]]:
     return [
         {"loc": [*prefix, name], "msg": why, "type": "invalid_rule"}

@@ -28,7 +28,7 @@ from service.usecases.catalog.identifiers import (
 from service.usecases.promotions.prices import PriceCache
 from service.usecases.promotions.rulebook import RuleCache
 from stores import promotions as repo
-from stores.promotions import PriceRow
+from stores.promotions import PriceRow as PriceRow
 
 _ISO_CURRENCY = re.compile(r"[A-Z]{3}")
 

@@ -82,8 +82,8 @@ class Matrix:
 async def _resolve(reader: StockReader, lookups: Sequence[ItemLookup]) -> list[ResolvedItem]:
     """One item: errors name it directly (409 lists ``candidates``); many: per line.
     Answers are remembered for a few seconds (``StockReader.items``): mappings change rarely."""
-    known = [reader.items.get(lookup) for lookup in lookups]
-    if all(k is not None for k in known):
+    known = [item for item in map(reader.items.get, lookups) if item is not None]
+    if len(known) == len(lookups):
         return known
     resolved = await _resolve_now(reader, lookups)
     for lookup, item in zip(lookups, resolved, strict=True):

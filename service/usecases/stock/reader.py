@@ -25,7 +25,10 @@ from aiocache.base import BaseCache
 from service.domain.atp import BufferTiers
 from service.erp.port import ErpError, ErpPort
 from service.observability import Metrics
+from service.usecases.catalog.identifiers import ResolvedItem
 from service.usecases.clock import utcnow
+from service.usecases.single_flight import SingleFlight
+from service.usecases.ttl_cache import TtlCache
 from stores import availability_reads as repo
 from stores import stock as stock_repo
 from stores.availability_reads import DirectoryStore, SkuStock
@@ -34,6 +37,7 @@ from stores.notify import STOCK_CHANNEL, notify_changed
 
 log = logging.getLogger("omnistock.stock")
 EAN_BATCH = 50
+ITEMS_CACHED = 50_000  # resolved identifiers kept at most
 
 
 @dataclass(frozen=True)
@@ -77,28 +81,6 @@ class Freshness:
     fallback: set[str]  # too old, and the refresh failed or missed the deadline
 
 
-class TtlCache:
-    """A small in-process map whose entries live ``ttl_s`` seconds (bounded size)."""
-
-    def __init__(self, ttl_s: float, max_entries: int = 50_000) -> None:
-        self.ttl_s, self.max_entries = ttl_s, max_entries
-        self._entries: dict[object, tuple[float, object]] = {}
-
-    def get(self, key: object) -> Any:
-        hit = self._entries.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return None
-        return hit[1]
-
-    def put(self, key: object, value: object) -> None:
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.ttl_s, value)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
 class StockReader:
     def __init__(
         self,
@@ -112,10 +94,12 @@ class StockReader:
         self.pool, self.cache, self.erp, self.metrics = pool, cache, erp, metrics
         self.settings = settings or ReaderSettings()
         self.clock = clock
-        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._refreshes: SingleFlight[None] = SingleFlight()  # SKU -> the refresh of its batch
         self._wanted: set[str] = set()
-        self._reference: dict[str, tuple[float, object]] = {}
-        self.items = TtlCache(self.settings.reference_ttl_s)  # identifier -> resolved item
+        self._reference: TtlCache[object] = TtlCache(self.settings.reference_ttl_s)
+        self.items: TtlCache[ResolvedItem] = TtlCache(  # identifier -> resolved item
+            self.settings.reference_ttl_s, size=ITEMS_CACHED
+        )
         # Change counters for caches built on top of this reader (encoded HTTP answers): an
         # answer computed when ``epoch`` was E is current while ``changed_since(sku, E)`` is
         # False. Bumped after the cache entries are gone, so a reader never pairs E with old data.
@@ -218,7 +202,7 @@ class StockReader:
         waits: dict[str, asyncio.Task[None]] = {}
         new = []
         for sku, ean in todo:
-            task = self._inflight.get(sku)
+            task = self._refreshes.running(sku)
             if task is not None:
                 self.metrics.stock_refresh.labels("coalesced").inc()
                 waits[sku] = task
@@ -226,20 +210,19 @@ class StockReader:
                 new.append((sku, ean or ""))
         for i in range(0, len(new), EAN_BATCH):
             batch = new[i : i + EAN_BATCH]
-            task = asyncio.create_task(self._refresh(batch))
+            task = self._refreshes.start([sku for sku, _ in batch], partial(self._refresh, batch))
             for sku, _ in batch:
-                self._inflight[sku] = waits[sku] = task
-            task.add_done_callback(partial(self._done, batch=batch))
+                waits[sku] = task
         return waits
 
-    def _done(self, task: asyncio.Task[None], *, batch: Sequence[tuple[str, str]]) -> None:
-        for sku, _ in batch:
-            if self._inflight.get(sku) is task:
-                del self._inflight[sku]
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("stock refresh failed: %s", task.exception())
-
     async def _refresh(self, batch: Sequence[tuple[str, str]]) -> None:
+        try:
+            await self._refresh_batch(batch)
+        except Exception as exc:  # the readers fall back to the snapshot; the next one retries
+            log.warning("stock refresh failed: %s", exc)
+            raise
+
+    async def _refresh_batch(self, batch: Sequence[tuple[str, str]]) -> None:
         assert self.erp is not None
         started, at = time.perf_counter(), self.clock()
         try:
@@ -270,11 +253,11 @@ class StockReader:
     # ------------------------------------------------------------------ reference data
     async def _cached(self, name: str, load: Callable[[asyncpg.Connection], object]) -> object:
         hit = self._reference.get(name)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None:
+            return hit
         async with self.pool.acquire() as conn:
             value = await load(conn)  # type: ignore[misc]
-        self._reference[name] = (time.monotonic() + self.settings.reference_ttl_s, value)
+        self._reference.put(name, value)
         return value
 
     async def buffers(self) -> BufferTiers:

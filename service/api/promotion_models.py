@@ -1,17 +1,21 @@
-"""The request shapes of prices, baskets and rule listings, and what the use cases take from them.
+"""Request models of the price, basket and promotion endpoints (they drive validation and
+OpenAPI), and what the use cases take from them.
 
-Amounts are never taken from the caller: prices come from ``store_prices``.
+Amounts are never taken from the caller: prices come from ``store_prices``. The rule shapes
+(``RuleFields``, ``RuleEntry``) stay in ``service.usecases.promotions.model``: the import file
+of the CLI takes them too.
 """
 
 from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.domain.limits import PG_INT_MAX
 from service.usecases.catalog.identifiers import ItemLookup
 from service.usecases.catalog.store_model import StoreCode
+from service.usecases.promotions.model import Categories
 from service.usecases.promotions.pricing import BasketQuery
 
 
@@ -78,3 +82,9 @@ class ActiveQuery(BaseModel):
 class RuleListQuery(BaseModel):
     cursor: str | None = None
     limit: int = Field(default=100, ge=1, le=500)
+
+
+class CategoriesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: Categories = Field(description="Replaces the item's categories; [] clears them.")
