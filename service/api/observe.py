@@ -7,14 +7,13 @@ import logging
 import re
 import secrets
 import time
-from typing import Any
 
 from aiohttp import web
 
 from service.api.appkeys import METRICS, PRINCIPAL, REQUEST_ID, SETTINGS
 from service.api.routing import Handler
 from service.errors import TooLarge
-from service.observability import Metrics, json_lines_handler_for, utc_timestamp_ms
+from service.observability import HttpMetrics, json_lines_handler_for, utc_timestamp_ms
 
 access_log = logging.getLogger("omnistock.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -32,45 +31,21 @@ def _request_id(request: web.Request) -> str:
     return f"{_ID_PREFIX}{next(_ids):016x}"
 
 
-class _RouteMetrics:
-    """Labelled children per (route, method, status), looked up once instead of per request."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-        self._count: dict[tuple[str, str, int], Any] = {}
-        self._latency: dict[tuple[str, str], Any] = {}
-
-    def observe(self, route: str, method: str, status: int, elapsed: float) -> None:
-        count = self._count.get((route, method, status))
-        if count is None:
-            count = self._count[(route, method, status)] = self.metrics.http_requests.labels(
-                route, method, str(status)
-            )
-        latency = self._latency.get((route, method))
-        if latency is None:
-            latency = self._latency[(route, method)] = self.metrics.http_latency.labels(
-                route, method
-            )
-        count.inc()
-        latency.observe(elapsed)
-
-
-ROUTE_METRICS = web.AppKey("route_metrics", _RouteMetrics)
+ROUTE_METRICS = web.AppKey("route_metrics", HttpMetrics)
 
 
 def install_observe(app: web.Application) -> None:
-    app[ROUTE_METRICS] = _RouteMetrics(app[METRICS])
+    app[ROUTE_METRICS] = app[METRICS].http  # one app lookup per request instead of two
 
 
 @web.middleware
 async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = _request_id(request)
     request[REQUEST_ID] = request_id
-    app = request.app
-    metrics = app[METRICS]
+    metrics = request.app[ROUTE_METRICS]
     started = time.perf_counter()
     status = 500
-    metrics.http_in_flight.inc()
+    metrics.in_flight += 1
     try:
         response = await handler(request)
         status = response.status
@@ -78,10 +53,10 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         return response
     finally:
         elapsed = time.perf_counter() - started
-        metrics.http_in_flight.dec()
+        metrics.in_flight -= 1
         route = request.match_info.route.name or "unmatched"
         method = request.method
-        app[ROUTE_METRICS].observe(route, method, status, elapsed)
+        metrics.observe(route, method, status, elapsed)
         _log_access(request, request_id, route, method, status, elapsed)
 
 
