@@ -241,8 +241,8 @@ class HttpMetrics(Collector):
                 requests.add_metric([route, method, str(status)], float(n))
             for (route, method), row in self._latency.items():
                 cumulative, buckets = 0.0, []
-                for le, n in zip(self._le, row, strict=False):  # row ends with the sum
-                    cumulative += n
+                for le, in_bucket in zip(self._le, row, strict=False):  # row ends with the sum
+                    cumulative += in_bucket
                     buckets.append((le, cumulative))
                 latency.add_metric([route, method], buckets, row[-1])
         yield requests

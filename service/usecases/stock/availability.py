@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from service.domain.atp import (
+    Buffers,
     BufferTiers,
     OpenHold,
     StockStatus,
@@ -40,13 +41,16 @@ class Near:
     limit: int = 20
 
 
-@dataclass  # not frozen (built 1,000 times per matrix; frozen init costs), no slots (orjson
-class Cell:  # writes a dataclass from its __dict__ four times faster than through slots)
-    """One store's answer for one line; the API writes these fields as they are, in order."""
+@dataclass(frozen=True, slots=True, eq=False)
+class CellState:
+    """One store's answer for one line, less the store itself (``Matrix.stores`` at the same
+    index): the API writes these fields as they are, in order, after the store's.
 
-    store_id: str
-    name: str | None
-    distance_km: float | None
+    A request holds one object per distinct state (``_States``): in a 1,000-cell matrix most
+    cells repeat a few dozen states (same stock row, quantity and source), so the formula runs
+    and the answer is encoded once per state, not per cell. ``eq=False``: hashed by identity,
+    which is what the encoder's per-state cache needs (and cheap)."""
+
     available: int
     status: StockStatus
     offered_for_pickup: bool
@@ -61,7 +65,7 @@ class Cell:  # writes a dataclass from its __dict__ four times faster than throu
 class LineAvailability:
     item: ResolvedItem
     quantity: int
-    cells: list[Cell]
+    cells: list[CellState]  # one per store of ``Matrix.stores``, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,50 +151,76 @@ def choose_stores(
     ]
 
 
+# What decides a cell besides the line's quantity and source: the store's stock row
+# (erp_available, as_of), whether the store offers pickup, the SKU's hot-pass time, the pending
+# held units, and the buffers (None: the request's uniform buffers).
+_StateKey = tuple[tuple[int, datetime | None], bool, datetime | None, int, Buffers | None]
+
+
+class _States(dict[_StateKey, CellState]):
+    """The cell states of one request for one (quantity, source), made on first use: the
+    formula is ``service.domain.atp``'s, called without re-validating counts read from the
+    database."""
+
+    def __init__(
+        self,
+        quantity: int,
+        source: Source,
+        uniform: Buffers | None,
+        now: datetime,
+        stale_after_s: float,
+    ) -> None:
+        super().__init__()
+        self.quantity, self.source, self.uniform = quantity, source, uniform
+        self.now, self.stale_after_s = now, stale_after_s
+
+    def __missing__(self, key: _StateKey) -> CellState:
+        (erp_available, as_of), pickup, checked, pending, buffers = key
+        as_of = effective_as_of(as_of, checked)
+        chosen = buffers if buffers is not None else self.uniform
+        assert chosen is not None  # a None in the key means the request's buffers are uniform
+        available, status, offered, short_by = position_figures(erp_available, pending, chosen)
+        offered = offered and pickup
+        state = self[key] = CellState(
+            available,
+            status,
+            offered,
+            offered and available >= self.quantity,
+            as_of,
+            stale(as_of, self.now, self.stale_after_s),
+            self.source,
+            short_by > 0,
+        )
+        return state
+
+
+def effective_as_of(as_of: datetime | None, checked: datetime | None) -> datetime | None:
+    """A row's snapshot time, or the SKU's later hot-pass read (which saw this store too)."""
+    if checked is not None and (as_of is None or checked > as_of):
+        return checked
+    return as_of
+
+
 def line_cells(
-    stock: SkuStock,
-    stores: Sequence[StoreRef],
-    quantity: int,
-    source: Source,
-    buffers: BufferTiers,
-    now: datetime,
-    stale_after_s: float,
-) -> list[Cell]:
-    """One line's cells, store by store (the hot loop of a 1,000-cell matrix): the formula is
-    ``service.domain.atp``'s, called without re-validating counts read from the database."""
+    stock: SkuStock, stores: Sequence[StoreRef], buffers: BufferTiers, states: _States
+) -> list[CellState]:
+    """One line's cells, store by store (the hot loop of a 1,000-cell matrix): a state key per
+    cell and a dict look-up; the states themselves are made once per request (``_States``)."""
     rows, holds, checked, sku = stock.rows, stock.holds, stock.checked_at, stock.sku
-    uniform = buffers.uniform()
-    stale_by_as_of: dict[datetime | None, bool] = {}
+    if not holds and states.uniform is not None:  # the common case: nothing varies but the row
+        keys = [(rows.get(s.store_id, _NO_ROW), s.pickup, checked, 0, None) for s in stores]
+        return list(map(states.__getitem__, keys))
     cells = []
     for ref in stores:
         code = ref.store_id
-        erp_available, as_of = rows.get(code, _NO_ROW)
-        if checked is not None and (as_of is None or checked > as_of):
-            as_of = checked
+        row = rows.get(code, _NO_ROW)
         held = holds.get(code)
-        pending = pending_hold_qty([OpenHold(q, a) for q, a in held], as_of) if held else 0
-        available, status, offered, short_by = position_figures(
-            erp_available, pending, uniform if uniform is not None else buffers.resolve(code, sku)
-        )
-        offered = offered and ref.pickup
-        is_stale = stale_by_as_of.get(as_of)
-        if is_stale is None:
-            is_stale = stale_by_as_of[as_of] = stale(as_of, now, stale_after_s)
-        cells.append(
-            Cell(
-                code,
-                ref.name,
-                ref.distance_km,
-                available,
-                status,
-                offered,
-                offered and available >= quantity,
-                as_of,
-                is_stale,
-                source,
-                short_by > 0,
-            )
-        )
+        pending = 0
+        if held:
+            as_of = effective_as_of(row[1], checked)
+            pending = pending_hold_qty([OpenHold(q, a) for q, a in held], as_of)
+        tiers = None if states.uniform is not None else buffers.resolve(code, sku)
+        cells.append(states[(row, ref.pickup, checked, pending, tiers)])
     return cells
 
 
@@ -215,6 +245,8 @@ async def availability(
     buffers = await reader.buffers()
     now = reader.clock()
     stale_after_s = reader.settings.stale_after.total_seconds()
+    uniform = buffers.uniform()
+    by_line: dict[tuple[int, Source], _States] = {}
     lines = []
     for item, qty in zip(items, quantities, strict=True):
         source: Source = (
@@ -224,9 +256,11 @@ async def availability(
             if item.sku in fresh.fallback
             else "snapshot"
         )
-        stock = fresh.data[item.sku]
-        cells = line_cells(stock, stores, qty, source, buffers, now, stale_after_s)
-        oldest = min((c.as_of for c in cells if c.as_of is not None), default=None)
+        states = by_line.get((qty, source))
+        if states is None:
+            states = by_line[(qty, source)] = _States(qty, source, uniform, now, stale_after_s)
+        cells = line_cells(fresh.data[item.sku], stores, buffers, states)
+        oldest = min((c.as_of for c in set(cells) if c.as_of is not None), default=None)
         if oldest is not None:  # once per line: a histogram observation per cell costs
             reader.metrics.snapshot_age.observe(max(0.0, (now - oldest).total_seconds()))
         lines.append(LineAvailability(item, qty, cells))
