@@ -187,16 +187,19 @@ class _CellsJson:
     (tests/api/test_availability*.py compare answers with the models above)."""
 
     def __init__(self, stores: list[StoreRef]) -> None:
-        self._stores = [
-            dumps({"store_id": s.store_id, "name": s.name, "distance_km": s.distance_km})[:-1]
-            + b","
-            for s in stores
-        ]
+        # [ '[{store 0 members,', state 0, ',{store 1 members,', state 1, ..., ']' ]: a line
+        # is this template with its states in the odd places, joined once
+        template: list[bytes] = []
+        for n, s in enumerate(stores):
+            members = dumps({"store_id": s.store_id, "name": s.name, "distance_km": s.distance_km})
+            template += [(b"," if n else b"[") + members[:-1] + b",", b""]
+        self._template = [*template, b"]"] if stores else [b"[]"]
         self._states = _EncodedStates()
 
     def __call__(self, cells: list[CellState]) -> orjson.Fragment:
-        parts = map(bytes.__add__, self._stores, map(self._states.__getitem__, cells))
-        return orjson.Fragment(b"[" + b",".join(parts) + b"]")
+        parts = self._template.copy()
+        parts[1:-1:2] = map(self._states.__getitem__, cells)
+        return orjson.Fragment(b"".join(parts))
 
 
 class _EncodedStates(dict[CellState, bytes]):

@@ -96,10 +96,10 @@ def _reference(stock: SkuStock, buffers: BufferTiers, qty: int) -> list[dict[str
 def test_cells_are_the_formula_cell_by_cell_in_the_same_bytes(
     lines: list[SkuStock], buffers: BufferTiers, qty: int
 ) -> None:
-    states = _States(qty, "snapshot", buffers.uniform(), NOW, 90.0)
+    states = _States(stores, qty, "snapshot", buffers.uniform(), NOW, 90.0)
     encode = _CellsJson(stores)
     for stock in lines:
-        cells = line_cells(stock, stores, buffers, states)
+        cells = line_cells(stock, buffers, states)
         expected = _reference(stock, buffers, qty)
         got = [
             {"store_id": s.store_id, "name": s.name, "distance_km": s.distance_km}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Literal
 
 from service.domain.atp import (
@@ -41,7 +42,7 @@ class Near:
     limit: int = 20
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)  # not frozen: a frozen dataclass's __init__ costs more
 class CellState:
     """One store's answer for one line, less the store itself (``Matrix.stores`` at the same
     index): the API writes these fields as they are, in order, after the store's.
@@ -155,15 +156,17 @@ def choose_stores(
 # (erp_available, as_of), whether the store offers pickup, the SKU's hot-pass time, the pending
 # held units, and the buffers (None: the request's uniform buffers).
 _StateKey = tuple[tuple[int, datetime | None], bool, datetime | None, int, Buffers | None]
+_Row = tuple[int, datetime | None]
 
 
 class _States(dict[_StateKey, CellState]):
     """The cell states of one request for one (quantity, source), made on first use: the
     formula is ``service.domain.atp``'s, called without re-validating counts read from the
-    database."""
+    database. Also the request's stores, as ``line_cells`` reads them."""
 
     def __init__(
         self,
+        stores: Sequence[StoreRef],
         quantity: int,
         source: Source,
         uniform: Buffers | None,
@@ -171,8 +174,11 @@ class _States(dict[_StateKey, CellState]):
         stale_after_s: float,
     ) -> None:
         super().__init__()
+        self.stores, self.codes = stores, [s.store_id for s in stores]
+        self.without_pickup = [(i, s.store_id) for i, s in enumerate(stores) if not s.pickup]
         self.quantity, self.source, self.uniform = quantity, source, uniform
         self.now, self.stale_after_s = now, stale_after_s
+        self._by_row: dict[tuple[bool, datetime | None], _RowStates] = {}
 
     def __missing__(self, key: _StateKey) -> CellState:
         (erp_available, as_of), pickup, checked, pending, buffers = key
@@ -193,6 +199,26 @@ class _States(dict[_StateKey, CellState]):
         )
         return state
 
+    def by_row(self, pickup: bool, checked: datetime | None) -> _RowStates:
+        """The states of rows without holds under uniform buffers, looked up by the row alone."""
+        found = self._by_row.get((pickup, checked))
+        if found is None:
+            found = self._by_row[(pickup, checked)] = _RowStates(self, pickup, checked)
+        return found
+
+
+class _RowStates(dict[_Row, CellState]):
+    """``_States`` for one (pickup, hot-pass time), no holds and uniform buffers, keyed by the
+    stock row alone: the common cell, looked up in C (``map``) with no key built per cell."""
+
+    def __init__(self, states: _States, pickup: bool, checked: datetime | None) -> None:
+        super().__init__()
+        self.states, self.pickup, self.checked = states, pickup, checked
+
+    def __missing__(self, row: _Row) -> CellState:
+        state = self[row] = self.states[(row, self.pickup, self.checked, 0, None)]
+        return state
+
 
 def effective_as_of(as_of: datetime | None, checked: datetime | None) -> datetime | None:
     """A row's snapshot time, or the SKU's later hot-pass read (which saw this store too)."""
@@ -201,17 +227,23 @@ def effective_as_of(as_of: datetime | None, checked: datetime | None) -> datetim
     return as_of
 
 
-def line_cells(
-    stock: SkuStock, stores: Sequence[StoreRef], buffers: BufferTiers, states: _States
-) -> list[CellState]:
-    """One line's cells, store by store (the hot loop of a 1,000-cell matrix): a state key per
-    cell and a dict look-up; the states themselves are made once per request (``_States``)."""
+def line_cells(stock: SkuStock, buffers: BufferTiers, states: _States) -> list[CellState]:
+    """One line's cells, store by store (the hot loop of a 1,000-cell matrix): dict look-ups;
+    the states themselves are made once per request (``_States``)."""
     rows, holds, checked, sku = stock.rows, stock.holds, stock.checked_at, stock.sku
     if not holds and states.uniform is not None:  # the common case: nothing varies but the row
-        keys = [(rows.get(s.store_id, _NO_ROW), s.pickup, checked, 0, None) for s in stores]
-        return list(map(states.__getitem__, keys))
+        codes = states.codes
+        cells = list(
+            map(
+                states.by_row(True, checked).__getitem__,
+                map(rows.get, codes, repeat(_NO_ROW, len(codes))),
+            )
+        )
+        for i, code in states.without_pickup:  # the web store: offers no pickup service
+            cells[i] = states.by_row(False, checked)[rows.get(code, _NO_ROW)]
+        return cells
     cells = []
-    for ref in stores:
+    for ref in states.stores:
         code = ref.store_id
         row = rows.get(code, _NO_ROW)
         held = holds.get(code)
@@ -258,8 +290,10 @@ async def availability(
         )
         states = by_line.get((qty, source))
         if states is None:
-            states = by_line[(qty, source)] = _States(qty, source, uniform, now, stale_after_s)
-        cells = line_cells(fresh.data[item.sku], stores, buffers, states)
+            states = by_line[(qty, source)] = _States(
+                stores, qty, source, uniform, now, stale_after_s
+            )
+        cells = line_cells(fresh.data[item.sku], buffers, states)
         oldest = min((c.as_of for c in set(cells) if c.as_of is not None), default=None)
         if oldest is not None:  # once per line: a histogram observation per cell costs
             reader.metrics.snapshot_age.observe(max(0.0, (now - oldest).total_seconds()))
