@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 import sys
+import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -48,6 +49,20 @@ def utc_timestamp_ms(at: float) -> str:
         text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         _second[0] = (whole, text)  # one assignment: threads see the pair or the old pair
     return f"{text}.{micros // 1000:03d}+00:00"
+
+
+_millisecond: list[tuple[int, str]] = [(-1, "")]  # last millisecond and its text
+
+
+def utc_now_ms() -> str:
+    """``utc_timestamp_ms`` of now, formatted once per millisecond (the access log writes a
+    line per request, several per millisecond at saturation)."""
+    ms = time.time_ns() // 1_000_000
+    cached_ms, text = _millisecond[0]
+    if cached_ms != ms:
+        text = utc_timestamp_ms(ms / 1000)  # exact to the microsecond at any date up to 2100
+        _millisecond[0] = (ms, text)
+    return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -110,8 +125,8 @@ class JsonLinesHandler(logging.StreamHandler):
             self.flush()
             return
         timer = self._timer
-        if timer is not None and self._timer_loop is loop and not timer.cancelled():
-            return  # a flush is already due on this loop
+        if timer is not None and self._timer_loop is loop:
+            return  # a flush is already due on this loop (only this class cancels its timer)
         if timer is not None:  # due on a loop that stopped (a former asyncio.run)
             timer.cancel()
             self.flush()

@@ -13,7 +13,7 @@ from aiohttp import web
 from service.api.appkeys import METRICS, PRINCIPAL, REQUEST_ID, SETTINGS
 from service.api.routing import Handler
 from service.errors import TooLarge
-from service.observability import HttpMetrics, json_lines_handler_for, utc_timestamp_ms
+from service.observability import HttpMetrics, json_lines_handler_for, utc_now_ms
 
 access_log = logging.getLogger("omnistock.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -82,7 +82,7 @@ def _log_access(
     # the same line JsonFormatter would write for the call above, without a LogRecord
     fast.write_fields(
         {
-            "ts": utc_timestamp_ms(time.time()),
+            "ts": utc_now_ms(),
             "level": "INFO",
             "logger": access_log.name,
             "msg": f"{method} {path} {status}",
