@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
+from operator import attrgetter
 from typing import Literal
 
 from service.domain.atp import (
@@ -257,6 +258,7 @@ def line_cells(stock: SkuStock, buffers: BufferTiers, states: _States) -> list[C
 
 
 _NO_ROW: tuple[int, datetime | None] = (0, None)
+_AS_OF = attrgetter("as_of")
 
 
 async def availability(
@@ -294,8 +296,10 @@ async def availability(
                 stores, qty, source, uniform, now, stale_after_s
             )
         cells = line_cells(fresh.data[item.sku], buffers, states)
-        oldest = min((c.as_of for c in set(cells) if c.as_of is not None), default=None)
-        if oldest is not None:  # once per line: a histogram observation per cell costs
+        as_ofs = set(map(_AS_OF, cells))  # in C: a line has one or a few snapshot times
+        as_ofs.discard(None)
+        if as_ofs:  # once per line, the oldest: a histogram observation per cell costs
+            oldest = min(as_ofs)
             reader.metrics.snapshot_age.observe(max(0.0, (now - oldest).total_seconds()))
         lines.append(LineAvailability(item, qty, cells))
     basket = None
