@@ -6,6 +6,9 @@ import asyncio
 import logging
 import math
 import sys
+import time
+from bisect import bisect_left
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +20,14 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
 )
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -38,6 +49,20 @@ def utc_timestamp_ms(at: float) -> str:
         text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         _second[0] = (whole, text)  # one assignment: threads see the pair or the old pair
     return f"{text}.{micros // 1000:03d}+00:00"
+
+
+_millisecond: list[tuple[int, str]] = [(-1, "")]  # last millisecond and its text
+
+
+def utc_now_ms() -> str:
+    """``utc_timestamp_ms`` of now, formatted once per millisecond (the access log writes a
+    line per request, several per millisecond at saturation)."""
+    ms = time.time_ns() // 1_000_000
+    cached_ms, text = _millisecond[0]
+    if cached_ms != ms:
+        text = utc_timestamp_ms(ms / 1000)  # exact to the microsecond at any date up to 2100
+        _millisecond[0] = (ms, text)
+    return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -100,8 +125,8 @@ class JsonLinesHandler(logging.StreamHandler):
             self.flush()
             return
         timer = self._timer
-        if timer is not None and self._timer_loop is loop and not timer.cancelled():
-            return  # a flush is already due on this loop
+        if timer is not None and self._timer_loop is loop:
+            return  # a flush is already due on this loop (only this class cancels its timer)
         if timer is not None:  # due on a loop that stopped (a former asyncio.run)
             timer.cancel()
             self.flush()
@@ -176,6 +201,74 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 PICKUP_WRITE_OUTCOMES = ("created", "stock_moved", "locked")
 
 
+class HttpMetrics(Collector):
+    """``omnistock_http_requests_total``, ``omnistock_http_request_duration_seconds`` and
+    ``omnistock_http_requests_in_flight``, exported exactly as a labelled prometheus_client
+    ``Counter``, ``Histogram`` and ``Gauge`` would export them (same names, help, labels,
+    buckets, values and series order), but counted in plain ints and floats.
+
+    Why: a prometheus_client child takes a lock per ``inc``/``observe`` (five per request with
+    the gauge's inc and dec), about a twentieth of a cached availability answer's CPU. The API
+    is one asyncio thread and ``/metrics`` is rendered on that same thread, so nothing here
+    needs a lock; the work of folding counts into Prometheus families moves to the scrape.
+    Not for use from other threads."""
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self.in_flight = 0
+        self._bounds = [float(b) for b in buckets]
+        if self._bounds[-1] != math.inf:
+            self._bounds.append(math.inf)
+        self._le = [floatToGoString(b) for b in self._bounds]
+        # (route, method, status) -> requests; (route, method) -> [per-bucket counts..., sum]
+        self._count: dict[tuple[str, str, int], int] = {}
+        self._latency: dict[tuple[str, str], list[float]] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One answered request (Histogram.observe's rule: the first bucket with value <= le)."""
+        key = (route, method, status)
+        count = self._count
+        count[key] = count.get(key, 0) + 1
+        row = self._latency.get((route, method))
+        if row is None:
+            row = self._latency[(route, method)] = [0.0] * (len(self._bounds) + 1)
+        row[bisect_left(self._bounds, seconds)] += 1
+        row[-1] += seconds
+
+    def describe(self) -> list[Metric]:
+        return list(self._families(samples=False))
+
+    def collect(self) -> Iterator[Metric]:
+        return self._families(samples=True)
+
+    def _families(self, *, samples: bool) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "omnistock_http_requests_total",
+            "HTTP requests by route, method and status.",
+            labels=["route", "method", "status"],
+        )
+        latency = HistogramMetricFamily(
+            "omnistock_http_request_duration_seconds",
+            "HTTP request latency by route and method.",
+            labels=["route", "method"],
+        )
+        if samples:
+            for (route, method, status), n in self._count.items():
+                requests.add_metric([route, method, str(status)], float(n))
+            for (route, method), row in self._latency.items():
+                cumulative, buckets = 0.0, []
+                for le, in_bucket in zip(self._le, row, strict=False):  # row ends with the sum
+                    cumulative += in_bucket
+                    buckets.append((le, cumulative))
+                latency.add_metric([route, method], buckets, row[-1])
+        yield requests
+        yield latency
+        yield GaugeMetricFamily(
+            "omnistock_http_requests_in_flight",
+            "Requests being handled.",
+            value=float(self.in_flight) if samples else None,
+        )
+
+
 class Metrics:
     """Every metric omnistock exports. Created once per app/worker with its own registry."""
 
@@ -183,22 +276,9 @@ class Metrics:
         disable_created_metrics()  # no *_created series: they only add noise to every scrape
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.http_requests = Counter(
-            "omnistock_http_requests_total",
-            "HTTP requests by route, method and status.",
-            ["route", "method", "status"],
-            registry=r,
-        )
-        self.http_latency = Histogram(
-            "omnistock_http_request_duration_seconds",
-            "HTTP request latency by route and method.",
-            ["route", "method"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self.http_in_flight = Gauge(
-            "omnistock_http_requests_in_flight", "Requests being handled.", registry=r
-        )
+        # the API's per-request metrics: plain numbers, turned into families at scrape time
+        self.http = HttpMetrics(LATENCY_BUCKETS)
+        r.register(self.http)
         self.erp_calls = Counter(
             "omnistock_erp_calls_total",
             "Calls to the ERP by service, operation and outcome.",

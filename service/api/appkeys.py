@@ -15,7 +15,7 @@ from service.api.answers import AnswerCache
 from service.api.keycache import KeyCache
 from service.domain.apikeys import Principal
 from service.erp.lazy import LazyErp
-from service.observability import Metrics
+from service.observability import HttpMetrics, Metrics
 from service.settings import Settings
 from service.usecases.customers.receipts import ReceiptsReader
 from service.usecases.loyalty.balances import LoyaltyReader
@@ -25,13 +25,12 @@ from service.usecases.promotions.rulebook import RuleCache
 from service.usecases.stock.reader import StockReader
 
 if TYPE_CHECKING:
-    from service.api.observe import RouteMetrics
     from service.api.routing import Endpoint
 
 # --- set by create_app
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
-ROUTE_METRICS: web.AppKey[RouteMetrics] = web.AppKey("route_metrics")
+ROUTE_METRICS = web.AppKey("route_metrics", HttpMetrics)
 ENDPOINTS = web.AppKey("endpoints", dict[str, "Endpoint"])
 KEY_CACHE = web.AppKey("key_cache", KeyCache)
 SHUTTING_DOWN = web.AppKey("shutting_down", list[bool])

@@ -7,14 +7,13 @@ import logging
 import re
 import secrets
 import time
-from typing import Any
 
 from aiohttp import web
 
-from service.api.appkeys import METRICS, PRINCIPAL, REQUEST_ID, ROUTE_METRICS, SETTINGS
+from service.api.appkeys import PRINCIPAL, REQUEST_ID, ROUTE_METRICS, SETTINGS
 from service.api.routing import Handler
 from service.errors import TooLarge
-from service.observability import Metrics, json_lines_handler_for, utc_timestamp_ms
+from service.observability import json_lines_handler_for, utc_now_ms
 
 access_log = logging.getLogger("omnistock.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -32,38 +31,14 @@ def _request_id(request: web.Request) -> str:
     return f"{_ID_PREFIX}{next(_ids):016x}"
 
 
-class RouteMetrics:
-    """Labelled children per (route, method, status), looked up once instead of per request."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-        self._count: dict[tuple[str, str, int], Any] = {}
-        self._latency: dict[tuple[str, str], Any] = {}
-
-    def observe(self, route: str, method: str, status: int, elapsed: float) -> None:
-        count = self._count.get((route, method, status))
-        if count is None:
-            count = self._count[(route, method, status)] = self.metrics.http_requests.labels(
-                route, method, str(status)
-            )
-        latency = self._latency.get((route, method))
-        if latency is None:
-            latency = self._latency[(route, method)] = self.metrics.http_latency.labels(
-                route, method
-            )
-        count.inc()
-        latency.observe(elapsed)
-
-
 @web.middleware
 async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = _request_id(request)
     request[REQUEST_ID] = request_id
-    app = request.app
-    metrics = app[METRICS]
+    metrics = request.app[ROUTE_METRICS]
     started = time.perf_counter()
     status = 500
-    metrics.http_in_flight.inc()
+    metrics.in_flight += 1
     try:
         response = await handler(request)
         status = response.status
@@ -71,10 +46,10 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         return response
     finally:
         elapsed = time.perf_counter() - started
-        metrics.http_in_flight.dec()
+        metrics.in_flight -= 1
         route = request.match_info.route.name or "unmatched"
         method = request.method
-        app[ROUTE_METRICS].observe(route, method, status, elapsed)
+        metrics.observe(route, method, status, elapsed)
         _log_access(request, request_id, route, method, status, elapsed)
 
 
@@ -100,7 +75,7 @@ def _log_access(
     # the same line JsonFormatter would write for the call above, without a LogRecord
     fast.write_fields(
         {
-            "ts": utc_timestamp_ms(time.time()),
+            "ts": utc_now_ms(),
             "level": "INFO",
             "logger": access_log.name,
             "msg": f"{method} {path} {status}",

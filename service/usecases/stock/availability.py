@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
+from operator import attrgetter
 from typing import Literal
 
 from service.domain.atp import (
+    Buffers,
     BufferTiers,
     OpenHold,
     StockStatus,
@@ -40,13 +43,16 @@ class Near:
     limit: int = 20
 
 
-@dataclass  # not frozen (built 1,000 times per matrix; frozen init costs), no slots (orjson
-class Cell:  # writes a dataclass from its __dict__ four times faster than through slots)
-    """One store's answer for one line; the API writes these fields as they are, in order."""
+@dataclass(slots=True, eq=False)  # not frozen: a frozen dataclass's __init__ costs more
+class CellState:
+    """One store's answer for one line, less the store itself (``Matrix.stores`` at the same
+    index): the API writes these fields as they are, in order, after the store's.
 
-    store_id: str
-    name: str | None
-    distance_km: float | None
+    A request holds one object per distinct state (``_States``): in a 1,000-cell matrix most
+    cells repeat a few dozen states (same stock row, quantity and source), so the formula runs
+    and the answer is encoded once per state, not per cell. ``eq=False``: hashed by identity,
+    which is what the encoder's per-state cache needs (and cheap)."""
+
     available: int
     status: StockStatus
     offered_for_pickup: bool
@@ -61,7 +67,7 @@ class Cell:  # writes a dataclass from its __dict__ four times faster than throu
 class LineAvailability:
     item: ResolvedItem
     quantity: int
-    cells: list[Cell]
+    cells: list[CellState]  # one per store of ``Matrix.stores``, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,54 +153,112 @@ def choose_stores(
     ]
 
 
-def line_cells(
-    stock: SkuStock,
-    stores: Sequence[StoreRef],
-    quantity: int,
-    source: Source,
-    buffers: BufferTiers,
-    now: datetime,
-    stale_after_s: float,
-) -> list[Cell]:
-    """One line's cells, store by store (the hot loop of a 1,000-cell matrix): the formula is
-    ``service.domain.atp``'s, called without re-validating counts read from the database."""
-    rows, holds, checked, sku = stock.rows, stock.holds, stock.checked_at, stock.sku
-    uniform = buffers.uniform()
-    stale_by_as_of: dict[datetime | None, bool] = {}
-    cells = []
-    for ref in stores:
-        code = ref.store_id
-        erp_available, as_of = rows.get(code, _NO_ROW)
-        if checked is not None and (as_of is None or checked > as_of):
-            as_of = checked
-        held = holds.get(code)
-        pending = pending_hold_qty([OpenHold(q, a) for q, a in held], as_of) if held else 0
-        available, status, offered, short_by = position_figures(
-            erp_available, pending, uniform if uniform is not None else buffers.resolve(code, sku)
+# What decides a cell besides the line's quantity and source: the store's stock row
+# (erp_available, as_of), whether the store offers pickup, the SKU's hot-pass time, the pending
+# held units, and the buffers (None: the request's uniform buffers).
+_StateKey = tuple[tuple[int, datetime | None], bool, datetime | None, int, Buffers | None]
+_Row = tuple[int, datetime | None]
+
+
+class _States(dict[_StateKey, CellState]):
+    """The cell states of one request for one (quantity, source), made on first use: the
+    formula is ``service.domain.atp``'s, called without re-validating counts read from the
+    database. Also the request's stores, as ``line_cells`` reads them."""
+
+    def __init__(
+        self,
+        stores: Sequence[StoreRef],
+        quantity: int,
+        source: Source,
+        uniform: Buffers | None,
+        now: datetime,
+        stale_after_s: float,
+    ) -> None:
+        super().__init__()
+        self.stores, self.codes = stores, [s.store_id for s in stores]
+        self.without_pickup = [(i, s.store_id) for i, s in enumerate(stores) if not s.pickup]
+        self.quantity, self.source, self.uniform = quantity, source, uniform
+        self.now, self.stale_after_s = now, stale_after_s
+        self._by_row: dict[tuple[bool, datetime | None], _RowStates] = {}
+
+    def __missing__(self, key: _StateKey) -> CellState:
+        (erp_available, as_of), pickup, checked, pending, buffers = key
+        as_of = effective_as_of(as_of, checked)
+        chosen = buffers if buffers is not None else self.uniform
+        assert chosen is not None  # a None in the key means the request's buffers are uniform
+        available, status, offered, short_by = position_figures(erp_available, pending, chosen)
+        offered = offered and pickup
+        state = self[key] = CellState(
+            available,
+            status,
+            offered,
+            offered and available >= self.quantity,
+            as_of,
+            stale(as_of, self.now, self.stale_after_s),
+            self.source,
+            short_by > 0,
         )
-        offered = offered and ref.pickup
-        is_stale = stale_by_as_of.get(as_of)
-        if is_stale is None:
-            is_stale = stale_by_as_of[as_of] = stale(as_of, now, stale_after_s)
-        cells.append(
-            Cell(
-                code,
-                ref.name,
-                ref.distance_km,
-                available,
-                status,
-                offered,
-                offered and available >= quantity,
-                as_of,
-                is_stale,
-                source,
-                short_by > 0,
+        return state
+
+    def by_row(self, pickup: bool, checked: datetime | None) -> _RowStates:
+        """The states of rows without holds under uniform buffers, looked up by the row alone."""
+        found = self._by_row.get((pickup, checked))
+        if found is None:
+            found = self._by_row[(pickup, checked)] = _RowStates(self, pickup, checked)
+        return found
+
+
+class _RowStates(dict[_Row, CellState]):
+    """``_States`` for one (pickup, hot-pass time), no holds and uniform buffers, keyed by the
+    stock row alone: the common cell, looked up in C (``map``) with no key built per cell."""
+
+    def __init__(self, states: _States, pickup: bool, checked: datetime | None) -> None:
+        super().__init__()
+        self.states, self.pickup, self.checked = states, pickup, checked
+
+    def __missing__(self, row: _Row) -> CellState:
+        state = self[row] = self.states[(row, self.pickup, self.checked, 0, None)]
+        return state
+
+
+def effective_as_of(as_of: datetime | None, checked: datetime | None) -> datetime | None:
+    """A row's snapshot time, or the SKU's later hot-pass read (which saw this store too)."""
+    if checked is not None and (as_of is None or checked > as_of):
+        return checked
+    return as_of
+
+
+def line_cells(stock: SkuStock, buffers: BufferTiers, states: _States) -> list[CellState]:
+    """One line's cells, store by store (the hot loop of a 1,000-cell matrix): dict look-ups;
+    the states themselves are made once per request (``_States``)."""
+    rows, holds, checked, sku = stock.rows, stock.holds, stock.checked_at, stock.sku
+    if not holds and states.uniform is not None:  # the common case: nothing varies but the row
+        codes = states.codes
+        cells = list(
+            map(
+                states.by_row(True, checked).__getitem__,
+                map(rows.get, codes, repeat(_NO_ROW, len(codes))),
             )
         )
+        for i, code in states.without_pickup:  # the web store: offers no pickup service
+            cells[i] = states.by_row(False, checked)[rows.get(code, _NO_ROW)]
+        return cells
+    cells = []
+    for ref in states.stores:
+        code = ref.store_id
+        row = rows.get(code, _NO_ROW)
+        held = holds.get(code)
+        pending = 0
+        if held:
+            as_of = effective_as_of(row[1], checked)
+            pending = pending_hold_qty([OpenHold(q, a) for q, a in held], as_of)
+        tiers = None if states.uniform is not None else buffers.resolve(code, sku)
+        cells.append(states[(row, ref.pickup, checked, pending, tiers)])
     return cells
 
 
 _NO_ROW: tuple[int, datetime | None] = (0, None)
+_AS_OF = attrgetter("as_of")
 
 
 async def availability(
@@ -215,6 +279,8 @@ async def availability(
     buffers = await reader.buffers()
     now = reader.clock()
     stale_after_s = reader.settings.stale_after.total_seconds()
+    uniform = buffers.uniform()
+    by_line: dict[tuple[int, Source], _States] = {}
     lines = []
     for item, qty in zip(items, quantities, strict=True):
         source: Source = (
@@ -224,10 +290,16 @@ async def availability(
             if item.sku in fresh.fallback
             else "snapshot"
         )
-        stock = fresh.data[item.sku]
-        cells = line_cells(stock, stores, qty, source, buffers, now, stale_after_s)
-        oldest = min((c.as_of for c in cells if c.as_of is not None), default=None)
-        if oldest is not None:  # once per line: a histogram observation per cell costs
+        states = by_line.get((qty, source))
+        if states is None:
+            states = by_line[(qty, source)] = _States(
+                stores, qty, source, uniform, now, stale_after_s
+            )
+        cells = line_cells(fresh.data[item.sku], buffers, states)
+        as_ofs = set(map(_AS_OF, cells))  # in C: a line has one or a few snapshot times
+        as_ofs.discard(None)
+        if as_ofs:  # once per line, the oldest: a histogram observation per cell costs
+            oldest = min(as_ofs)
             reader.metrics.snapshot_age.observe(max(0.0, (now - oldest).total_seconds()))
         lines.append(LineAvailability(item, qty, cells))
     basket = None
