@@ -147,7 +147,7 @@ async def test_hot_pass_refreshes_wanted_skus_only(
 
 async def test_cold_skus_leave_the_hot_list(ctx: SyncContext, state, pool) -> None:
     await sync.items_pass(ctx)
-    long_ago = utcnow() - ctx.hot_window - timedelta(minutes=1)
+    long_ago = utcnow() - ctx.hot.window - timedelta(minutes=1)
     async with pool.acquire() as conn:
         await stock_repo.want_skus(conn, [state.items[0].sku], long_ago)
     report = await sync.hot_stock_pass(ctx)
