@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     sync_concurrency: int = Field(default=2, ge=1, description="Pages fetched in parallel.")
     sync_full_interval_s: float = Field(default=300, gt=0, description="Full stock pass period.")
     sync_hot_interval_s: float = Field(
-        default=1.5,
+        default=1.25,
         gt=0,
         description="Hot stock pass period, start to start: the SKUs viewed in the last "
         "sync_hot_now_s are read from the ERP on every pass (an in-store sale is online within "

@@ -55,14 +55,16 @@ ON CONFLICT (sku) DO UPDATE SET wanted_at = greatest(hot_skus.wanted_at, EXCLUDE
 # Due first (never read, read before its tier's bound), the SKUs viewed now before the others,
 # then the longest unread: past the due ones come those that fall due next.
 _HOT = """
-SELECT h.sku, i.ean,
-       c.checked_at IS NULL OR c.checked_at <= $4
-       OR (h.wanted_at >= $2 AND c.checked_at <= $3) AS due
-FROM hot_skus h
-JOIN items i USING (sku)
-LEFT JOIN stock_sku_checks c USING (sku)
-WHERE h.wanted_at >= $1 AND i.ean IS NOT NULL
-ORDER BY due DESC, h.wanted_at >= $2 DESC, c.checked_at NULLS FIRST, h.sku
+SELECT sku, ean, viewed,
+       checked_at IS NULL OR checked_at <= $4 OR (viewed AND checked_at <= $3) AS due
+FROM (
+    SELECT h.sku, i.ean, h.wanted_at >= $2 AS viewed, c.checked_at
+    FROM hot_skus h
+    JOIN items i USING (sku)
+    LEFT JOIN stock_sku_checks c USING (sku)
+    WHERE h.wanted_at >= $1 AND i.ean IS NOT NULL
+) hot
+ORDER BY due DESC, viewed DESC, checked_at NULLS FIRST, sku
 LIMIT $5
 """
 _FORGET_COLD = "DELETE FROM hot_skus WHERE wanted_at < $1"
@@ -125,6 +127,7 @@ async def want_skus(conn: asyncpg.Connection, skus: Iterable[str], at: datetime)
 class HotSku:
     sku: str
     ean: str
+    viewed: bool  # wanted since ``viewed_since``: read on every pass
     due: bool  # never read, or read before the bound of its tier
 
 
@@ -141,7 +144,7 @@ async def hot_skus(
     ``stock_sku_checks`` row), read at or before ``rest_read_before``, or, when wanted since
     ``viewed_since`` (viewed now), read at or before ``viewed_read_before``."""
     rows = await conn.fetch(_HOT, since, viewed_since, viewed_read_before, rest_read_before, limit)
-    return [HotSku(r["sku"], r["ean"], r["due"]) for r in rows]
+    return [HotSku(r["sku"], r["ean"], r["viewed"], r["due"]) for r in rows]
 
 
 async def forget_cold_skus(conn: asyncpg.Connection, before: datetime) -> int:

@@ -22,7 +22,7 @@ from service.observability import Metrics
 from service.usecases.clock import utcnow
 from service.usecases.outbox import prestashop_stock
 from service.usecases.outbox.prestashop_stock import StockPushConfig
-from service.usecases.stock.hot_schedule import HotSchedule, pack
+from service.usecases.stock.hot_schedule import HotSchedule
 from stores import items as items_repo
 from stores import prices as prices_repo
 from stores import stock as stock_repo
@@ -198,8 +198,8 @@ async def _bounded(ctx: SyncContext, jobs: Sequence[Callable[[], Awaitable[None]
 
 async def hot_stock_pass(ctx: SyncContext, progress: Progress | None = None) -> PassReport:
     """The SKUs wanted recently (viewed, held) that are due (``ctx.hot``: the ones viewed now on
-    every pass, the others less often), in every store, in calls of 50 EANs, the last call
-    filled up with the SKUs that fall due next."""
+    every pass, the others less often, see ``hot_schedule``), in every store, in calls of 50
+    EANs, the last call filled up with the SKUs that fall due next."""
     report, started, t0 = PassReport("stock_hot"), ctx.clock(), time.perf_counter()
     bounds = ctx.hot.bounds(started)
     async with ctx.pool.acquire() as conn:
@@ -224,8 +224,7 @@ async def hot_stock_pass(ctx: SyncContext, progress: Progress | None = None) -> 
 
         return job
 
-    calls = pack(hot, sum(h.due for h in hot), EAN_BATCH)
-    await _bounded(ctx, [batch_job(b) for b in calls])
+    await _bounded(ctx, [batch_job(b) for b in ctx.hot.calls(hot, EAN_BATCH)])
     await _finish(ctx, report, started, t0)
     return report
 
