@@ -1,8 +1,9 @@
 """Which hot SKUs a hot stock pass asks the ERP for, and how they fill its calls.
 
 The Cegid contract has no "changed since" stock query: freshness comes from asking again, and
-each ``GetListItemInventoryDetailByStore`` call costs the tenant the same for 1 or 50
-identifiers. So the hot set has two tiers:
+what the tenant's ERP counts is calls, each ``GetListItemInventoryDetailByStore`` carrying up to
+50 EANs (what Cegid clients send; the contract documents no maximum). So the hot set has two
+tiers:
 
 - viewed now (wanted in the last ``now``): read on every pass, one pass period apart, so an
   in-store sale of a SKU on screen is online within about one period;
