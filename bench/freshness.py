@@ -6,10 +6,11 @@
 The product's arrangement, every part a real process on loopback: the Cegid simulator
 (``omnistock simulator --seed 42 --stores N --products M``: N shops, M SKUs and the web store),
 ``omnistock worker`` (every background job, default intervals: a full stock pass every
-``OMNISTOCK_SYNC_FULL_INTERVAL_S``, the hot pass of the SKUs viewed in the last
-``OMNISTOCK_SYNC_HOT_WINDOW_S`` every ``OMNISTOCK_SYNC_HOT_INTERVAL_S``) and ``omnistock serve``
-(default settings: read-through on, ``OMNISTOCK_STOCK_TTL_S``, the 1 s answer cache, the
-in-process cache, INFO access logs to a file). Their defaults are read from
+``OMNISTOCK_SYNC_FULL_INTERVAL_S``, the hot pass every ``OMNISTOCK_SYNC_HOT_INTERVAL_S``: the SKUs
+viewed in the last ``OMNISTOCK_SYNC_HOT_NOW_S`` on every pass, the rest of the last
+``OMNISTOCK_SYNC_HOT_WINDOW_S`` every ``OMNISTOCK_SYNC_HOT_REST_INTERVAL_S``) and
+``omnistock serve`` (default settings: read-through on, ``OMNISTOCK_STOCK_TTL_S``, the 1 s answer
+cache, the in-process cache, INFO access logs to a file). Their defaults are read from
 ``service.settings.Settings`` and printed; ``--set name=value`` (repeatable) overrides one for
 both processes (``--set sync_hot_interval_s=2`` is ``OMNISTOCK_SYNC_HOT_INTERVAL_S=2``), to
 compare a change of policy in the same arrangement.
@@ -85,6 +86,8 @@ TARGET_VIEWED_P95_S = 2.0
 POLICY = (  # the settings that decide freshness, printed with their values for this run
     "sync_full_interval_s",
     "sync_hot_interval_s",
+    "sync_hot_now_s",
+    "sync_hot_rest_interval_s",
     "sync_hot_window_s",
     "stock_ttl_s",
     "refresh_deadline_s",

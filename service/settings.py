@@ -121,7 +121,25 @@ class Settings(BaseSettings):
     sync_page_size: int = Field(default=500, ge=1, le=5000, description="Items per stock page.")
     sync_concurrency: int = Field(default=2, ge=1, description="Pages fetched in parallel.")
     sync_full_interval_s: float = Field(default=300, gt=0, description="Full stock pass period.")
-    sync_hot_interval_s: float = Field(default=5, gt=0, description="Hot stock pass period.")
+    sync_hot_interval_s: float = Field(
+        default=1.25,
+        gt=0,
+        description="Hot stock pass period, start to start: the SKUs viewed in the last "
+        "sync_hot_now_s are read from the ERP on every pass (an in-store sale is online within "
+        "about this long).",
+    )
+    sync_hot_now_s: float = Field(
+        default=60,
+        gt=0,
+        description="A SKU viewed or held this recently is read on every hot pass.",
+    )
+    sync_hot_rest_interval_s: float = Field(
+        default=10,
+        gt=0,
+        description="The other hot SKUs are read again after this long (a free slot of a "
+        "pass's last call may take them sooner). Below stock_ttl_s, a SKU viewed again "
+        "needs no read-through.",
+    )
     sync_hot_window_s: float = Field(
         default=900, gt=0, description="A SKU stays hot this long after it was viewed or held."
     )

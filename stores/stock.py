@@ -51,11 +51,20 @@ _WANT = """
 INSERT INTO hot_skus (sku, wanted_at) SELECT unnest($1::text[]), $2
 ON CONFLICT (sku) DO UPDATE SET wanted_at = greatest(hot_skus.wanted_at, EXCLUDED.wanted_at)
 """
+# Due first (never read, read before its tier's bound), the SKUs viewed now before the others,
+# then the longest unread: past the due ones come those that fall due next.
 _HOT = """
-SELECT h.sku, i.ean FROM hot_skus h JOIN items i USING (sku)
-WHERE h.wanted_at >= $1 AND i.ean IS NOT NULL
-ORDER BY h.wanted_at DESC, h.sku
-LIMIT $2
+SELECT sku, ean, viewed,
+       checked_at IS NULL OR checked_at <= $4 OR (viewed AND checked_at <= $3) AS due
+FROM (
+    SELECT h.sku, i.ean, h.wanted_at >= $2 AS viewed, c.checked_at
+    FROM hot_skus h
+    JOIN items i USING (sku)
+    LEFT JOIN stock_sku_checks c USING (sku)
+    WHERE h.wanted_at >= $1 AND i.ean IS NOT NULL
+) hot
+ORDER BY due DESC, viewed DESC, checked_at NULLS FIRST, sku
+LIMIT $5
 """
 _FORGET_COLD = "DELETE FROM hot_skus WHERE wanted_at < $1"
 _SNAPSHOT = """
@@ -124,9 +133,28 @@ async def want_skus(conn: asyncpg.Connection, skus: Iterable[str], at: datetime)
         await conn.execute(_WANT, ids, at)
 
 
-async def hot_skus(conn: asyncpg.Connection, since: datetime, limit: int) -> list[tuple[str, str]]:
-    """(sku, ean) of the SKUs wanted since ``since``, most recent first."""
-    return [(r["sku"], r["ean"]) for r in await conn.fetch(_HOT, since, limit)]
+@dataclass(frozen=True, slots=True)
+class HotSku:
+    sku: str
+    ean: str
+    viewed: bool  # wanted since ``viewed_since``: read on every pass
+    due: bool  # never read, or read before the bound of its tier
+
+
+async def hot_skus(
+    conn: asyncpg.Connection,
+    since: datetime,
+    limit: int,
+    *,
+    viewed_since: datetime,
+    viewed_read_before: datetime,
+    rest_read_before: datetime,
+) -> list[HotSku]:
+    """At most ``limit`` of the SKUs wanted since ``since``, due ones first. Due: never read (no
+    ``stock_sku_checks`` row), read at or before ``rest_read_before``, or, when wanted since
+    ``viewed_since`` (viewed now), read at or before ``viewed_read_before``."""
+    rows = await conn.fetch(_HOT, since, viewed_since, viewed_read_before, rest_read_before, limit)
+    return [HotSku(r["sku"], r["ean"], r["viewed"], r["due"]) for r in rows]
 
 
 async def forget_cold_skus(conn: asyncpg.Connection, before: datetime) -> int:

@@ -24,6 +24,7 @@ from service.usecases.outbox.prestashop_stock import StockPushConfig
 from service.usecases.outbox.relay import RelayDeps, relay_once
 from service.usecases.pickups.flow import expire_due
 from service.usecases.stock import sync
+from service.usecases.stock.hot_schedule import HotSchedule
 from service.usecases.stock.sync import SyncContext
 from service.workers.runner import Job
 
@@ -49,7 +50,12 @@ def sync_context(
         metrics=metrics,
         page_size=settings.sync_page_size,
         concurrency=settings.sync_concurrency,
-        hot_window=timedelta(seconds=settings.sync_hot_window_s),
+        hot=HotSchedule(
+            window=timedelta(seconds=settings.sync_hot_window_s),
+            now=timedelta(seconds=settings.sync_hot_now_s),
+            period=timedelta(seconds=settings.sync_hot_interval_s),
+            rest=timedelta(seconds=settings.sync_hot_rest_interval_s),
+        ),
         hot_limit=settings.sync_hot_limit,
         web_store_id=settings.web_store_id,
         stock_push=stock_push_config(settings),
@@ -113,13 +119,18 @@ def retention_policy(settings: Settings) -> retention.RetentionPolicy:
 SyncPass = Callable[[SyncContext], Awaitable[sync.PassReport]]
 
 
-def _changed_rows(sync_pass: SyncPass) -> Callable[[WorkerDeps], Awaitable[int]]:
+def _changed_rows(
+    sync_pass: SyncPass, *, routine: bool = False
+) -> Callable[[WorkerDeps], Awaitable[int]]:
+    """``routine``: a pass that runs every second or two (the hot pass) is logged at INFO only
+    when it changed rows; otherwise a pass that asked the ERP for nothing is logged at DEBUG.
+    Every pass is counted in the metrics; the log shows what moved."""
+
     async def run_once(deps: WorkerDeps) -> int:
         ctx = sync_context(deps.settings, deps.pool, deps.erp, deps.metrics)
         report = await sync_pass(ctx)
-        # a pass that had nothing to ask (an idle hot pass, every 5 s) is counted in the metrics
-        # and logged at DEBUG, so the log shows what moved
-        level = logging.INFO if report.calls or report.rows_changed else logging.DEBUG
+        moved = report.rows_changed or (report.calls and not routine)
+        level = logging.INFO if moved else logging.DEBUG
         log.log(
             level,
             report.summary(),
@@ -157,7 +168,12 @@ def build_jobs(settings: Settings) -> list[Job]:
     rows besides, so it also coexists with ``omnistock outbox purge``."""
     return [
         Job("items", _changed_rows(sync.items_pass), settings.sync_items_interval_s),
-        Job("stock_hot", _changed_rows(sync.hot_stock_pass), settings.sync_hot_interval_s),
+        Job(
+            "stock_hot",
+            _changed_rows(sync.hot_stock_pass, routine=True),
+            settings.sync_hot_interval_s,
+            fixed_rate=True,  # its period is the freshness of the SKUs viewed now
+        ),
         Job("stock_full", _changed_rows(sync.full_stock_pass), settings.sync_full_interval_s),
         Job("prices", _changed_rows(sync.prices_pass), settings.sync_prices_interval_s),
         Job("outbox_relay", _relay, settings.outbox_interval_s, singleton=False),

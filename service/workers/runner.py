@@ -1,7 +1,9 @@
 """Background jobs: each is ``run_once(deps) -> int`` plus this loop around it.
 
 A singleton job takes a PostgreSQL advisory lock for each run, so with several worker processes
-exactly one runs it at a time; the others skip that round.
+exactly one runs it at a time; the others skip that round. A job waits its interval (+-10%, so
+replicas drift apart) after each run ends, or, ``fixed_rate``, from one start to the next (a
+run longer than the interval is followed by the next at once).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Job:
     run_once: RunOnce
     interval_s: float
     singleton: bool = True
+    fixed_rate: bool = False
 
     @property
     def lock_key(self) -> int:
@@ -80,7 +83,10 @@ async def run_job_forever(pool: asyncpg.Pool, job: Job, deps: Any) -> None:
             failures += 1
             log.exception("job failed", extra={"job": job.name, "failures": failures})
         pause = job.interval_s if failures == 0 else min(60.0, job.interval_s * 2**failures)
-        await asyncio.sleep(pause * random.uniform(0.9, 1.1))
+        pause *= random.uniform(0.9, 1.1)
+        if job.fixed_rate and failures == 0:
+            pause -= time.monotonic() - started
+        await asyncio.sleep(max(0.0, pause))
 
 
 async def run_jobs(pool: asyncpg.Pool, jobs: Sequence[Job], deps: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -147,12 +148,68 @@ async def test_hot_pass_refreshes_wanted_skus_only(
 
 async def test_cold_skus_leave_the_hot_list(ctx: SyncContext, state, pool) -> None:
     await sync.items_pass(ctx)
-    long_ago = utcnow() - ctx.hot_window - timedelta(minutes=1)
+    long_ago = utcnow() - ctx.hot.window - timedelta(minutes=1)
     async with pool.acquire() as conn:
         await stock_repo.want_skus(conn, [state.items[0].sku], long_ago)
     report = await sync.hot_stock_pass(ctx)
     assert report.rows_seen == 0
     assert await pool.fetchval("SELECT count(*) FROM hot_skus") == 0
+
+
+async def test_hot_pass_reads_viewed_skus_every_pass_and_the_rest_less_often(
+    ctx: SyncContext, state: SimulatorState, pool
+) -> None:
+    await sync.items_pass(ctx)
+    t0 = utcnow()
+    now = [t0]
+    ctx = dataclasses.replace(ctx, clock=lambda: now[0])
+    period, rest = ctx.hot.period, ctx.hot.rest
+    viewed, earlier = state.items[1].sku, state.items[2].sku
+
+    async def hot_pass(at: timedelta) -> tuple[int, int]:
+        now[0] = t0 + at
+        report = await sync.hot_stock_pass(ctx)
+        return report.calls, report.rows_seen // STORES  # ERP calls, SKUs read
+
+    async with pool.acquire() as conn:
+        await stock_repo.want_skus(conn, [earlier], t0 - timedelta(minutes=5))
+    assert await hot_pass(timedelta(0)) == (1, 1)  # never read: due
+    assert await hot_pass(rest / 2) == (0, 0)  # viewed minutes ago, read lately: not due
+    assert await hot_pass(rest - period / 4) == (1, 1)  # due within half a pass: asked now
+    async with pool.acquire() as conn:
+        await stock_repo.want_skus(conn, [viewed], t0 + rest)
+    at = rest + period / 10
+    assert await hot_pass(at) == (1, 2)  # the viewed one is due, the other rides along
+    assert await hot_pass(at + period / 4) == (0, 0)  # e.g. another worker's pass right after
+    assert await hot_pass(at + period) == (1, 2)  # viewed now: read again one period later
+    checked = await pool.fetch("SELECT sku, checked_at FROM stock_sku_checks ORDER BY sku")
+    assert {r["sku"]: r["checked_at"] for r in checked} == dict.fromkeys(
+        [viewed, earlier], t0 + at + period
+    )
+
+
+async def test_hot_pass_notifies_the_skus_it_read_changed_or_not(
+    ctx: SyncContext, state: SimulatorState, pool, database_url: str
+) -> None:
+    """The API keeps each SKU's last read in its cache: unless told, it reads through to the ERP
+    SKUs the worker has just read, once their cached copy is older than the TTL."""
+    await sync.items_pass(ctx)
+    await sync.full_stock_pass(ctx)
+    unchanged, changed = state.items[6], state.items[7]
+    store = sorted(state.stores)[0]
+    state.set_on_hand(store, state.sku_index[changed.sku], 55)
+    async with pool.acquire() as conn:
+        await stock_repo.want_skus(conn, [unchanged.sku, changed.sku], utcnow())
+    listener = await asyncpg.connect(database_url)
+    heard: list[str] = []
+    await listener.add_listener(STOCK_CHANNEL, lambda *a: heard.append(a[3]))
+    try:
+        report = await sync.hot_stock_pass(ctx)
+        await asyncio.sleep(0.1)
+    finally:
+        await listener.close()
+    assert report.calls == 1 and report.rows_changed == 1
+    assert [json.loads(h) for h in heard] == [sorted([unchanged.sku, changed.sku])]
 
 
 async def _inventory_calls(sim_url: str) -> int:

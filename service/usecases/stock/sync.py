@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -22,6 +22,7 @@ from service.observability import Metrics
 from service.usecases.clock import utcnow
 from service.usecases.outbox import prestashop_stock
 from service.usecases.outbox.prestashop_stock import StockPushConfig
+from service.usecases.stock.hot_schedule import HotSchedule
 from stores import items as items_repo
 from stores import prices as prices_repo
 from stores import stock as stock_repo
@@ -41,7 +42,7 @@ class SyncContext:
     metrics: Metrics
     page_size: int = 500
     concurrency: int = 2
-    hot_window: timedelta = timedelta(minutes=15)
+    hot: HotSchedule = field(default_factory=HotSchedule)  # which hot SKUs a hot pass asks
     hot_limit: int = 2000
     price_batch: int = 200
     clock: Callable[[], datetime] = utcnow
@@ -95,15 +96,22 @@ async def _pages(
 
 
 async def _apply_stock(
-    ctx: SyncContext, lines: Sequence[StockLine], as_of: datetime, report: PassReport
+    ctx: SyncContext,
+    lines: Sequence[StockLine],
+    as_of: datetime,
+    report: PassReport,
+    read: Sequence[str] = (),
 ) -> None:
+    """Write the changed lines and notify their SKUs. ``read``: SKUs asked by identifier (every
+    store of each); they are marked read as of ``as_of`` and notified too, changed or not, so
+    the API's cached copies learn that they are fresh and are not read through again."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         applied = await stock_repo.apply_stock_lines(conn, lines, as_of)
-        if applied.changed:
-            await notify_changed(conn, STOCK_CHANNEL, applied.skus)
-            if ctx.stock_push is not None:
-                web = {line.sku for line in lines if line.store_id == ctx.stock_push.store_id}
-                await prestashop_stock.enqueue(conn, ctx.stock_push, web & set(applied.skus))
+        await stock_repo.mark_skus_checked(conn, read, as_of)
+        await notify_changed(conn, STOCK_CHANNEL, {*applied.skus, *read})
+        if applied.changed and ctx.stock_push is not None:
+            web = {line.sku for line in lines if line.store_id == ctx.stock_push.store_id}
+            await prestashop_stock.enqueue(conn, ctx.stock_push, web & set(applied.skus))
     report.rows_seen += len(lines)
     report.rows_changed += applied.changed
 
@@ -189,27 +197,34 @@ async def _bounded(ctx: SyncContext, jobs: Sequence[Callable[[], Awaitable[None]
 
 
 async def hot_stock_pass(ctx: SyncContext, progress: Progress | None = None) -> PassReport:
-    """The SKUs wanted recently (viewed, held), in every store, in batches of 50 EANs."""
+    """The SKUs wanted recently (viewed, held) that are due (``ctx.hot``: the ones viewed now on
+    every pass, the others less often, see ``hot_schedule``), in every store, in calls of 50
+    EANs, the last call filled up with the SKUs that fall due next."""
     report, started, t0 = PassReport("stock_hot"), ctx.clock(), time.perf_counter()
+    bounds = ctx.hot.bounds(started)
     async with ctx.pool.acquire() as conn:
-        hot = await stock_repo.hot_skus(conn, started - ctx.hot_window, ctx.hot_limit)
-        await stock_repo.forget_cold_skus(conn, started - ctx.hot_window)
+        hot = await stock_repo.hot_skus(
+            conn,
+            bounds.since,
+            ctx.hot_limit,
+            viewed_since=bounds.viewed_since,
+            viewed_read_before=bounds.viewed_read_before,
+            rest_read_before=bounds.rest_read_before,
+        )
+        await stock_repo.forget_cold_skus(conn, bounds.since)
 
-    def batch_job(batch: Sequence[tuple[str, str]]) -> Callable[[], Awaitable[None]]:
+    def batch_job(batch: Sequence[stock_repo.HotSku]) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
             at = ctx.clock()
-            lines = await ctx.erp.stock_for_items([ean for _, ean in batch])
+            lines = await ctx.erp.stock_for_items([h.ean for h in batch])
             report.calls += 1
-            await _apply_stock(ctx, lines, at, report)
-            async with ctx.pool.acquire() as conn:
-                await stock_repo.mark_skus_checked(conn, [sku for sku, _ in batch], at)
+            await _apply_stock(ctx, lines, at, report, read=[h.sku for h in batch])
             if progress:
                 progress(report.calls, report.rows_seen)
 
         return job
 
-    batches = [hot[i : i + EAN_BATCH] for i in range(0, len(hot), EAN_BATCH)]
-    await _bounded(ctx, [batch_job(b) for b in batches])
+    await _bounded(ctx, [batch_job(b) for b in ctx.hot.calls(hot, EAN_BATCH)])
     await _finish(ctx, report, started, t0)
     return report
 
