@@ -355,8 +355,8 @@ async def _create_unlocked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, PickupVi
 
 async def _create_locked(pool: asyncpg.Pool, d: _Draft) -> tuple[int, PickupView]:
     """Five round trips in one transaction that holds the stock rows' locks from its read to
-    its commit: BEGIN, ``prepare_create`` (claim the key and lock; then read the open holds),
-    ``create`` (write everything and the idempotent answer), COMMIT."""
+    its commit: BEGIN, ``prepare_create`` (claim the key and lock; then, in a statement of its
+    own, read), ``create`` (write everything and the idempotent answer), COMMIT."""
     new, idem = d.new, d.idem
     async with pool.acquire() as conn, conn.transaction():
         ctx = await repo.prepare_create(conn, new.store_id, list(d.qty), d.key, new.ps_order_id)
