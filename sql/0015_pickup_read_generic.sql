@@ -53,7 +53,7 @@ CREATE FUNCTION omnistock_read_create(
     existing_order uuid,
     store_id text,
     timezone text,
-    opening_hours jsonb,
+    opening_hours text,          -- the JSON as text: parsed in Python only when it changed
     services text[],
     pickup_capacity_per_day integer,
     hold_hours integer,
@@ -73,7 +73,7 @@ BEGIN
         EXISTS (SELECT 1 FROM idempotency_keys k
                 WHERE k.principal = p_principal AND k.key = p_key),
         (SELECT p.id FROM pickups p WHERE p.ps_order_id = p_ps_order_id),
-        st.store_id, st.timezone, st.opening_hours, st.services, st.pickup_capacity_per_day,
+        st.store_id, st.timezone, st.opening_hours::text, st.services, st.pickup_capacity_per_day,
         st.hold_hours, st.active,
         (SELECT array_agg(x.r) FROM (
             SELECT (SELECT ROW(s.sku, s.erp_available, s.as_of,

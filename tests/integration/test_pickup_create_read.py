@@ -150,3 +150,11 @@ async def test_a_creation_read_again_hashes_its_code_once(
     assert hashes == [body["pickup_code"]] and writes[0] == writes[1]
     stored = await pool.fetchval("SELECT code_hash FROM pickups")
     assert bytes(stored).decode() == writes[0]
+
+
+def test_hours_are_parsed_again_only_when_their_text_changed() -> None:
+    text = '{"mon": [["09:00", "19:00"]]}'
+    first = uc._hours("HRS", text)
+    assert uc._hours("HRS", text) is first
+    changed = uc._hours("HRS", '{"mon": [["10:00", "19:00"]]}')
+    assert changed != first and changed.days[0][0].opens.hour == 10

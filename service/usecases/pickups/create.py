@@ -30,6 +30,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import orjson
 
 from service.domain.atp import (
     StockRequest,
@@ -169,18 +170,19 @@ def _check_stock(
     return headroom  # every SKU has one here: ensure_available refused those without
 
 
-_HOURS: dict[str, tuple[Any, OpeningHours]] = {}  # store -> (its JSON, parsed): pure values
+_HOURS: dict[str, tuple[str, OpeningHours]] = {}  # store -> (its JSON text, parsed): pure values
 
 
-def _hours(store_id: str, data: Any) -> OpeningHours:
-    """``hours_from_json``, parsed again only when the store's JSON hours changed."""
+def _hours(store_id: str, text: str) -> OpeningHours:
+    """``hours_from_json``, decoded and parsed again only when the store's JSON hours changed
+    (the text compared: PostgreSQL writes a jsonb value's text the same way every time)."""
     hit = _HOURS.get(store_id)
-    if hit is not None and hit[0] == data:
+    if hit is not None and hit[0] == text:
         return hit[1]
-    hours = hours_from_json(data)
+    hours = hours_from_json(orjson.loads(text))
     if len(_HOURS) > 10_000:
         _HOURS.clear()
-    _HOURS[store_id] = (data, hours)
+    _HOURS[store_id] = (text, hours)
     return hours
 
 
