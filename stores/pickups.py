@@ -116,7 +116,7 @@ def _store(r: asyncpg.Record) -> StoreTerms | None:
     )
 
 
-def _context(r: asyncpg.Record, claimed: bool) -> tuple[CreateContext, ReadContext]:
+def _read(r: asyncpg.Record, claimed: bool) -> ReadContext:
     """What ``_READ`` read: the context a decision needs (each row's as_of with the store's
     check), and with it what a guarded write re-checks (rows as stored, the open holds' ids)."""
     holds: dict[str, list[OpenHold]] = {}
@@ -135,7 +135,7 @@ def _context(r: asyncpg.Record, claimed: bool) -> tuple[CreateContext, ReadConte
         buffers=buffer_tiers(r["buffers"] or ()),
     )
     stored = {sku: StockRow(erp, as_of) for sku, erp, as_of, _ in rows}
-    return context, ReadContext(context=context, stored=stored, seen_holds=seen)
+    return ReadContext(context=context, stored=stored, seen_holds=seen)
 
 
 async def read_create(
@@ -155,7 +155,7 @@ async def read_create(
         raise KeyTaken
     if r["existing_order"] is not None:
         raise OrderExists
-    return _context(r, True)[1]
+    return _read(r, True)
 
 
 async def prepare_create(
@@ -172,7 +172,7 @@ async def prepare_create(
     wanted = sorted(set(skus))
     claimed = await conn.fetchval(_PREPARE, store_id, wanted, *claim)
     r = await conn.fetchrow(_READ, store_id, wanted, None, None, ps_order_id)
-    return _context(r, key is None or claimed == 1)[0]
+    return _read(r, key is None or claimed == 1).context
 
 
 async def create(conn: asyncpg.Connection, new: NewPickupRow, guard: Guard | None = None) -> None:
