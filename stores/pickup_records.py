@@ -155,7 +155,7 @@ class StoreTerms:
     active: bool
     services: tuple[str, ...]
     timezone: str
-    opening_hours: Any  # JSON, as stored
+    opening_hours: str  # the JSON text, as stored (parsed once per change by the use case)
     hold_hours: int
     capacity_per_day: int | None
 

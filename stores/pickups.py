@@ -62,32 +62,22 @@ ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED
 """
 
 
-# The end of both creation reads ($1 the store, $2 the SKUs): the SKU checks, the buffer rows
-# that can apply, and the store (its columns are selected above).
-_CHECKS_BUFFERS_STORE = """
-    (SELECT array_agg(ROW(k.sku, k.checked_at)) FROM stock_sku_checks k
-     WHERE k.sku = ANY($2::text[])) AS checks,
-    (SELECT array_agg(ROW(b.store_id, b.sku, b.safety_stock, b.low_stock, b.hide_below))
-     FROM stock_buffers b
-     WHERE (b.store_id = $1 OR b.store_id IS NULL)
-       AND (b.sku = ANY($2::text[]) OR b.sku IS NULL)) AS buffers
-FROM (SELECT 1) AS one
-LEFT JOIN stores st ON st.store_id = $1
-"""
+# What a creation reads (``omnistock_read_create``, sql/0015: one snapshot, no lock, one generic
+# plan per connection): whether the Idempotency-Key is already stored, an existing pickup for the
+# PrestaShop order id, the store, this store's stock rows of the SKUs (as_of both as stored and
+# with the store's last check), their open holds with their ids, the SKU checks and the buffer
+# rows. An optimistic creation reads it unlocked, and the write (``omnistock_create_pickup``,
+# sql/0014) then checks under the lock that it still holds. A locked creation reads it after
+# ``_PREPARE``, in its own statement: a statement reads the database as it was when it
+# began, so holds read by the locking statement would miss those committed by the transaction
+# its lock waited for, and oversell.
+_READ = "SELECT * FROM omnistock_read_create($1, $2, $3, $4, $5)"
 
-
-# What a locked creation reads, in two statements:
-# 1. ``_PREPARE``: claim the Idempotency-Key (if another transaction holds it uncommitted, wait
-#    for it: an InitPlan gating the lock, so it is done before any stock row is locked), lock
-#    this store's stock rows of the SKUs (``omnistock_lock_stock``, sql/0014: the one place the
-#    lock order is written; it returns the rows as they are after the lock), and read the store,
-#    the SKU checks, the buffer rows that can apply and an existing pickup for the PrestaShop
-#    order id;
-# 2. ``_OPEN_HOLDS``, AFTER the lock, in its own statement: a statement reads the database as it
-#    was when it began, so holds read by statement 1 would miss those committed by the
-#    transaction its lock waited for, and oversell.
-_PREPARE = (
-    """
+# A locked creation's first statement: claim the Idempotency-Key (if another transaction holds
+# it uncommitted, wait for it: an InitPlan gating the lock, so it is done before any stock row
+# is locked), then lock this store's stock rows of the SKUs (``omnistock_lock_stock``, sql/0014:
+# the one place the lock order is written).
+_PREPARE = """
 WITH claim AS (
     INSERT INTO idempotency_keys (principal, key, operation, request_hash)
     SELECT $3::text, $4::text, $5::text, $6::bytea WHERE $4::text IS NOT NULL
@@ -95,47 +85,12 @@ WITH claim AS (
     RETURNING 1
 ), claimed AS MATERIALIZED (
     SELECT count(*)::int AS n FROM claim
-), locked AS MATERIALIZED (
-    SELECT l.sku, l.erp_available, greatest(l.as_of, sc.checked_at) AS as_of
-    FROM omnistock_lock_stock($1, $2::text[]) AS l
-    LEFT JOIN stock_store_checks sc ON sc.store_id = $1
-    WHERE (SELECT n FROM claimed) >= 0
 )
 SELECT
     (SELECT n FROM claimed) AS claimed,
-    (SELECT id FROM pickups WHERE ps_order_id = $7) AS existing_order,
-    st.store_id, st.timezone, st.opening_hours, st.services, st.pickup_capacity_per_day,
-    st.hold_hours, st.active,
-    (SELECT array_agg(ROW(sku, erp_available, as_of)) FROM locked) AS rows,
+    (SELECT count(*) FROM omnistock_lock_stock($1, $2::text[])
+     WHERE (SELECT n FROM claimed) >= 0) AS locked
 """
-    + _CHECKS_BUFFERS_STORE
-)
-_OPEN_HOLDS = """
-SELECT sku, qty, erp_acked_at FROM stock_holds
-WHERE store_id = $1 AND sku = ANY($2::text[]) AND released_at IS NULL
-"""
-
-
-# What an optimistic creation reads, in one statement (one snapshot) and without a lock:
-# whether the Idempotency-Key is already stored, an existing pickup for the PrestaShop order id,
-# the store, this store's stock rows of the SKUs (as_of both as stored and with the store's
-# last check), their open holds with their ids, the SKU checks and the buffer rows. The write
-# (``omnistock_create_pickup``, sql/0014) then checks, under the lock, that it still holds.
-_READ = (
-    """
-SELECT
-    EXISTS (SELECT 1 FROM idempotency_keys WHERE principal = $3 AND key = $4) AS key_taken,
-    (SELECT id FROM pickups WHERE ps_order_id = $5) AS existing_order,
-    st.store_id, st.timezone, st.opening_hours, st.services, st.pickup_capacity_per_day,
-    st.hold_hours, st.active,
-    (SELECT array_agg(ROW(s.sku, s.erp_available, s.as_of, greatest(s.as_of, sc.checked_at)))
-     FROM stock s LEFT JOIN stock_store_checks sc ON sc.store_id = s.store_id
-     WHERE s.store_id = $1 AND s.sku = ANY($2::text[])) AS rows,
-    (SELECT array_agg(ROW(h.id, h.sku, h.qty, h.erp_acked_at)) FROM stock_holds h
-     WHERE h.store_id = $1 AND h.sku = ANY($2::text[]) AND h.released_at IS NULL) AS holds,
-"""
-    + _CHECKS_BUFFERS_STORE
-)
 
 # Both paths write through this one call (sql/0014): $1 says which (true: optimistic).
 _CREATE = """
@@ -161,21 +116,26 @@ def _store(r: asyncpg.Record) -> StoreTerms | None:
     )
 
 
-def _context(
-    r: asyncpg.Record,
-    claimed: bool,
-    rows: dict[str, StockRow],
-    holds: dict[str, list[OpenHold]],
-) -> CreateContext:
-    return CreateContext(
+def _read(r: asyncpg.Record, claimed: bool) -> ReadContext:
+    """What ``_READ`` read: the context a decision needs (each row's as_of with the store's
+    check), and with it what a guarded write re-checks (rows as stored, the open holds' ids)."""
+    holds: dict[str, list[OpenHold]] = {}
+    seen: list[int] = []
+    for hold_id, sku, qty, acked in r["holds"] or ():
+        holds.setdefault(sku, []).append(OpenHold(qty, acked))
+        seen.append(hold_id)
+    rows = r["rows"] or ()
+    context = CreateContext(
         claimed=claimed,
         existing_order=r["existing_order"],
         store=_store(r),
-        rows=rows,
+        rows={sku: StockRow(erp, as_of) for sku, erp, _, as_of in rows},
         holds=holds,
         checks=dict(r["checks"] or ()),
         buffers=buffer_tiers(r["buffers"] or ()),
     )
+    stored = {sku: StockRow(erp, as_of) for sku, erp, as_of, _ in rows}
+    return ReadContext(context=context, stored=stored, seen_holds=seen)
 
 
 async def read_create(
@@ -195,19 +155,7 @@ async def read_create(
         raise KeyTaken
     if r["existing_order"] is not None:
         raise OrderExists
-    holds: dict[str, list[OpenHold]] = {}
-    seen: list[int] = []
-    for hold_id, sku, qty, acked in r["holds"] or ():
-        holds.setdefault(sku, []).append(OpenHold(qty, acked))
-        seen.append(hold_id)
-    rows = r["rows"] or ()
-    return ReadContext(
-        context=_context(
-            r, True, {sku: StockRow(erp, as_of) for sku, erp, _, as_of in rows}, holds
-        ),
-        stored={sku: StockRow(erp, as_of) for sku, erp, as_of, _ in rows},
-        seen_holds=seen,
-    )
+    return _read(r, True)
 
 
 async def prepare_create(
@@ -222,12 +170,9 @@ async def prepare_create(
     locks and the claimed key are held until the caller's transaction ends."""
     claim = (key.principal, key.key, key.operation, key.request_hash) if key else (None,) * 4
     wanted = sorted(set(skus))
-    r = await conn.fetchrow(_PREPARE, store_id, wanted, *claim, ps_order_id)
-    holds: dict[str, list[OpenHold]] = {}
-    for sku, qty, acked in await conn.fetch(_OPEN_HOLDS, store_id, wanted):
-        holds.setdefault(sku, []).append(OpenHold(qty, acked))
-    rows = {sku: StockRow(erp, as_of) for sku, erp, as_of in r["rows"] or ()}
-    return _context(r, key is None or r["claimed"] == 1, rows, holds)
+    claimed = await conn.fetchval(_PREPARE, store_id, wanted, *claim)
+    r = await conn.fetchrow(_READ, store_id, wanted, None, None, ps_order_id)
+    return _read(r, key is None or claimed == 1).context
 
 
 async def create(conn: asyncpg.Connection, new: NewPickupRow, guard: Guard | None = None) -> None:
