@@ -1,7 +1,7 @@
 """Repository of the ERP stock snapshot. Explicit connection, never commits.
 
 Writes go through a per-connection temporary staging table filled with COPY, then one set-based
-upsert that touches only rows whose value changed.
+statement that touches only rows whose value changed.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Protocol
 
 import asyncpg
@@ -20,8 +21,42 @@ CREATE TEMP TABLE IF NOT EXISTS stock_stage (
     erp_available integer NOT NULL
 ) ON COMMIT DELETE ROWS
 """
-# A (store, sku) pair twice in one batch (the ERP should not do it) keeps one of its values.
-# Only the count and the distinct SKUs come back: returning every row costs more than the write.
+# The write of a batch, as cheap as PostgreSQL allows it: most of a full pass is unchanged rows,
+# and ON CONFLICT DO UPDATE locks (and so rewrites the heap page of, and logs) every row it finds,
+# even one its WHERE then skips; a speculative insertion also costs about twice a plain one.
+# So the rows of the batch's SKUs are read first (one probe of the sku index per SKU, never a
+# scan of the table, whatever its statistics say), unchanged rows stop there, rows not stored yet
+# take a plain INSERT, and only changed rows take the upsert (whose WHERE still keeps a newer
+# value a concurrent writer committed). A row another writer inserts meanwhile, or a pair twice
+# in the batch, makes this statement fail: ``apply_stock_lines`` then runs _UPSERT_CHANGED.
+# Only the count and the distinct SKUs come back: returning every row costs more than the write;
+# the new rows are counted from ``differ`` (all of them are inserted, or the statement fails), not
+# returned by their INSERT (8% of the PostgreSQL CPU of a first pass).
+_WRITE_CHANGED = """
+WITH stored AS (
+    SELECT o.store_id, o.sku, o.erp_available
+    FROM (SELECT DISTINCT sku FROM stock_stage) k
+    CROSS JOIN LATERAL (SELECT store_id, sku, erp_available FROM stock WHERE sku = k.sku OFFSET 0) o
+), differ AS (
+    SELECT st.store_id, st.sku, st.erp_available, o.sku IS NULL AS new
+    FROM stock_stage st LEFT JOIN stored o USING (store_id, sku)
+    WHERE o.erp_available IS DISTINCT FROM st.erp_available
+), added AS (
+    INSERT INTO stock (store_id, sku, erp_available, as_of)
+    SELECT store_id, sku, erp_available, $1 FROM differ WHERE new
+), updated AS (
+    INSERT INTO stock AS s (store_id, sku, erp_available, as_of)
+    SELECT store_id, sku, erp_available, $1 FROM differ WHERE NOT new
+    ON CONFLICT (store_id, sku) DO UPDATE
+        SET erp_available = EXCLUDED.erp_available, as_of = EXCLUDED.as_of
+        WHERE s.erp_available <> EXCLUDED.erp_available AND s.as_of <= EXCLUDED.as_of
+    RETURNING sku
+)
+SELECT (SELECT count(*) FROM differ WHERE new) + (SELECT count(*) FROM updated) AS changed,
+       array(SELECT sku FROM differ WHERE new UNION SELECT sku FROM updated) AS skus
+"""
+# The general write, when _WRITE_CHANGED fails: every row through the upsert. A (store, sku)
+# pair twice in one batch (the ERP should not do it) keeps one of its values.
 _UPSERT_CHANGED = """
 WITH written AS (
     INSERT INTO stock AS s (store_id, sku, erp_available, as_of)
@@ -89,6 +124,9 @@ class StockLine(Protocol):
     def available(self) -> int: ...
 
 
+_RECORD = attrgetter("store_id", "sku", "available")  # the COPY record of a line, built in C
+
+
 @dataclass(frozen=True, slots=True)
 class Applied:
     changed: int  # rows written
@@ -104,11 +142,13 @@ async def apply_stock_lines(
         return Applied(0, [])
     await conn.execute(_STAGE)
     await conn.copy_records_to_table(
-        "stock_stage",
-        records=[(line.store_id, line.sku, line.available) for line in lines],
-        columns=("store_id", "sku", "erp_available"),
+        "stock_stage", records=map(_RECORD, lines), columns=("store_id", "sku", "erp_available")
     )
-    row = await conn.fetchrow(_UPSERT_CHANGED, as_of)
+    try:
+        async with conn.transaction():  # a savepoint: a failure undoes this statement only
+            row = await conn.fetchrow(_WRITE_CHANGED, as_of)
+    except (asyncpg.UniqueViolationError, asyncpg.CardinalityViolationError):
+        row = await conn.fetchrow(_UPSERT_CHANGED, as_of)
     assert row is not None
     return Applied(row["changed"], list(row["skus"]))
 

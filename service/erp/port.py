@@ -1,7 +1,8 @@
 """The ERP port: what omnistock needs from an ERP, in omnistock's own words.
 
 Adapters (``service.erp.cegid``) map these calls onto Cegid Retail Y2 SOAP services. Nothing in
-here knows about SOAP, zeep or XML. All values are plain frozen dataclasses.
+here knows about SOAP, zeep or XML. All values are plain frozen dataclasses, except the one a
+full stock pass makes a million of (``StockLine``): an immutable named tuple.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 
 # --------------------------------------------------------------------------- errors
@@ -50,9 +51,14 @@ class ErpProtocolError(ErpError):
 
 
 # --------------------------------------------------------------------------- values
-@dataclass(frozen=True, slots=True)
-class StockLine:
-    """Available quantity of one SKU in one store, as the ERP reports it."""
+class StockLine(NamedTuple):
+    """Available quantity of one SKU in one store, as the ERP reports it.
+
+    A named tuple, not a frozen dataclass: a full pass builds one per (store, SKU), and a tuple
+    is built about 4 times faster (by ``tuple.__new__`` straight from a zipped row, see
+    ``cegid.readers``), and its first three fields are the record a COPY sends
+    (``stores.stock``), sliced off in C.
+    """
 
     store_id: str
     sku: str  # trimmed Cegid item id (the sellable variant)

@@ -14,6 +14,7 @@ A quantity that is not a number raises ``ErpProtocolError``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from decimal import Decimal
@@ -35,6 +36,9 @@ _STORE_NAME = "StoreName"
 _BY_STORE = "AvailableQtyByStore"
 _LIST = "GetListItemInventoryDetailByStore"
 _QTY = "AvailableQty"
+# StockLine from a (store_id, sku, available, store_name) tuple without a Python-level call:
+# the flattened path builds a million of them per full pass.
+_line = functools.partial(tuple.__new__, StockLine)
 
 
 def quantity(text: str | None) -> int:
@@ -131,7 +135,7 @@ def _flattened_lines(text: str) -> tuple[list[StockLine], int] | None:
         except ValueError:  # a decimal, a missing or unreadable quantity
             available = [quantity(q or None) for q in quantities]
         ids, names = map(strip, fields[3::3]), map(strip, fields[4::3])
-        extend(map(StockLine, ids, itertools.repeat(sku), available, names))
+        extend(map(_line, zip(ids, itertools.repeat(sku), available, names)))
     return lines, len(rows) - 1
 
 
