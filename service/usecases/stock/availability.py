@@ -63,7 +63,7 @@ class CellState:
     oversold: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made per matrix line, and a frozen __init__ costs more
 class LineAvailability:
     item: ResolvedItem
     quantity: int
@@ -88,7 +88,7 @@ class Matrix:
 async def _resolve(reader: StockReader, lookups: Sequence[ItemLookup]) -> list[ResolvedItem]:
     """One item: errors name it directly (409 lists ``candidates``); many: per line.
     Answers are remembered for a few seconds (``StockReader.items``): mappings change rarely."""
-    known = [item for item in map(reader.items.get, lookups) if item is not None]
+    known = [item for item in reader.items.get_many(lookups) if item is not None]
     if len(known) == len(lookups):
         return known
     resolved = await _resolve_now(reader, lookups)

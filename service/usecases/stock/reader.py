@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
+from operator import itemgetter
 from typing import Any
 
 import asyncpg
@@ -37,6 +38,7 @@ from stores.notify import STOCK_CHANNEL, notify_changed
 
 log = logging.getLogger("omnistock.stock")
 EAN_BATCH = 50
+_AS_OF = itemgetter(1)  # of a stock row (erp_available, as_of)
 ITEMS_CACHED = 50_000  # resolved identifiers kept at most
 
 
@@ -115,10 +117,10 @@ class StockReader:
         for sku, value in zip(skus, await get_many(self.cache, keys), strict=True):
             if value is not None:
                 found[sku] = _decode(value) if self.settings.encode else value
-        self.metrics.cache_requests.labels("stock", "hit").inc(len(found))
+        self._cache_hits.inc(len(found))
         missing = [s for s in skus if s not in found]
         if missing:
-            self.metrics.cache_requests.labels("stock", "miss").inc(len(missing))
+            self._cache_misses.inc(len(missing))
             async with self.pool.acquire() as conn:
                 loaded = await repo.load_sku_stock(conn, missing)
             pairs = [  # a SKU whose change was notified while we read may be read as it was
@@ -129,6 +131,16 @@ class StockReader:
             await set_many(self.cache, pairs, self.settings.cache_ttl_s)
             found.update(loaded)
         return found
+
+    # the two series, looked up once (each ``labels`` call costs a lock and a dict look-up);
+    # made on first use, as before, so a scrape shows them from the first read on
+    @cached_property
+    def _cache_hits(self) -> Any:
+        return self.metrics.cache_requests.labels("stock", "hit")
+
+    @cached_property
+    def _cache_misses(self) -> Any:
+        return self.metrics.cache_requests.labels("stock", "miss")
 
     async def invalidate(self, skus: Iterable[str]) -> None:
         skus = list(skus)
@@ -157,16 +169,17 @@ class StockReader:
         return self._changed_at.get(sku, 0) > epoch or self._reference_changed_at > epoch
 
     # ------------------------------------------------------------------ freshness
-    def _needs_refresh(self, s: SkuStock, stores: Sequence[str], now: datetime) -> bool:
-        limit = now - self.settings.ttl
+    @staticmethod
+    def _needs_refresh(s: SkuStock, stores: Sequence[str], limit: datetime) -> bool:
+        """Whether a store has no row for ``s``, or a row without a time or older than
+        ``limit``. The rows are gathered and compared in C (a matrix asks this per line)."""
         if s.checked_at is not None and s.checked_at >= limit:
             return False  # the hot pass read this SKU everywhere, rows or not, lately
-        rows = s.rows
-        for store in stores:
-            row = rows.get(store)
-            if row is None or row[1] is None or row[1] < limit:
-                return True
-        return False
+        rows = list(map(s.rows.get, stores))
+        if None in rows:  # a store without a row (rows are tuples: never equal to None)
+            return True
+        times = set(map(_AS_OF, rows))
+        return None in times or (bool(times) and min(times) < limit)  # type: ignore[type-var]
 
     async def fresh(
         self, items: Sequence[tuple[str, str | None]], stores: Sequence[str]
@@ -175,8 +188,8 @@ class StockReader:
         skus = [sku for sku, _ in items]
         self.want(skus)
         data = await self.load(skus)
-        now = self.clock()
-        todo = [(s, e) for s, e in items if e and self._needs_refresh(data[s], stores, now)]
+        limit = self.clock() - self.settings.ttl
+        todo = [(s, e) for s, e in items if e and self._needs_refresh(data[s], stores, limit)]
         if not todo or self.erp is None:
             return Freshness(data, set(), {s for s, _ in todo})
         waits = self._start_refresh(todo)
