@@ -282,25 +282,26 @@ async def availability(
     uniform = buffers.uniform()
     by_line: dict[tuple[int, Source], _States] = {}
     lines = []
+    data, live, fallback = fresh.data, fresh.live, fresh.fallback
+    observe_age = reader.metrics.snapshot_age.observe
+    ages: dict[datetime, float] = {}  # oldest snapshot time -> its age: lines share a few
     for item, qty in zip(items, quantities, strict=True):
-        source: Source = (
-            "live"
-            if item.sku in fresh.live
-            else "fallback"
-            if item.sku in fresh.fallback
-            else "snapshot"
-        )
+        sku = item.sku
+        source: Source = "live" if sku in live else "fallback" if sku in fallback else "snapshot"
         states = by_line.get((qty, source))
         if states is None:
             states = by_line[(qty, source)] = _States(
                 stores, qty, source, uniform, now, stale_after_s
             )
-        cells = line_cells(fresh.data[item.sku], buffers, states)
+        cells = line_cells(data[sku], buffers, states)
         as_ofs = set(map(_AS_OF, cells))  # in C: a line has one or a few snapshot times
         as_ofs.discard(None)
         if as_ofs:  # once per line, the oldest: a histogram observation per cell costs
             oldest = min(as_ofs)
-            reader.metrics.snapshot_age.observe(max(0.0, (now - oldest).total_seconds()))
+            age = ages.get(oldest)
+            if age is None:
+                age = ages[oldest] = max(0.0, (now - oldest).total_seconds())
+            observe_age(age)
         lines.append(LineAvailability(item, qty, cells))
     basket = None
     if whole_basket:

@@ -14,10 +14,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, partial
-from operator import itemgetter
 from typing import Any
 
 import asyncpg
@@ -38,7 +38,6 @@ from stores.notify import STOCK_CHANNEL, notify_changed
 
 log = logging.getLogger("omnistock.stock")
 EAN_BATCH = 50
-_AS_OF = itemgetter(1)  # of a stock row (erp_available, as_of)
 ITEMS_CACHED = 50_000  # resolved identifiers kept at most
 
 
@@ -170,16 +169,21 @@ class StockReader:
 
     # ------------------------------------------------------------------ freshness
     @staticmethod
-    def _needs_refresh(s: SkuStock, stores: Sequence[str], limit: datetime) -> bool:
-        """Whether a store has no row for ``s``, or a row without a time or older than
-        ``limit``. The rows are gathered and compared in C (a matrix asks this per line)."""
+    def _needs_refresh(
+        s: SkuStock, stores: Sequence[str], wanted: AbstractSet[str], limit: datetime
+    ) -> bool:
+        """Whether one of ``stores`` (``wanted`` as a set) has no row for ``s``, or a row
+        without a time or older than ``limit``."""
         if s.checked_at is not None and s.checked_at >= limit:
             return False  # the hot pass read this SKU everywhere, rows or not, lately
-        rows = list(map(s.rows.get, stores))
-        if None in rows:  # a store without a row (rows are tuples: never equal to None)
-            return True
-        times = set(map(_AS_OF, rows))
-        return None in times or (bool(times) and min(times) < limit)  # type: ignore[type-var]
+        rows, oldest = s.rows, s.oldest_as_of
+        if oldest is not None and oldest >= limit and rows.keys() >= wanted:
+            return False  # every row of the SKU is recent, and each store asked for has one
+        for store in stores:
+            row = rows.get(store)
+            if row is None or row[1] is None or row[1] < limit:
+                return True
+        return False
 
     async def fresh(
         self, items: Sequence[tuple[str, str | None]], stores: Sequence[str]
@@ -188,8 +192,10 @@ class StockReader:
         skus = [sku for sku, _ in items]
         self.want(skus)
         data = await self.load(skus)
-        limit = self.clock() - self.settings.ttl
-        todo = [(s, e) for s, e in items if e and self._needs_refresh(data[s], stores, limit)]
+        limit, wanted = self.clock() - self.settings.ttl, set(stores)
+        todo = [
+            (s, e) for s, e in items if e and self._needs_refresh(data[s], stores, wanted, limit)
+        ]
         if not todo or self.erp is None:
             return Freshness(data, set(), {s for s, _ in todo})
         waits = self._start_refresh(todo)
