@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from service.api.appkeys import KEY_CACHE, POOL, PRINCIPAL
 from service.api.routing import Handler, endpoint_of
@@ -40,7 +40,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     endpoint = endpoint_of(request)
     if endpoint is None or endpoint.public:
         return await handler(request)
-    header = request.headers.get("Authorization")
+    header = request.headers.get(hdrs.AUTHORIZATION)
     if header is None and SESSION_COOKIE in request.cookies:
         principal: Principal | None = (await cookie_session(request)).principal
     else:

@@ -70,7 +70,7 @@ class LineAvailability:
     cells: list[CellState]  # one per store of ``Matrix.stores``, in order
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no __slots__: written in answers (see ``ResolvedItem``)
 class StoreRef:
     store_id: str
     name: str
