@@ -201,6 +201,50 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 PICKUP_WRITE_OUTCOMES = ("created", "stock_moved", "locked")
 
 
+def _bucket_bounds(buckets: tuple[float, ...]) -> tuple[list[float], list[str]]:
+    """A histogram's upper bounds, +Inf last, and their ``le`` labels as prometheus_client
+    writes them."""
+    bounds = [float(b) for b in buckets]
+    if bounds[-1] != math.inf:
+        bounds.append(math.inf)
+    return bounds, [floatToGoString(b) for b in bounds]
+
+
+def _cumulative(le: list[str], row: list[float]) -> list[tuple[str, float]]:
+    """(le, cumulative count) per bucket of a row of per-bucket counts that ends with the sum."""
+    cumulative, buckets = 0.0, []
+    for bound, in_bucket in zip(le, row, strict=False):  # the sum after the buckets: left out
+        cumulative += in_bucket
+        buckets.append((bound, cumulative))
+    return buckets
+
+
+class PlainHistogram(Collector):
+    """An unlabelled prometheus_client ``Histogram``'s exposition (name, help, buckets, values),
+    counted in plain floats, for the reasons ``HttpMetrics`` gives: the per-line
+    ``omnistock_availability_snapshot_age_seconds`` took two locks per matrix line. Only for
+    the API's asyncio thread."""
+
+    def __init__(self, name: str, documentation: str, buckets: tuple[float, ...]) -> None:
+        self.name, self.documentation = name, documentation
+        self._bounds, self._le = _bucket_bounds(buckets)
+        self._row = [0.0] * (len(self._bounds) + 1)  # per-bucket counts, then the sum
+
+    def observe(self, value: float) -> None:
+        """Histogram.observe's rule: the first bucket with value <= le."""
+        row = self._row
+        row[bisect_left(self._bounds, value)] += 1
+        row[-1] += value
+
+    def describe(self) -> list[Metric]:
+        return [HistogramMetricFamily(self.name, self.documentation)]
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self.name, self.documentation)
+        family.add_metric([], _cumulative(self._le, self._row), self._row[-1])
+        yield family
+
+
 class HttpMetrics(Collector):
     """``omnistock_http_requests_total``, ``omnistock_http_request_duration_seconds`` and
     ``omnistock_http_requests_in_flight``, exported exactly as a labelled prometheus_client
@@ -215,10 +259,7 @@ class HttpMetrics(Collector):
 
     def __init__(self, buckets: tuple[float, ...]) -> None:
         self.in_flight = 0
-        self._bounds = [float(b) for b in buckets]
-        if self._bounds[-1] != math.inf:
-            self._bounds.append(math.inf)
-        self._le = [floatToGoString(b) for b in self._bounds]
+        self._bounds, self._le = _bucket_bounds(buckets)
         # (route, method, status) -> requests; (route, method) -> [per-bucket counts..., sum]
         self._count: dict[tuple[str, str, int], int] = {}
         self._latency: dict[tuple[str, str], list[float]] = {}
@@ -255,11 +296,7 @@ class HttpMetrics(Collector):
             for (route, method, status), n in self._count.items():
                 requests.add_metric([route, method, str(status)], float(n))
             for (route, method), row in self._latency.items():
-                cumulative, buckets = 0.0, []
-                for le, in_bucket in zip(self._le, row, strict=False):  # row ends with the sum
-                    cumulative += in_bucket
-                    buckets.append((le, cumulative))
-                latency.add_metric([route, method], buckets, row[-1])
+                latency.add_metric([route, method], _cumulative(self._le, row), row[-1])
         yield requests
         yield latency
         yield GaugeMetricFamily(
@@ -339,12 +376,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.snapshot_age = Histogram(
+        self.snapshot_age = PlainHistogram(  # one observation per matrix line: no lock
             "omnistock_availability_snapshot_age_seconds",
             "Age of the stock snapshots availability answers were computed from.",
             buckets=(1, 5, 15, 30, 60, 120, 300, 900, 3600, 86400),
-            registry=r,
         )
+        r.register(self.snapshot_age)
 
         # outbox
         self.outbox_posts = Counter(

@@ -4,7 +4,7 @@ tiers and the store directory's positions. Explicit connection, never commits.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
@@ -38,6 +38,16 @@ class SkuStock:
     rows: dict[str, tuple[int, datetime | None]]  # store_id -> (erp_available, as_of)
     holds: dict[str, list[tuple[int, datetime | None]]]  # store_id -> [(qty, erp_acked_at)]
     checked_at: datetime | None  # last hot-pass read of this SKU (also covers absent rows)
+    # the oldest ``as_of`` of its rows; None when a row has none, or there are no rows. Made
+    # with the entry (once per cache entry): most reads then need no per-store time comparison
+    oldest_as_of: datetime | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        times = [as_of for _, as_of in self.rows.values()]
+        oldest = None
+        if times and all(t is not None for t in times):
+            oldest = min(t for t in times if t is not None)
+        object.__setattr__(self, "oldest_as_of", oldest)
 
 
 @dataclass(frozen=True, slots=True)

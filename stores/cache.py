@@ -27,7 +27,9 @@ def make_cache(redis_url: str | None) -> BaseCache:
         cache.serializer = JsonSerializer()
         cache.namespace = NAMESPACE
         return cache
-    return SimpleMemoryCache(namespace=NAMESPACE)  # objects as they are: no copy, no encoding
+    # objects as they are: no copy, no encoding; and no timeout: a memory operation never
+    # waits, and with one aiocache runs every call through asyncio.wait_for (a task per call)
+    return SimpleMemoryCache(namespace=NAMESPACE, timeout=None)
 
 
 async def get_many(cache: BaseCache, keys: list[str]) -> list[Any]:

@@ -48,7 +48,7 @@ from service.api.appkeys import (
 )
 from service.api.auth import auth_middleware
 from service.api.keycache import KeyCache
-from service.api.observe import body_limit_middleware, observe_middleware
+from service.api.observe import observe_middleware
 from service.api.problems import problems_middleware
 from service.api.stock_context import flush_wanted_forever, reader_settings
 from service.api.stock_context import listen_for_changes as listen_for_stock_changes
@@ -101,7 +101,6 @@ def create_app(
         middlewares=[
             observe_middleware,
             problems_middleware,
-            body_limit_middleware,
             auth_middleware,
         ],
         client_max_size=settings.max_body_bytes,

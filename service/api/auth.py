@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from service.api.appkeys import KEY_CACHE, POOL, PRINCIPAL
 from service.api.routing import Handler, endpoint_of
@@ -18,8 +18,8 @@ class Unauthorized(AppError):
     title = "Unauthorized"
 
 
-def _bearer(request: web.Request) -> str:
-    header = request.headers.get("Authorization", "")
+def _bearer(header: str) -> str:
+    """The key of an ``Authorization`` header's value."""
     scheme, _, token = header.partition(" ")
     if not header:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
@@ -28,12 +28,10 @@ def _bearer(request: web.Request) -> str:
     return token.strip()
 
 
-async def _principal(request: web.Request, key: str) -> Principal | None:
-    cache = request.app[KEY_CACHE]
-    found, principal = cache.get(key)
-    if not found:
-        principal = await authenticate(request.app[POOL], key)
-        cache.put(key, principal)
+async def _verify(request: web.Request, key: str) -> Principal | None:
+    """A key the cache does not know: checked in PostgreSQL (by its hash), then remembered."""
+    principal = await authenticate(request.app[POOL], key)
+    request.app[KEY_CACHE].put(key, principal)
     return principal
 
 
@@ -42,10 +40,14 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     endpoint = endpoint_of(request)
     if endpoint is None or endpoint.public:
         return await handler(request)
-    if "Authorization" not in request.headers and SESSION_COOKIE in request.cookies:
+    header = request.headers.get(hdrs.AUTHORIZATION)
+    if header is None and SESSION_COOKIE in request.cookies:
         principal: Principal | None = (await cookie_session(request)).principal
     else:
-        principal = await _principal(request, _bearer(request))
+        key = _bearer(header or "")
+        found, principal = request.app[KEY_CACHE].get(key)  # no coroutine for a known key
+        if not found:
+            principal = await _verify(request, key)
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     if principal.role not in endpoint.roles:

@@ -13,6 +13,7 @@ from aiohttp import web, web_protocol
 from pydantic import BaseModel, Field
 
 from service.api.appkeys import REQUEST_ID
+from service.api.observe import refuse_oversize
 from service.api.routing import Handler
 from service.domain.errors import InsufficientStock
 from service.erp.port import ErpUnavailable
@@ -167,6 +168,7 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
                 "the path is invalid",
                 [{"loc": ["path"], "msg": "NUL characters are not allowed", "type": "string_nul"}],
             )
+        refuse_oversize(request)  # the early body-size check, here to save a middleware layer
         return await handler(request)
     except AppError as exc:
         return _app_error_response(request, exc)

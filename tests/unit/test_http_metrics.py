@@ -1,5 +1,6 @@
-"""The API's request metrics, counted in plain numbers, export what prometheus_client's own
-labelled Counter, Histogram and Gauge export for the same requests, byte for byte."""
+"""The API's request metrics and the snapshot-age histogram, counted in plain numbers, export what
+prometheus_client's own Counter, Histogram and Gauge export for the same observations, byte for
+byte."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from service.observability import LATENCY_BUCKETS, HttpMetrics
+from service.observability import LATENCY_BUCKETS, HttpMetrics, Metrics, PlainHistogram
 
 _requests = st.lists(
     st.tuples(
@@ -62,3 +63,40 @@ def test_exported_as_prometheus_client_exports_them(
         metrics.observe(route, method, status, seconds)
     metrics.in_flight = in_flight
     assert generate_latest(r) == _reference(requests, in_flight)
+
+
+_AGE_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 900, 3600, 86400)
+
+
+@given(st.lists(st.one_of(st.sampled_from(_AGE_BUCKETS), st.floats(0, 1e6)), max_size=40))
+def test_a_plain_histogram_exports_as_a_histogram(ages: list[float]) -> None:
+    disable_created_metrics()
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    plain = PlainHistogram("omnistock_age_seconds", "Ages.", _AGE_BUCKETS)
+    ours.register(plain)
+    reference = Histogram("omnistock_age_seconds", "Ages.", buckets=_AGE_BUCKETS, registry=theirs)
+    for age in ages:
+        plain.observe(age)
+        reference.observe(age)
+    assert generate_latest(ours) == generate_latest(theirs)
+
+
+def test_the_snapshot_age_histogram_is_exported_as_before() -> None:
+    """Name, help and buckets of ``omnistock_availability_snapshot_age_seconds`` as declared
+    when it was a prometheus_client Histogram."""
+    metrics = Metrics()
+    metrics.snapshot_age.observe(42.0)
+    reference_registry = CollectorRegistry()
+    reference = Histogram(
+        "omnistock_availability_snapshot_age_seconds",
+        "Age of the stock snapshots availability answers were computed from.",
+        buckets=_AGE_BUCKETS,
+        registry=reference_registry,
+    )
+    reference.observe(42.0)
+    ours = [
+        line
+        for line in generate_latest(metrics.registry).decode().splitlines()
+        if "snapshot_age" in line
+    ]
+    assert ours == generate_latest(reference_registry).decode().splitlines()

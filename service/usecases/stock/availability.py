@@ -63,14 +63,14 @@ class CellState:
     oversold: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made per matrix line, and a frozen __init__ costs more
 class LineAvailability:
     item: ResolvedItem
     quantity: int
     cells: list[CellState]  # one per store of ``Matrix.stores``, in order
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no __slots__: written in answers (see ``ResolvedItem``)
 class StoreRef:
     store_id: str
     name: str
@@ -88,7 +88,7 @@ class Matrix:
 async def _resolve(reader: StockReader, lookups: Sequence[ItemLookup]) -> list[ResolvedItem]:
     """One item: errors name it directly (409 lists ``candidates``); many: per line.
     Answers are remembered for a few seconds (``StockReader.items``): mappings change rarely."""
-    known = [item for item in map(reader.items.get, lookups) if item is not None]
+    known = [item for item in reader.items.get_many(lookups) if item is not None]
     if len(known) == len(lookups):
         return known
     resolved = await _resolve_now(reader, lookups)
@@ -282,25 +282,26 @@ async def availability(
     uniform = buffers.uniform()
     by_line: dict[tuple[int, Source], _States] = {}
     lines = []
+    data, live, fallback = fresh.data, fresh.live, fresh.fallback
+    observe_age = reader.metrics.snapshot_age.observe
+    ages: dict[datetime, float] = {}  # oldest snapshot time -> its age: lines share a few
     for item, qty in zip(items, quantities, strict=True):
-        source: Source = (
-            "live"
-            if item.sku in fresh.live
-            else "fallback"
-            if item.sku in fresh.fallback
-            else "snapshot"
-        )
+        sku = item.sku
+        source: Source = "live" if sku in live else "fallback" if sku in fallback else "snapshot"
         states = by_line.get((qty, source))
         if states is None:
             states = by_line[(qty, source)] = _States(
                 stores, qty, source, uniform, now, stale_after_s
             )
-        cells = line_cells(fresh.data[item.sku], buffers, states)
+        cells = line_cells(data[sku], buffers, states)
         as_ofs = set(map(_AS_OF, cells))  # in C: a line has one or a few snapshot times
         as_ofs.discard(None)
         if as_ofs:  # once per line, the oldest: a histogram observation per cell costs
             oldest = min(as_ofs)
-            reader.metrics.snapshot_age.observe(max(0.0, (now - oldest).total_seconds()))
+            age = ages.get(oldest)
+            if age is None:
+                age = ages[oldest] = max(0.0, (now - oldest).total_seconds())
+            observe_age(age)
         lines.append(LineAvailability(item, qty, cells))
     basket = None
     if whole_basket:

@@ -14,9 +14,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import asyncpg
@@ -115,10 +116,10 @@ class StockReader:
         for sku, value in zip(skus, await get_many(self.cache, keys), strict=True):
             if value is not None:
                 found[sku] = _decode(value) if self.settings.encode else value
-        self.metrics.cache_requests.labels("stock", "hit").inc(len(found))
+        self._cache_hits.inc(len(found))
         missing = [s for s in skus if s not in found]
         if missing:
-            self.metrics.cache_requests.labels("stock", "miss").inc(len(missing))
+            self._cache_misses.inc(len(missing))
             async with self.pool.acquire() as conn:
                 loaded = await repo.load_sku_stock(conn, missing)
             pairs = [  # a SKU whose change was notified while we read may be read as it was
@@ -129,6 +130,16 @@ class StockReader:
             await set_many(self.cache, pairs, self.settings.cache_ttl_s)
             found.update(loaded)
         return found
+
+    # the two series, looked up once (each ``labels`` call costs a lock and a dict look-up);
+    # made on first use, as before, so a scrape shows them from the first read on
+    @cached_property
+    def _cache_hits(self) -> Any:
+        return self.metrics.cache_requests.labels("stock", "hit")
+
+    @cached_property
+    def _cache_misses(self) -> Any:
+        return self.metrics.cache_requests.labels("stock", "miss")
 
     async def invalidate(self, skus: Iterable[str]) -> None:
         skus = list(skus)
@@ -157,11 +168,17 @@ class StockReader:
         return self._changed_at.get(sku, 0) > epoch or self._reference_changed_at > epoch
 
     # ------------------------------------------------------------------ freshness
-    def _needs_refresh(self, s: SkuStock, stores: Sequence[str], now: datetime) -> bool:
-        limit = now - self.settings.ttl
+    @staticmethod
+    def _needs_refresh(
+        s: SkuStock, stores: Sequence[str], wanted: AbstractSet[str], limit: datetime
+    ) -> bool:
+        """Whether one of ``stores`` (``wanted`` as a set) has no row for ``s``, or a row
+        without a time or older than ``limit``."""
         if s.checked_at is not None and s.checked_at >= limit:
             return False  # the hot pass read this SKU everywhere, rows or not, lately
-        rows = s.rows
+        rows, oldest = s.rows, s.oldest_as_of
+        if oldest is not None and oldest >= limit and rows.keys() >= wanted:
+            return False  # every row of the SKU is recent, and each store asked for has one
         for store in stores:
             row = rows.get(store)
             if row is None or row[1] is None or row[1] < limit:
@@ -175,8 +192,10 @@ class StockReader:
         skus = [sku for sku, _ in items]
         self.want(skus)
         data = await self.load(skus)
-        now = self.clock()
-        todo = [(s, e) for s, e in items if e and self._needs_refresh(data[s], stores, now)]
+        limit, wanted = self.clock() - self.settings.ttl, set(stores)
+        todo = [
+            (s, e) for s, e in items if e and self._needs_refresh(data[s], stores, wanted, limit)
+        ]
         if not todo or self.erp is None:
             return Freshness(data, set(), {s for s, _ in todo})
         waits = self._start_refresh(todo)
