@@ -133,17 +133,34 @@ class Applied:
     skus: list[str]  # distinct SKUs among them
 
 
+# Below this many lines (a read-through of a SKU, a small hot batch) the plain upsert is used:
+# the read-first write saves PostgreSQL work on big unchanged batches, but its savepoint costs two
+# more round trips, and a read-through waits for them under the load of the reads it serves.
+READ_FIRST_MIN_LINES = 500
+
+
 async def apply_stock_lines(
-    conn: asyncpg.Connection, lines: Sequence[StockLine], as_of: datetime
+    conn: asyncpg.Connection,
+    lines: Sequence[StockLine],
+    as_of: datetime,
+    *,
+    read_first: bool | None = None,
 ) -> Applied:
     """Write the lines whose value changed. Must run inside a transaction: the staging table
-    empties on commit."""
+    empties on commit. ``read_first`` (default: at least ``READ_FIRST_MIN_LINES`` lines) takes
+    _WRITE_CHANGED, falling back to _UPSERT_CHANGED; otherwise _UPSERT_CHANGED alone."""
     if not lines:
         return Applied(0, [])
     await conn.execute(_STAGE)
     await conn.copy_records_to_table(
         "stock_stage", records=map(_RECORD, lines), columns=("store_id", "sku", "erp_available")
     )
+    if read_first is None:
+        read_first = len(lines) >= READ_FIRST_MIN_LINES
+    if not read_first:
+        row = await conn.fetchrow(_UPSERT_CHANGED, as_of)
+        assert row is not None
+        return Applied(row["changed"], list(row["skus"]))
     try:
         async with conn.transaction():  # a savepoint: a failure undoes this statement only
             row = await conn.fetchrow(_WRITE_CHANGED, as_of)

@@ -22,9 +22,13 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 Key = tuple[str, str]
 
 
-async def _apply(conn: asyncpg.Connection, lines: list[StockLine], at: datetime):
+async def _apply(
+    conn: asyncpg.Connection, lines: list[StockLine], at: datetime, read_first: bool = True
+):
+    """The read-first path, whatever the batch's size (small batches take the plain upsert by
+    default: ``READ_FIRST_MIN_LINES``)."""
     async with conn.transaction():
-        return await stock_repo.apply_stock_lines(conn, lines, at)
+        return await stock_repo.apply_stock_lines(conn, lines, at, read_first=read_first)
 
 
 async def _rows(conn: asyncpg.Connection) -> dict[Key, tuple[int, datetime]]:
@@ -107,12 +111,16 @@ _batch = st.dictionaries(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(batches=st.lists(st.tuples(_batch, st.integers(-2, 2)), min_size=1, max_size=5))
+@given(
+    batches=st.lists(st.tuples(_batch, st.integers(-2, 2)), min_size=1, max_size=5),
+    read_first=st.booleans(),
+)
 async def test_the_table_follows_the_newest_read_of_each_row(
-    pool: asyncpg.Pool, batches: list[tuple[dict[Key, int], int]]
+    pool: asyncpg.Pool, batches: list[tuple[dict[Key, int], int]], read_first: bool
 ) -> None:
     """Random batches, read at times that go back and forth: the table holds, per row, the value
-    of its newest read that changed it; each batch reports the rows and SKUs it changed."""
+    of its newest read that changed it; each batch reports the rows and SKUs it changed. Both
+    writes (read first, or the plain upsert small batches take) give the same table."""
     model: dict[Key, tuple[int, datetime]] = {}
     async with pool.acquire() as conn:
         await conn.execute("TRUNCATE stock")
@@ -125,7 +133,27 @@ async def test_the_table_follows_the_newest_read_of_each_row(
                 if key not in model or (model[key][0] != qty and model[key][1] <= at)
             }
             model.update({key: (batch[key], at) for key in changed})
-            applied = await _apply(conn, lines, at)
+            applied = await _apply(conn, lines, at, read_first)
             assert applied.changed == len(changed)
             assert sorted(applied.skus) == sorted({sku for _, sku in changed})
         assert await _rows(conn) == model
+
+
+async def test_small_batches_take_the_plain_upsert_and_big_ones_read_first(
+    pool: asyncpg.Pool,
+) -> None:
+    """A read-through's few lines go in one statement (no savepoint round trips), which locks the
+    unchanged rows it finds (xmax set); a page of a full pass reads first: its unchanged rows are
+    neither rewritten nor locked."""
+    small = [StockLine("S1", f"K{i}", 1) for i in range(3)]
+    big = [StockLine("S2", f"K{i}", 1) for i in range(stock_repo.READ_FIRST_MIN_LINES)]
+    locks = "SELECT store_id, xmax::text <> '0' AS locked FROM stock"
+    async with pool.acquire() as conn:
+        for lines in (small, big):
+            await _apply(conn, lines, T0, read_first=False)
+        for lines in (small, big):
+            async with conn.transaction():
+                applied = await stock_repo.apply_stock_lines(conn, lines, T0 + timedelta(1))
+            assert applied.changed == 0
+        locked = {(r["store_id"], r["locked"]) for r in await conn.fetch(locks)}
+    assert locked == {("S1", True), ("S2", False)}
