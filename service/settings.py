@@ -163,6 +163,12 @@ class Settings(BaseSettings):
     cache_ttl_s: float = Field(
         default=60, gt=0, description="Cache entries expire after this even without a NOTIFY."
     )
+    cache_max_entries: int = Field(
+        default=50_000,
+        ge=1,
+        description="Most SKUs the in-process stock cache holds (without Redis); the oldest "
+        "entry goes first.",
+    )
     answer_cache_s: float = Field(
         default=1.0,
         ge=0,

@@ -23,6 +23,9 @@ _OPEN_HOLDS = """
 SELECT sku, store_id, qty, erp_acked_at FROM stock_holds
 WHERE released_at IS NULL AND sku = ANY($1::text[])
 """
+# The same, for some stores only: a read costs what it asks for, not the tenant's store count
+_SNAPSHOT_AT = _SNAPSHOT + "  AND s.store_id = ANY($2::text[])\n"
+_OPEN_HOLDS_AT = _OPEN_HOLDS + "  AND store_id = ANY($2::text[])\n"
 _SKU_CHECKS = "SELECT sku, checked_at FROM stock_sku_checks WHERE sku = ANY($1::text[])"
 _BUFFERS = "SELECT store_id, sku, safety_stock, low_stock, hide_below FROM stock_buffers"
 _DIRECTORY = """
@@ -32,12 +35,16 @@ SELECT store_id, name, latitude, longitude, services FROM stores WHERE active OR
 
 @dataclass(frozen=True, slots=True)
 class SkuStock:
-    """Everything availability needs for one SKU, across all stores (what the cache holds)."""
+    """Everything availability needs for one SKU in the stores it covers (what the cache holds).
+
+    ``stores`` is the set of stores whose rows and holds were read (None: every store): a store
+    outside it is unknown here, not out of stock (``covers``)."""
 
     sku: str
     rows: dict[str, tuple[int, datetime | None]]  # store_id -> (erp_available, as_of)
     holds: dict[str, list[tuple[int, datetime | None]]]  # store_id -> [(qty, erp_acked_at)]
     checked_at: datetime | None  # last hot-pass read of this SKU (also covers absent rows)
+    stores: frozenset[str] | None = None
     # the oldest ``as_of`` of its rows; None when a row has none, or there are no rows. Made
     # with the entry (once per cache entry): most reads then need no per-store time comparison
     oldest_as_of: datetime | None = field(init=False, compare=False, repr=False)
@@ -49,6 +56,20 @@ class SkuStock:
             oldest = min(t for t in times if t is not None)
         object.__setattr__(self, "oldest_as_of", oldest)
 
+    def covers(self, stores: frozenset[str]) -> bool:
+        return self.stores is None or self.stores >= stores
+
+    def widened(self, other: SkuStock) -> SkuStock:
+        """This entry with ``other``'s stores read later (``other`` wins where both cover a
+        store: its rows, its holds and its SKU check are the newer read)."""
+        if self.stores is None or other.stores is None:
+            return other
+        rows = {k: v for k, v in self.rows.items() if k not in other.stores}
+        holds = {k: v for k, v in self.holds.items() if k not in other.stores}
+        rows.update(other.rows)
+        holds.update(other.holds)
+        return SkuStock(self.sku, rows, holds, other.checked_at, self.stores | other.stores)
+
 
 @dataclass(frozen=True, slots=True)
 class DirectoryStore:
@@ -59,16 +80,21 @@ class DirectoryStore:
     services: tuple[str, ...]
 
 
-async def load_sku_stock(conn: asyncpg.Connection, skus: Sequence[str]) -> dict[str, SkuStock]:
+async def load_sku_stock(
+    conn: asyncpg.Connection, skus: Sequence[str], stores: Iterable[str] | None = None
+) -> dict[str, SkuStock]:
+    """The SKUs' rows and open holds in ``stores`` (None: in every store)."""
     wanted = sorted(set(skus))
     rows: dict[str, dict[str, tuple[int, datetime | None]]] = {s: {} for s in wanted}
     holds: dict[str, dict[str, list[tuple[int, datetime | None]]]] = {s: {} for s in wanted}
-    for r in await conn.fetch(_SNAPSHOT, wanted):
+    at = None if stores is None else frozenset(stores)
+    args: tuple[object, ...] = (wanted,) if at is None else (wanted, sorted(at))
+    for r in await conn.fetch(_SNAPSHOT if at is None else _SNAPSHOT_AT, *args):
         rows[r["sku"]][r["store_id"]] = (r["erp_available"], r["as_of"])
-    for r in await conn.fetch(_OPEN_HOLDS, wanted):
+    for r in await conn.fetch(_OPEN_HOLDS if at is None else _OPEN_HOLDS_AT, *args):
         holds[r["sku"]].setdefault(r["store_id"], []).append((r["qty"], r["erp_acked_at"]))
     checks = {r["sku"]: r["checked_at"] for r in await conn.fetch(_SKU_CHECKS, wanted)}
-    return {s: SkuStock(s, rows[s], holds[s], checks.get(s)) for s in wanted}
+    return {s: SkuStock(s, rows[s], holds[s], checks.get(s), at) for s in wanted}
 
 
 async def load_buffer_tiers(conn: asyncpg.Connection) -> BufferTiers:

@@ -20,8 +20,28 @@ def cache_key(kind: str, *parts: str) -> str:
     return ":".join((kind, *parts))
 
 
-def make_cache(redis_url: str | None) -> BaseCache:
-    """Redis when a URL is given (shared by every replica), else this process's memory."""
+class BoundedMemoryCache(SimpleMemoryCache):
+    """aiocache's memory cache holding at most ``max_entries``: past it, a new entry drops the
+    oldest stored (insertion order). The TTL alone bounds entries by the traffic of one TTL, which
+    a crawl over the whole catalogue makes the whole catalogue."""
+
+    def __init__(self, max_entries: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_entries = max_entries
+
+    async def _set(
+        self, key: str, value: Any, ttl: Any = None, _cas_token: Any = None, _conn: Any = None
+    ) -> Any:
+        done = await super()._set(key, value, ttl=ttl, _cas_token=_cas_token, _conn=_conn)
+        store = self._cache
+        while len(store) > self.max_entries:
+            await self._delete(next(iter(store)))
+        return done
+
+
+def make_cache(redis_url: str | None, max_entries: int = 50_000) -> BaseCache:
+    """Redis when a URL is given (shared by every replica; its own ``maxmemory`` policy bounds
+    it), else this process's memory, at most ``max_entries`` entries."""
     if redis_url:
         cache: BaseCache = Cache.from_url(redis_url)
         cache.serializer = JsonSerializer()
@@ -29,7 +49,7 @@ def make_cache(redis_url: str | None) -> BaseCache:
         return cache
     # objects as they are: no copy, no encoding; and no timeout: a memory operation never
     # waits, and with one aiocache runs every call through asyncio.wait_for (a task per call)
-    return SimpleMemoryCache(namespace=NAMESPACE, timeout=None)
+    return BoundedMemoryCache(max_entries, namespace=NAMESPACE, timeout=None)
 
 
 async def get_many(cache: BaseCache, keys: list[str]) -> list[Any]:

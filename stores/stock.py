@@ -25,10 +25,11 @@ CREATE TEMP TABLE IF NOT EXISTS stock_stage (
 # and ON CONFLICT DO UPDATE locks (and so rewrites the heap page of, and logs) every row it finds,
 # even one its WHERE then skips; a speculative insertion also costs about twice a plain one.
 # So the rows of the batch's SKUs are read first (a probe of the primary key, SKU first, per
-# SKU, never a scan of the table, whatever its statistics say), unchanged rows stop there, rows not stored yet
-# take a plain INSERT, and only changed rows take the upsert (whose WHERE still keeps a newer
-# value a concurrent writer committed). A row another writer inserts meanwhile, or a pair twice
-# in the batch, makes this statement fail: ``apply_stock_lines`` then runs _UPSERT_CHANGED.
+# SKU, never a scan of the table, whatever its statistics say), unchanged rows stop there, rows
+# not stored yet take a plain INSERT, and only changed rows take the upsert (whose WHERE still
+# keeps a newer value a concurrent writer committed). A row another writer inserts meanwhile, or
+# a pair twice in the batch, makes this statement fail: ``apply_stock_lines`` then runs
+# _UPSERT_CHANGED.
 # Only the count and the distinct SKUs come back: returning every row costs more than the write;
 # the new rows are counted from ``differ`` (all of them are inserted, or the statement fails), not
 # returned by their INSERT (8% of the PostgreSQL CPU of a first pass).

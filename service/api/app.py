@@ -196,7 +196,7 @@ def _erp(settings: Settings, given: ErpPort | None) -> CleanupCtx:
 
 async def _stock_cache(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    cache = make_cache(settings.redis_url)
+    cache = make_cache(settings.redis_url, settings.cache_max_entries)
     reader = StockReader(app[POOL], cache, app[ERP].client, app[METRICS], reader_settings(settings))
     app[READER] = reader
     app[ANSWERS] = AnswerCache(reader, settings.answer_cache_s)

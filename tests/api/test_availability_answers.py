@@ -144,8 +144,8 @@ async def test_a_read_overtaken_by_a_change_is_not_cached(make_client, key, monk
     reader = client.app[READER]
     real = availability_reads.load_sku_stock
 
-    async def overtaken(conn, skus):
-        loaded = await real(conn, skus)
+    async def overtaken(conn, skus, stores=None):
+        loaded = await real(conn, skus, stores)
         await reader.invalidate(skus)  # the change's NOTIFY, heard mid-read
         return loaded
 

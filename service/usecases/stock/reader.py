@@ -1,7 +1,8 @@
 """Reads of the stock snapshot for availability: hot cache, read-through refresh, hot SKUs.
 
-- The cache holds one entry per SKU (every store's row and open holds). Entries are dropped when
-  the sync or a hold changes that SKU (PostgreSQL NOTIFY, heard by every replica).
+- The cache holds one entry per SKU: its rows and open holds in the stores read so far (a read
+  costs the stores asked, not the tenant's). Entries are dropped when the sync or a hold changes
+  that SKU (PostgreSQL NOTIFY, heard by every replica).
 - A SKU whose snapshot is older than ``ttl`` is refreshed from the ERP before answering. Misses
   for the same SKU are coalesced into one ERP call; the caller waits at most ``deadline``, then
   answers from the last snapshot (``source = fallback``); the refresh goes on for the next reader.
@@ -60,6 +61,7 @@ def _encode(s: SkuStock) -> dict[str, object]:
         "rows": {k: [v, iso(a)] for k, (v, a) in s.rows.items()},
         "holds": {k: [[q, iso(a)] for q, a in hs] for k, hs in s.holds.items()},
         "checked_at": iso(s.checked_at),
+        "stores": None if s.stores is None else sorted(s.stores),
     }
 
 
@@ -72,6 +74,7 @@ def _decode(d: dict[str, Any]) -> SkuStock:
         rows={k: (v, dt(a)) for k, (v, a) in d["rows"].items()},
         holds={k: [(q, dt(a)) for q, a in hs] for k, hs in d["holds"].items()},
         checked_at=dt(d["checked_at"]),
+        stores=None if d.get("stores") is None else frozenset(d["stores"]),
     )
 
 
@@ -109,19 +112,33 @@ class StockReader:
         self._reference_changed_at = 0
 
     # ------------------------------------------------------------------ cache
-    async def load(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+    async def load(
+        self, skus: Sequence[str], stores: Iterable[str] | None = None
+    ) -> dict[str, SkuStock]:
+        """The SKUs' stock in ``stores`` (None: every store). An entry covers the stores read
+        into it so far: a read of other stores reads only those SKUs again, for the stores
+        asked, and widens the entry. What a SKU costs in memory and per read follows the
+        stores the storefront asks for, not the tenant's store count."""
         epoch = self.epoch  # a change notified from now on must not be covered by what we store
+        wanted = None if stores is None else frozenset(stores)
         keys = [cache_key("stock", s) for s in skus]
         found: dict[str, SkuStock] = {}
+        partial: dict[str, SkuStock] = {}
         for sku, value in zip(skus, await get_many(self.cache, keys), strict=True):
             if value is not None:
-                found[sku] = _decode(value) if self.settings.encode else value
+                entry = _decode(value) if self.settings.encode else value
+                if entry.stores is None or (wanted is not None and entry.covers(wanted)):
+                    found[sku] = entry
+                else:
+                    partial[sku] = entry
         self._cache_hits.inc(len(found))
         missing = [s for s in skus if s not in found]
         if missing:
             self._cache_misses.inc(len(missing))
             async with self.pool.acquire() as conn:
-                loaded = await repo.load_sku_stock(conn, missing)
+                loaded = await repo.load_sku_stock(conn, missing, wanted)
+            for sku, old in partial.items():
+                loaded[sku] = old.widened(loaded[sku])
             pairs = [  # a SKU whose change was notified while we read may be read as it was
                 (cache_key("stock", s), _encode(v) if self.settings.encode else v)
                 for s, v in loaded.items()
@@ -191,7 +208,7 @@ class StockReader:
         """Snapshots of (sku, ean) items, refreshed from the ERP where older than the TTL."""
         skus = [sku for sku, _ in items]
         self.want(skus)
-        data = await self.load(skus)
+        data = await self.load(skus, stores)
         limit, wanted = self.clock() - self.settings.ttl, set(stores)
         todo = [
             (s, e) for s, e in items if e and self._needs_refresh(data[s], stores, wanted, limit)
@@ -212,7 +229,7 @@ class StockReader:
             failed = {s for s, t in waits.items() if not t.done() or t.exception()}
             self.metrics.stock_refresh.labels("deadline").inc()
         live = [s for s in waits if s not in failed]
-        data.update(await self.load(live))
+        data.update(await self.load(live, stores))
         return Freshness(data, set(live), failed)
 
     def _start_refresh(

@@ -1,0 +1,88 @@
+"""The stock cache keeps a SKU's rows in the stores asked for, not in every store of the tenant:
+a read costs (and an entry weighs) what the storefront asks, and a store not read yet is read
+from PostgreSQL, never taken for "no stock"."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api.appkeys import READER
+from stores.availability_reads import SkuStock
+from stores.cache import BoundedMemoryCache, cache_key
+from tests.api.stock_fixtures import add_hold, seed
+from tests.conftest import KeyFactory, bearer
+
+SKU = "JEANS-32"
+
+
+@pytest.fixture
+async def key(pool, make_key: KeyFactory) -> str:
+    await seed(pool, {("PAR", SKU): 10, ("LYO", SKU): 7, ("MAR", SKU): 4})
+    return await make_key("storefront")
+
+
+async def _cells(client, key: str, *stores: str) -> dict[str, int]:
+    query = "&".join(f"store={s}" for s in stores)
+    resp = await client.get(f"/v1/availability?sku={SKU}&{query}", headers=bearer(key))
+    assert resp.status == 200, await resp.text()
+    return {c["store_id"]: c["available"] for c in (await resp.json())["stores"]}
+
+
+async def _entry(client) -> SkuStock:
+    entry = await client.app[READER].cache.get(cache_key("stock", SKU))
+    assert entry is not None
+    return entry
+
+
+async def test_an_entry_holds_the_stores_read_and_widens(make_client, key, pool) -> None:
+    client = await make_client(answer_cache_s=0)
+    assert await _cells(client, key, "PAR") == {"PAR": 10}
+    entry = await _entry(client)
+    assert entry.stores == {"PAR"} and set(entry.rows) == {"PAR"}
+    # Lyon was not read: it comes from PostgreSQL (7), not from the entry (which has no row)
+    assert await _cells(client, key, "LYO", "PAR") == {"LYO": 7, "PAR": 10}
+    entry = await _entry(client)
+    assert entry.stores == {"PAR", "LYO"} and set(entry.rows) == {"PAR", "LYO"}
+    # both now answered from the entry: a write nobody announces is not seen
+    await pool.execute("UPDATE stock SET erp_available = 1 WHERE sku = $1", SKU)
+    assert await _cells(client, key, "PAR", "LYO") == {"PAR": 10, "LYO": 7}
+    # a store outside the entry is read (with the unannounced write), the rest kept
+    assert await _cells(client, key, "MAR") == {"MAR": 1}
+    assert (await _entry(client)).stores == {"PAR", "LYO", "MAR"}
+    # a store without a row, once read, is covered and answers 0
+    assert await _cells(client, key, "VER") == {"VER": 0}
+    entry = await _entry(client)
+    assert "VER" in entry.stores and "VER" not in entry.rows
+
+
+async def test_holds_are_read_with_their_store(make_client, key, pool) -> None:
+    client = await make_client(answer_cache_s=0)
+    assert await _cells(client, key, "PAR") == {"PAR": 10}
+    await add_hold(pool, "LYO", SKU, 3)  # not announced: the entry covering PAR stays
+    assert await _cells(client, key, "LYO") == {"LYO": 4}  # LYO read with its hold
+    entry = await _entry(client)
+    assert entry.stores == {"PAR", "LYO"} and set(entry.holds) == {"LYO"}
+    assert await _cells(client, key, "PAR", "LYO") == {"PAR": 10, "LYO": 4}
+
+
+def test_widened_takes_the_newer_read_where_both_cover() -> None:
+    old = SkuStock(
+        "A", {"S1": (5, None), "S2": (2, None)}, {"S2": [(1, None)]}, None, frozenset({"S1", "S2"})
+    )
+    new = SkuStock("A", {"S3": (9, None)}, {}, None, frozenset({"S2", "S3"}))
+    merged = old.widened(new)
+    assert merged.stores == {"S1", "S2", "S3"}
+    assert merged.rows == {"S1": (5, None), "S3": (9, None)}  # S2's row is gone in the new read
+    assert merged.holds == {}  # and so is its hold
+    every = SkuStock("A", {"S1": (1, None)}, {}, None, None)
+    assert old.widened(every) is every and every.covers(frozenset({"S9"}))
+
+
+async def test_the_memory_cache_keeps_at_most_its_bound() -> None:
+    cache = BoundedMemoryCache(3, timeout=None)
+    for n in range(5):
+        await cache.set(f"k{n}", n, ttl=60)
+    assert [await cache.get(f"k{n}") for n in range(5)] == [None, None, 2, 3, 4]
+    await cache.multi_set([(f"m{n}", n) for n in range(4)], ttl=60)
+    assert await cache.multi_get(["k4", "m0", "m1", "m2", "m3"]) == [None, None, 1, 2, 3]
+    await cache.close()
