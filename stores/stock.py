@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Protocol
 
 import asyncpg
@@ -55,6 +55,14 @@ WITH stored AS (
 )
 SELECT (SELECT count(*) FROM differ WHERE new) + (SELECT count(*) FROM updated) AS changed,
        array(SELECT sku FROM differ WHERE new UNION SELECT sku FROM updated) AS skus
+"""
+# Whether any of these SKUs has a row: when none has (a first pass, new items), the batch is
+# COPYed straight into ``stock``: no staging, no join, a third of _WRITE_CHANGED's PostgreSQL CPU.
+_ANY_STORED = """
+SELECT EXISTS (
+    SELECT 1 FROM unnest($1::text[]) k(sku)
+    CROSS JOIN LATERAL (SELECT 1 FROM stock WHERE sku = k.sku LIMIT 1) o
+)
 """
 # The general write, when _WRITE_CHANGED fails: every row through the upsert. A (store, sku)
 # pair twice in one batch (the ERP should not do it) keeps one of its values.
@@ -126,6 +134,7 @@ class StockLine(Protocol):
 
 
 _RECORD = attrgetter("store_id", "sku", "available")  # the COPY record of a line, built in C
+_SKU_OF = itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +161,28 @@ async def apply_stock_lines(
     _WRITE_CHANGED, falling back to _UPSERT_CHANGED; otherwise _UPSERT_CHANGED alone."""
     if not lines:
         return Applied(0, [])
+    if read_first is None:
+        read_first = len(lines) >= READ_FIRST_MIN_LINES
+    if read_first:
+        skus = sorted({line.sku for line in lines})
+        if not await conn.fetchval(_ANY_STORED, skus):
+            # a SKU's rows side by side in the heap (availability and the next passes read a
+            # SKU's rows together; a page of the ERP's lists them store by store)
+            records = sorted([(*_RECORD(line), as_of) for line in lines], key=_SKU_OF)
+            try:  # none of these SKUs stored yet (a new tenant, new items): straight in
+                async with conn.transaction():
+                    await conn.copy_records_to_table(
+                        "stock",
+                        records=records,
+                        columns=("store_id", "sku", "erp_available", "as_of"),
+                    )
+                return Applied(len(lines), skus)
+            except asyncpg.UniqueViolationError:
+                pass  # written meanwhile, or a pair twice in the batch: the general way
     await conn.execute(_STAGE)
     await conn.copy_records_to_table(
         "stock_stage", records=map(_RECORD, lines), columns=("store_id", "sku", "erp_available")
     )
-    if read_first is None:
-        read_first = len(lines) >= READ_FIRST_MIN_LINES
     if not read_first:
         row = await conn.fetchrow(_UPSERT_CHANGED, as_of)
         assert row is not None

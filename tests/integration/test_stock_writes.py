@@ -12,6 +12,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -157,3 +158,26 @@ async def test_small_batches_take_the_plain_upsert_and_big_ones_read_first(
             assert applied.changed == 0
         locked = {(r["store_id"], r["locked"]) for r in await conn.fetch(locks)}
     assert locked == {("S1", True), ("S2", False)}
+
+
+async def test_a_batch_of_skus_not_stored_yet_is_copied_straight_in(
+    pool: asyncpg.Pool, monkeypatch
+) -> None:
+    """No row of the batch's SKUs yet (a first pass, new items): COPY into ``stock``, no staging
+    table (made to fail here, so taking it would show), SKUs as the general path reports them."""
+    monkeypatch.setattr(stock_repo, "_STAGE", "SELECT 1/0")
+    lines = [StockLine(s, f"SKU{i}", i) for s in ("S2", "S1") for i in range(3)]
+    async with pool.acquire() as conn:
+        applied = await _apply(conn, lines, T0)
+        assert applied.changed == 6 and applied.skus == ["SKU0", "SKU1", "SKU2"]
+        assert await _rows(conn) == {(x.store_id, x.sku): (x.available, T0) for x in lines}
+        # one SKU of the batch stored: the general way (the failing staging table)
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await _apply(conn, [StockLine("S3", "NEW", 1), StockLine("S3", "SKU0", 1)], T0)
+
+
+async def test_pool_connections_run_without_jit(pool: asyncpg.Pool) -> None:
+    """JIT compiled the sync's batch write on every page after a first load (no statistics yet:
+    estimates over jit_above_cost), 0.4 s a page: the pool turns it off."""
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SHOW jit") == "off"
