@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from operator import attrgetter, itemgetter
 from typing import Protocol
 
@@ -135,6 +136,7 @@ class StockLine(Protocol):
 
 
 _RECORD = attrgetter("store_id", "sku", "available")  # the COPY record of a line, built in C
+_STORE, _SKU, _AVAILABLE = attrgetter("store_id"), attrgetter("sku"), attrgetter("available")
 _SKU_OF = itemgetter(1)
 
 
@@ -171,7 +173,10 @@ async def apply_stock_lines(
             # a SKU's rows side by side in the heap: availability and the next passes read a
             # SKU's rows together (a few heap pages instead of one per store), and a page of
             # the ERP's lists them store by store
-            records = sorted([(*_RECORD(line), as_of) for line in lines], key=_SKU_OF)
+            records = sorted(
+                zip(map(_STORE, lines), map(_SKU, lines), map(_AVAILABLE, lines), repeat(as_of)),
+                key=_SKU_OF,
+            )
             try:  # none of these SKUs stored yet (a new tenant, new items): straight in
                 async with conn.transaction():
                     await conn.copy_records_to_table(
