@@ -163,11 +163,11 @@ class Settings(BaseSettings):
     cache_ttl_s: float = Field(
         default=60, gt=0, description="Cache entries expire after this even without a NOTIFY."
     )
-    cache_max_entries: int = Field(
-        default=50_000,
+    cache_max_rows: int = Field(
+        default=500_000,
         ge=1,
-        description="Most SKUs the in-process stock cache holds (without Redis); the oldest "
-        "entry goes first.",
+        description="Most stock rows (a SKU in a store, about 250 bytes each) the in-process "
+        "stock cache holds (without Redis); the oldest entries go first.",
     )
     answer_cache_s: float = Field(
         default=1.0,

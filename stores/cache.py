@@ -6,11 +6,14 @@ are plain JSON-able data so that Redis and memory behave the same.
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from typing import Any
 
-from aiocache import Cache, SimpleMemoryCache
+from aiocache import Cache
 from aiocache.base import BaseCache
-from aiocache.serializers import JsonSerializer
+from aiocache.serializers import JsonSerializer, NullSerializer
 
 NAMESPACE = "omnistock"  # Redis keys read "omnistock:stock:SKU"
 
@@ -20,36 +23,127 @@ def cache_key(kind: str, *parts: str) -> str:
     return ":".join((kind, *parts))
 
 
-class BoundedMemoryCache(SimpleMemoryCache):
-    """aiocache's memory cache holding at most ``max_entries``: past it, a new entry drops the
-    oldest stored (insertion order). The TTL alone bounds entries by the traffic of one TTL, which
-    a crawl over the whole catalogue makes the whole catalogue."""
+class BoundedMemoryCache(BaseCache):
+    """This process's cache (aiocache's interface): values kept as they are (no copy, no
+    encoding), expiry checked when read (no timer per entry), and a bound on what it really
+    holds: the sum of its entries' weights (``weigh``; 1 each by default) stays at most
+    ``max_weight``, the oldest written going first. A TTL alone bounds entries by the traffic of
+    one TTL, which a crawl over the catalogue makes the whole catalogue in every store."""
 
-    def __init__(self, max_entries: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.max_entries = max_entries
+    NAME = "memory"
+
+    def __init__(
+        self, max_weight: int, weigh: Callable[[Any], int] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(serializer=NullSerializer(), **kwargs)
+        self.max_weight = max_weight
+        self._weigh = weigh or _one
+        self._entries: dict[str, tuple[Any, float, int]] = {}  # key -> (value, expiry, weight)
+        self.weight = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _live(self, key: str, now: float) -> Any:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= now:
+            self._drop(key)
+            return None
+        return entry[0]
+
+    def _drop(self, key: str) -> bool:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return False
+        self.weight -= entry[2]
+        return True
+
+    def _put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
+        self._drop(key)  # written again: now the newest
+        weight = self._weigh(value)
+        self._entries[key] = (value, now + ttl if ttl else math.inf, weight)
+        self.weight += weight
+        entries = self._entries
+        while len(entries) > 1:  # the oldest first: expired ones, then past the bound
+            oldest = next(iter(entries))
+            if self.weight <= self.max_weight and entries[oldest][1] > now:
+                break
+            self._drop(oldest)
+
+    async def _get(self, key: str, encoding: str = "utf-8", _conn: Any = None) -> Any:
+        return self._live(key, time.monotonic())
+
+    async def _gets(self, key: str, encoding: str = "utf-8", _conn: Any = None) -> Any:
+        return self._live(key, time.monotonic())
+
+    async def _multi_get(self, keys: list[str], encoding: str = "utf-8", _conn: Any = None) -> Any:
+        now = time.monotonic()
+        return [self._live(key, now) for key in keys]
 
     async def _set(
         self, key: str, value: Any, ttl: Any = None, _cas_token: Any = None, _conn: Any = None
     ) -> Any:
-        done = await super()._set(key, value, ttl=ttl, _cas_token=_cas_token, _conn=_conn)
-        store = self._cache
-        while len(store) > self.max_entries:
-            await self._delete(next(iter(store)))
-        return done
+        now = time.monotonic()
+        if _cas_token is not None and _cas_token != self._live(key, now):
+            return 0
+        self._put(key, value, ttl, now)
+        return True
+
+    async def _multi_set(self, pairs: Any, ttl: Any = None, _conn: Any = None) -> Any:
+        now = time.monotonic()
+        for key, value in pairs:
+            self._put(key, value, ttl, now)
+        return True
+
+    async def _add(self, key: str, value: Any, ttl: Any = None, _conn: Any = None) -> Any:
+        now = time.monotonic()
+        if self._live(key, now) is not None:
+            raise ValueError(f"Key {key} already exists, use .set to update the value")
+        self._put(key, value, ttl, now)
+        return True
+
+    async def _exists(self, key: str, _conn: Any = None) -> Any:
+        return self._live(key, time.monotonic()) is not None
+
+    async def _expire(self, key: str, ttl: Any, _conn: Any = None) -> Any:
+        now = time.monotonic()
+        value = self._live(key, now)
+        if value is None:
+            return False
+        self._put(key, value, ttl, now)
+        return True
+
+    async def _delete(self, key: str, _conn: Any = None) -> Any:
+        return 1 if self._drop(key) else 0
+
+    async def _clear(self, namespace: str | None = None, _conn: Any = None) -> Any:
+        for key in [k for k in self._entries if namespace is None or k.startswith(namespace)]:
+            self._drop(key)
+        return True
+
+    async def _close(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
-def make_cache(redis_url: str | None, max_entries: int = 50_000) -> BaseCache:
+def _one(value: Any) -> int:
+    return 1
+
+
+def make_cache(
+    redis_url: str | None, max_weight: int = 500_000, weigh: Callable[[Any], int] | None = None
+) -> BaseCache:
     """Redis when a URL is given (shared by every replica; its own ``maxmemory`` policy bounds
-    it), else this process's memory, at most ``max_entries`` entries."""
+    it), else this process's memory, its entries weighing at most ``max_weight`` (``weigh``)."""
     if redis_url:
         cache: BaseCache = Cache.from_url(redis_url)
         cache.serializer = JsonSerializer()
         cache.namespace = NAMESPACE
         return cache
-    # objects as they are: no copy, no encoding; and no timeout: a memory operation never
-    # waits, and with one aiocache runs every call through asyncio.wait_for (a task per call)
-    return BoundedMemoryCache(max_entries, namespace=NAMESPACE, timeout=None)
+    # no timeout: a memory operation never waits, and with one aiocache runs every call
+    # through asyncio.wait_for (a task per call)
+    return BoundedMemoryCache(max_weight, weigh, namespace=NAMESPACE, timeout=None)
 
 
 async def get_many(cache: BaseCache, keys: list[str]) -> list[Any]:

@@ -66,7 +66,7 @@ from service.usecases.pickups.create import PickupSettings
 from service.usecases.promotions.prices import MIN_POOL_FOR_LISTENER, PriceCache
 from service.usecases.promotions.prices import listen_for_changes as listen_for_price_changes
 from service.usecases.promotions.rulebook import RuleCache
-from service.usecases.stock.reader import StockReader
+from service.usecases.stock.reader import StockReader, cache_weight
 from stores.cache import make_cache
 from stores.db import create_pool, resolve_database_url
 
@@ -196,7 +196,7 @@ def _erp(settings: Settings, given: ErpPort | None) -> CleanupCtx:
 
 async def _stock_cache(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    cache = make_cache(settings.redis_url, settings.cache_max_entries)
+    cache = make_cache(settings.redis_url, settings.cache_max_rows, cache_weight)
     reader = StockReader(app[POOL], cache, app[ERP].client, app[METRICS], reader_settings(settings))
     app[READER] = reader
     app[ANSWERS] = AnswerCache(reader, settings.answer_cache_s)

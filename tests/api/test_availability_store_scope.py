@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from service.api.appkeys import READER
+from service.usecases.stock.reader import cache_weight
 from stores.availability_reads import SkuStock
 from stores.cache import BoundedMemoryCache, cache_key
 from tests.api.stock_fixtures import add_hold, seed
@@ -85,4 +86,48 @@ async def test_the_memory_cache_keeps_at_most_its_bound() -> None:
     assert [await cache.get(f"k{n}") for n in range(5)] == [None, None, 2, 3, 4]
     await cache.multi_set([(f"m{n}", n) for n in range(4)], ttl=60)
     assert await cache.multi_get(["k4", "m0", "m1", "m2", "m3"]) == [None, None, 1, 2, 3]
+    await cache.set("m1", 11, ttl=60)  # written again: the newest, m2 is now the oldest
+    await cache.set("x", 0, ttl=60)
+    assert await cache.multi_get(["m1", "m2", "m3", "x"]) == [11, None, 3, 0]
     await cache.close()
+
+
+async def test_the_memory_cache_bound_is_by_weight() -> None:
+    """Weighed by what an entry holds (a stock entry: its rows and holds): a few wide entries
+    fill the bound as many narrow ones do."""
+    cache = BoundedMemoryCache(10, weigh=len, timeout=None)
+    await cache.set("a", "x" * 4)
+    await cache.set("b", "x" * 4)
+    assert cache.weight == 8 and len(cache) == 2
+    await cache.set("c", "x" * 5)  # 13 > 10: the oldest goes
+    assert (await cache.get("a"), cache.weight, len(cache)) == (None, 9, 2)
+    await cache.set("big", "x" * 50)  # over the bound alone: kept, alone
+    assert (len(cache), cache.weight, await cache.get("big")) == (1, 50, "x" * 50)
+    await cache.delete("big")
+    assert (len(cache), cache.weight) == (0, 0)
+    row = (1, None)
+    entry = SkuStock("A", {"S1": row, "S2": row}, {"S1": [(1, None), (2, None)]}, None, None)
+    assert cache_weight(entry) == 5 and cache_weight("other") == 1
+
+
+async def test_the_memory_cache_expires_entries_when_read(monkeypatch) -> None:
+    import stores.cache as module
+
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+    cache = BoundedMemoryCache(100, timeout=None)
+    await cache.set("a", 1, ttl=5)
+    await cache.set("b", 2)  # no TTL: kept until pushed out
+    clock[0] += 4.9
+    assert await cache.multi_get(["a", "b"]) == [1, 2] and await cache.exists("a")
+    clock[0] += 0.2
+    assert await cache.multi_get(["a", "b"]) == [None, 2] and len(cache) == 1
+    await cache.delete("b")
+    await cache.set("c", 3, ttl=1)
+    clock[0] += 2
+    await cache.set("d", 4, ttl=60)  # a write also drops the expired entries at the front
+    assert len(cache) == 1 and await cache.get("d") == 4
+    with pytest.raises(ValueError):
+        await cache.add("d", 5)
+    await cache.clear(namespace="")
+    assert len(cache) == 0 and cache.weight == 0

@@ -78,6 +78,13 @@ def _decode(d: dict[str, Any]) -> SkuStock:
     )
 
 
+def cache_weight(value: object) -> int:
+    """What an entry weighs in the in-process cache's bound: its rows and holds, and 1."""
+    if isinstance(value, SkuStock):
+        return 1 + len(value.rows) + sum(map(len, value.holds.values()))
+    return 1
+
+
 @dataclass(frozen=True, slots=True)
 class Freshness:
     data: dict[str, SkuStock]
