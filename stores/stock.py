@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Protocol
 
 import asyncpg
@@ -137,7 +137,6 @@ class StockLine(Protocol):
 
 _RECORD = attrgetter("store_id", "sku", "available")  # the COPY record of a line, built in C
 _STORE, _SKU, _AVAILABLE = attrgetter("store_id"), attrgetter("sku"), attrgetter("available")
-_SKU_OF = itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +169,8 @@ async def apply_stock_lines(
     if read_first:
         skus = sorted({line.sku for line in lines})
         if not await conn.fetchval(_ANY_STORED, skus):
-            # a SKU's rows side by side in the heap: availability and the next passes read a
-            # SKU's rows together (a few heap pages instead of one per store), and a page of
-            # the ERP's lists them store by store
-            records = sorted(
-                zip(map(_STORE, lines), map(_SKU, lines), map(_AVAILABLE, lines), repeat(as_of)),
-                key=_SKU_OF,
+            records = zip(
+                map(_STORE, lines), map(_SKU, lines), map(_AVAILABLE, lines), repeat(as_of)
             )
             try:  # none of these SKUs stored yet (a new tenant, new items): straight in
                 async with conn.transaction():
