@@ -131,3 +131,18 @@ async def test_the_memory_cache_expires_entries_when_read(monkeypatch) -> None:
         await cache.add("d", 5)
     await cache.clear(namespace="")
     assert len(cache) == 0 and cache.weight == 0
+
+
+def test_the_stores_an_entry_covers_survive_the_json_of_redis() -> None:
+    from datetime import UTC, datetime
+
+    from service.usecases.stock.reader import _decode, _encode
+
+    at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    entry = SkuStock("A", {"S1": (3, at)}, {"S1": [(1, None)]}, at, frozenset({"S1", "S2"}))
+    assert _decode(_encode(entry)) == entry and _decode(_encode(entry)).stores == {"S1", "S2"}
+    every = SkuStock("A", {}, {}, None, None)
+    assert _decode(_encode(every)).stores is None
+    legacy = _encode(every)
+    del legacy["stores"]  # written before entries had stores: covers every store, as then
+    assert _decode(legacy).stores is None
