@@ -5,7 +5,8 @@
 -- guard (one store and SKU), the items without a description (a scan either way). None reads a
 -- store's rows without SKUs. So (sku, store_id) serves them all, and the separate `stock_sku`
 -- index only cost: a second btree insert per new row (the first full pass into an empty table
--- spent 13-20 us of PostgreSQL CPU per row maintaining both indexes), and 35-40 bytes a row.
+-- spent 13-20 us of PostgreSQL CPU per row maintaining both indexes) and index bytes (bench/
+-- scale.py: 74.8 a row with both, 62-69 with this one).
 -- ON CONFLICT (store_id, sku) still infers this key: arbiter inference compares column sets.
 ALTER TABLE stock DROP CONSTRAINT stock_pkey;
 ALTER TABLE stock ADD PRIMARY KEY (sku, store_id);
