@@ -300,8 +300,14 @@ class Settings(BaseSettings):
     )
     replay_key: SecretStr = Field(
         default=SecretStr(""),
-        description="Key sealing the pickup code in stored Idempotency-Key answers; empty: a "
-        "random key kept in data_dir (one machine only).",
+        description="Key sealing the pickup code in stored Idempotency-Key answers and keying "
+        "the stored hash of every pickup code; empty: a random key kept in data_dir (one "
+        "machine only).",
+    )
+    replay_key_previous: SecretStr = Field(
+        default=SecretStr(""),
+        description="Former OMNISTOCK_REPLAY_KEY values, comma-separated, still accepted to "
+        "check pickup codes and open stored answers written under them (a key rotation).",
     )
     prestashop_url: str = Field(
         default="", description="PrestaShop shop URL (Webservice at {url}/api); empty: off."

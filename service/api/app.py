@@ -54,6 +54,7 @@ from service.api.stock_context import flush_wanted_forever, reader_settings
 from service.api.stock_context import listen_for_changes as listen_for_stock_changes
 from service.background import cancel_and_wait
 from service.bootstrap import build_erp
+from service.domain.pickup_codes import CodeHasher
 from service.erp.lazy import LazyErp
 from service.erp.port import ErpPort
 from service.observability import Metrics
@@ -61,7 +62,11 @@ from service.settings import Settings, parse_point_values
 from service.usecases.customers.receipts import ReceiptSettings, ReceiptsReader
 from service.usecases.loyalty.balances import LoyaltyReader
 from service.usecases.loyalty.model import LoyaltySettings
-from service.usecases.pickups.code_seal import CodeSealer, replay_secret
+from service.usecases.pickups.code_seal import (
+    CodeSealer,
+    parse_previous_keys,
+    shared_replay_secret,
+)
 from service.usecases.pickups.create import PickupSettings
 from service.usecases.promotions.prices import MIN_POOL_FOR_LISTENER, PriceCache
 from service.usecases.promotions.prices import listen_for_changes as listen_for_price_changes
@@ -132,14 +137,16 @@ def create_app(
 
 # --------------------------------------------------------------------------- settings
 def pickup_settings(settings: Settings) -> PickupSettings:
+    secret, shared = shared_replay_secret(settings.replay_key.get_secret_value(), settings.data_dir)
+    previous = parse_previous_keys(settings.replay_key_previous.get_secret_value())
     return PickupSettings(
         max_staleness=timedelta(seconds=settings.pickup_max_staleness_s),
         prep_minutes=settings.pickup_prep_minutes,
         max_code_attempts=settings.pickup_code_attempts,
         optimistic_attempts=settings.pickup_optimistic_attempts,
-        code_sealer=CodeSealer(
-            replay_secret(settings.replay_key.get_secret_value(), settings.data_dir)
-        ),
+        code_sealer=CodeSealer(secret, previous),
+        # a secret of this process alone would make its codes unreadable elsewhere: PBKDF2 then
+        code_hasher=CodeHasher(secret if shared else None, previous=previous, iterations=1000),
     )
 
 

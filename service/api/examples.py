@@ -46,6 +46,11 @@ def _problem(
 
 
 PICKUP_ID = "139be44e-22e8-4095-beaf-ff2576585a38"
+KEY_MISSING_DETAIL = (
+    "this pickup's code was stored under pickup-code key 3f1c9a0d52be, which this server does "
+    "not have: add the former OMNISTOCK_REPLAY_KEY to OMNISTOCK_REPLAY_KEY_PREVIOUS; or a "
+    "manager hands over manually"
+)
 HOLD_ID = "cd7bb3da-9954-42d2-a1d8-958101c48088"
 SKU, EAN = "SN00001-ROU-38", "2420000000011"
 SKU2, EAN2 = "RO00056-GRI-36", "2420000004026"
@@ -243,6 +248,20 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
             "Unsupported media type",
             "send the body as application/json",
             "/v1/pickups",
+        ),
+    ),
+    ProblemType(
+        "pickup-code-key-missing",
+        409,
+        "Pickup code cannot be checked",
+        "The code was stored under a replay key this server no longer has (a rotation): set the "
+        "former key in OMNISTOCK_REPLAY_KEY_PREVIOUS. No attempt was counted.",
+        _problem(
+            "pickup-code-key-missing",
+            409,
+            "Pickup code cannot be checked",
+            KEY_MISSING_DETAIL,
+            f"/v1/pickups/{PICKUP_ID}/collect",
         ),
     ),
     ProblemType(
@@ -1021,7 +1040,20 @@ OPERATIONS: dict[str, OperationExamples] = {
                     ),
                 )
             },
+            409: {
+                "key-missing": (
+                    "Stored under a replay key this server no longer has",
+                    _problem(
+                        "pickup-code-key-missing",
+                        409,
+                        "Pickup code cannot be checked",
+                        KEY_MISSING_DETAIL,
+                        f"/v1/pickups/{PICKUP_ID}/qr.svg",
+                    ),
+                )
+            },
         },
+        problem_types={409: ["pickup-code-key-missing"]},
     ),
     # ---- staff
     "staff_sign_in": OperationExamples(
@@ -1160,9 +1192,14 @@ OPERATIONS: dict[str, OperationExamples] = {
                     f"/v1/pickups/{PICKUP_ID}/collect",
                     current_state="confirmed",
                     allowed=["cancel", "expire", "mark_ready"],
-                )
+                ),
+                "key-missing": (
+                    "Stored under a replay key this server no longer has",
+                    PROBLEMS["pickup-code-key-missing"].example,
+                ),
             },
         },
+        problem_types={409: ["conflict", "pickup-code-key-missing"]},
     ),
     # ---- customers and loyalty
     "get_customer": OperationExamples(

@@ -9,7 +9,7 @@ import segno
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from service.api.appkeys import POOL
+from service.api.appkeys import PICKUP_SETTINGS, POOL
 from service.api.routing import Router, parse_query
 from service.domain.pickup_scan import scan_payload
 from service.errors import InvalidInput
@@ -38,12 +38,13 @@ class QrQuery(BaseModel):
     query=QrQuery,
     responses={200: None},
     content_type="image/svg+xml",
-    problems=[404],
+    problems=[404, 409],
 )
 async def pickup_qr(request: web.Request) -> web.Response:
     pickup_id = parse_pickup_id(request.match_info["pickup_id"])
     q = parse_query(request, QrQuery)
-    if not await pickup_flow.code_matches(request.app[POOL], pickup_id, q.code):
+    hasher = request.app[PICKUP_SETTINGS].code_hasher
+    if not await pickup_flow.code_matches(request.app[POOL], pickup_id, q.code, hasher):
         # never draw a QR code that would fail at the counter (and do not count an attempt:
         # only the storefront and admins may ask, and they were given the code)
         raise InvalidInput(

@@ -313,6 +313,7 @@ async def collect(request: web.Request) -> web.Response:
         body.code,
         _actor(request, principal_of(request)),
         _settings(request).max_code_attempts,
+        _settings(request).code_hasher,
     )
     return _pickup_response(answer)
 

@@ -52,7 +52,9 @@ SECRET_NAME = "omnistock-secrets"
 # Required keys (placeholders in the template, secretKeyRef not optional) and the notification
 # secrets (empty in the template, secretKeyRef optional: absent or empty turns them off).
 REQUIRED_SECRET_KEYS = {"DATABASE_URL", "OMNISTOCK_ERP_PASSWORD", "OMNISTOCK_REPLAY_KEY"}
-OPTIONAL_SECRET_KEYS = {"OMNISTOCK_WEBHOOK_SECRET", "OMNISTOCK_PRESTASHOP_KEY"}
+NOTIFICATION_SECRET_KEYS = {"OMNISTOCK_WEBHOOK_SECRET", "OMNISTOCK_PRESTASHOP_KEY"}
+# read by the API only: former replay keys, during a key rotation
+OPTIONAL_SECRET_KEYS = NOTIFICATION_SECRET_KEYS | {"OMNISTOCK_REPLAY_KEY_PREVIOUS"}
 SECRET_KEYS = REQUIRED_SECRET_KEYS | OPTIONAL_SECRET_KEYS
 PLACEHOLDER = "change-me"
 # Where k8s/base/config.env departs from the README's default, and why.
@@ -620,8 +622,12 @@ def wiring_problems(objs: list[Obj]) -> list[str]:
             # Settings refuse a notification URL (from the ConfigMap) without its secret: every
             # process that reads the ConfigMap gets the optional secrets, and the database.
             if c.get("envFrom"):
-                for key in sorted((OPTIONAL_SECRET_KEYS | {"DATABASE_URL"}) - passed):
+                for key in sorted((NOTIFICATION_SECRET_KEYS | {"DATABASE_URL"}) - passed):
                     problems.append(f"{where}: secret {key} not passed")
+            if component(obj) == "api":  # the replay keys: every API replica the same
+                for key in ("OMNISTOCK_REPLAY_KEY", "OMNISTOCK_REPLAY_KEY_PREVIOUS"):
+                    if key not in passed:
+                        problems.append(f"{where}: secret {key} not passed")
     api_pods = [
         labels_of(pod_template(d) or {})
         for d in of_kind(objs, "Deployment")

@@ -11,6 +11,7 @@ import pytest
 
 from service.domain.atp import BufferOverride, Buffers, OpenHold
 from service.domain.errors import InsufficientStock
+from service.domain.pickup_codes import CodeHasher
 from service.domain.pickups import Actor, ActorKind
 from service.usecases.catalog.identifiers import ItemLookup
 from service.usecases.pickups import create as uc
@@ -97,7 +98,18 @@ async def test_a_stored_key_is_seen_by_the_read(pool: asyncpg.Pool) -> None:
 
 
 # ------------------------------------------------------------------------ the code's hash
-SETTINGS = uc.PickupSettings(code_iterations=1, code_sealer=CodeSealer(b"read tests"))
+class CountingHasher(CodeHasher):
+    def __init__(self) -> None:
+        super().__init__(b"read tests")
+        self.made: list[str] = []
+
+    def hash(self, code: str, salt: bytes) -> str:
+        self.made.append(code)
+        return super().hash(code, salt)
+
+
+HASHER = CountingHasher()
+SETTINGS = uc.PickupSettings(code_hasher=HASHER, code_sealer=CodeSealer(b"read tests"))
 
 
 def _new(qty: int) -> uc.NewPickup:
@@ -110,16 +122,9 @@ def _new(qty: int) -> uc.NewPickup:
 
 
 @pytest.fixture
-def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    made: list[str] = []
-    real = uc.hash_pickup_code
-
-    def counted(code: str, salt: bytes, **kwargs: Any) -> str:
-        made.append(code)
-        return real(code, salt, **kwargs)
-
-    monkeypatch.setattr(uc, "hash_pickup_code", counted)
-    return made
+def hashes() -> list[str]:
+    HASHER.made.clear()
+    return HASHER.made
 
 
 async def test_a_refused_creation_hashes_no_code(pool: asyncpg.Pool, hashes: list[str]) -> None:

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from service.domain.errors import InsufficientStock
+from service.domain.pickup_codes import CodeHasher
 from service.domain.pickups import Actor, ActorKind
 from service.erp.port import Item, StockLine
 from service.errors import Conflict
@@ -28,7 +29,8 @@ from stores.pickup_records import CreateContext, Guard, NewPickupRow, ReadContex
 from tests.api.stock_fixtures import now, seed
 
 STOREFRONT = Actor(ActorKind.STOREFRONT)
-SETTINGS = uc.PickupSettings(code_iterations=1, code_sealer=CodeSealer(b"guard tests"))
+HASHER = CodeHasher(b"guard tests")
+SETTINGS = uc.PickupSettings(code_hasher=HASHER, code_sealer=CodeSealer(b"guard tests"))
 
 
 def _new(qty: int, sku: str = "JEANS-32", **extra: Any) -> uc.NewPickup:
@@ -186,7 +188,7 @@ async def test_stock_moving_at_every_attempt_ends_on_the_locked_path(pool, gap) 
 
 async def test_zero_optimistic_attempts_always_lock(pool, gap) -> None:
     await seed(pool)
-    locked = uc.PickupSettings(code_iterations=1, optimistic_attempts=0)
+    locked = uc.PickupSettings(code_hasher=HASHER, optimistic_attempts=0)
     status, _ = await uc.create_pickup(pool, _new(1), STOREFRONT, _idem("a"), locked)
     assert status == 201
     assert (gap.reads, gap.writes, gap.locked) == (0, 0, 1)
@@ -251,7 +253,7 @@ async def test_the_guard_counts_unseen_holds_whatever_their_acknowledgement(pool
 async def test_optimistic_and_locked_creations_together_never_oversell(pool) -> None:
     """Both paths at once on two SKUs, lines in both orders: no oversell, no deadlock."""
     await seed(pool)
-    locked = uc.PickupSettings(code_iterations=1, optimistic_attempts=0)
+    locked = uc.PickupSettings(code_hasher=HASHER, optimistic_attempts=0)
 
     async def one(i: int) -> str:
         pair = [("TSHIRT-RED-M", 1), ("TSHIRT-RED-L", 2)]
@@ -376,7 +378,7 @@ async def test_a_daily_capacity_holds_across_skus_paths_and_replicas(pool, datab
         await stock_repo.apply_stock_lines(conn, [StockLine("PAR", s, 50) for s in skus], now())
     await pool.execute("UPDATE stores SET pickup_capacity_per_day = 40 WHERE store_id = 'PAR'")
     other = await create_pool(database_url, min_size=1, max_size=10)
-    locked = uc.PickupSettings(code_iterations=1, optimistic_attempts=0)
+    locked = uc.PickupSettings(code_hasher=HASHER, optimistic_attempts=0)
     try:
 
         async def one(i: int) -> str:

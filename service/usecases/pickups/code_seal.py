@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,14 @@ _KEY_FILE = "replay.key"
 
 
 class CodeSealer:
-    def __init__(self, secret: bytes) -> None:
+    """Seals with ``secret``; opens with it or any of ``previous`` (former keys, for a rotation:
+    answers stored before it still replay their code)."""
+
+    def __init__(self, secret: bytes, previous: Iterable[bytes] = ()) -> None:
         if not secret:
             raise ValueError("an empty replay key")
-        key = hashlib.sha256(b"omnistock pickup-code replay v1\x00" + secret).digest()
-        self._aead = AESGCM(key)
+        self._aead = _aead(secret)
+        self._readers = [self._aead, *(_aead(p) for p in previous if p)]
 
     def seal(self, code: str, context: str) -> str:
         nonce = os.urandom(12)
@@ -46,9 +49,23 @@ class CodeSealer:
             return None
         try:
             raw = base64.urlsafe_b64decode(sealed[len(_VERSION) :])
-            return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
-        except (InvalidTag, ValueError):
+        except ValueError:
             return None
+        for aead in self._readers:
+            try:
+                return aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
+            except (InvalidTag, ValueError):
+                continue
+        return None
+
+
+def _aead(secret: bytes) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"omnistock pickup-code replay v1\x00" + secret).digest())
+
+
+def parse_previous_keys(text: str) -> list[bytes]:
+    """``OMNISTOCK_REPLAY_KEY_PREVIOUS``: former keys, comma-separated."""
+    return [k.strip().encode() for k in text.split(",") if k.strip()]
 
 
 def context_of(principal: str, key: str) -> str:
@@ -81,23 +98,29 @@ def replay_secret(configured: str, data_dir: Path) -> bytes:
     """``OMNISTOCK_REPLAY_KEY`` when set; else a random key kept in ``data_dir`` (shared by the
     processes of one machine: the demo, tests), created on first use; else, when that folder
     cannot be written, a key of this process alone (replays elsewhere then show no code)."""
+    return shared_replay_secret(configured, data_dir)[0]
+
+
+def shared_replay_secret(configured: str, data_dir: Path) -> tuple[bytes, bool]:
+    """``replay_secret`` and whether other processes have it too (False: this process's own,
+    which must not key anything another replica or a restart has to read back)."""
     if configured:
-        return configured.encode()
+        return configured.encode(), True
     path = data_dir / _KEY_FILE
     try:
-        return path.read_bytes().strip() or _new_key_file(path)
+        return path.read_bytes().strip() or _new_key_file(path), True
     except FileNotFoundError:
         pass
     except OSError as exc:
         log.warning("cannot read %s (%s): replay key of this process only", path, exc)
-        return secrets.token_bytes(32)
+        return secrets.token_bytes(32), False
     try:
-        return _new_key_file(path)
+        return _new_key_file(path), True
     except FileExistsError:
-        return path.read_bytes().strip()
+        return path.read_bytes().strip(), True
     except OSError as exc:
         log.warning("cannot write %s (%s): replay key of this process only", path, exc)
-        return secrets.token_bytes(32)
+        return secrets.token_bytes(32), False
 
 
 def _new_key_file(path: Path) -> bytes:

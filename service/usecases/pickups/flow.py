@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 
 from service.domain.errors import IllegalTransition, PickupCodeLocked
-from service.domain.pickup_codes import CodeAttempts, check_pickup_code, verify_pickup_code
+from service.domain.pickup_codes import CodeAttempts, CodeHasher, UnknownCodeKey, check_pickup_code
 from service.domain.pickups import (
     Actor,
     ActorKind,
@@ -109,8 +109,21 @@ async def change(
         return await read_view(conn, pickup_id)
 
 
+class CodeKeyMissing(AppError):
+    """The code was stored under a pickup-code key this server was not given."""
+
+    status = 409
+    slug = "pickup-code-key-missing"
+    title = "Pickup code cannot be checked"
+
+
 async def collect(
-    pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str, actor: Actor, max_attempts: int
+    pool: asyncpg.Pool,
+    pickup_id: uuid.UUID,
+    code: str,
+    actor: Actor,
+    max_attempts: int,
+    hasher: CodeHasher,
 ) -> PickupView:
     """Hand over the goods: the code must match; wrong codes count (even as the request fails)
     and lock the pickup after ``max_attempts``."""
@@ -123,12 +136,18 @@ async def collect(
             attempts = CodeAttempts(row["code_failures"], max_attempts)
             try:
                 ok, after = check_pickup_code(
-                    code, bytes(row["code_salt"]), bytes(row["code_hash"]).decode(), attempts
+                    code,
+                    bytes(row["code_salt"]),
+                    bytes(row["code_hash"]).decode(),
+                    attempts,
+                    hasher,
                 )
             except PickupCodeLocked as exc:
                 raise CodeLocked(
                     f"{exc}; a manager must cancel or hand over manually", failures=exc.failures
                 ) from None
+            except UnknownCodeKey as exc:  # no attempt counted: nothing was checked
+                raise CodeKeyMissing(f"{exc}; or a manager hands over manually") from None
             if ok:
                 await _apply(conn, row, PickupEvent.COLLECT, actor, utcnow())
             else:
@@ -139,14 +158,19 @@ async def collect(
         return await read_view(conn, pickup_id)
 
 
-async def code_matches(pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str) -> bool:
+async def code_matches(
+    pool: asyncpg.Pool, pickup_id: uuid.UUID, code: str, hasher: CodeHasher
+) -> bool:
     """Whether ``code`` is the pickup's code, without counting an attempt (for the storefront,
     which was given the code at creation and asks for its QR code)."""
     async with pool.acquire() as conn:
         row = await repo.get(conn, pickup_id)
     if row is None:
         raise NotFound(f"no pickup with id {pickup_id}")
-    return verify_pickup_code(code, bytes(row["code_salt"]), bytes(row["code_hash"]).decode())
+    try:
+        return hasher.verify(code, bytes(row["code_salt"]), bytes(row["code_hash"]).decode())
+    except UnknownCodeKey as exc:
+        raise CodeKeyMissing(str(exc)) from None
 
 
 async def get(pool: asyncpg.Pool, pickup_id: uuid.UUID) -> PickupView:
