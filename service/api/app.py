@@ -46,10 +46,8 @@ from service.api.appkeys import (
     SETTINGS,
     SHUTTING_DOWN,
 )
-from service.api.auth import auth_middleware
+from service.api.edge import edge_middleware
 from service.api.keycache import KeyCache
-from service.api.observe import observe_middleware
-from service.api.problems import problems_middleware
 from service.api.stock_context import flush_wanted_forever, reader_settings
 from service.api.stock_context import listen_for_changes as listen_for_stock_changes
 from service.background import cancel_and_wait
@@ -103,11 +101,7 @@ def create_app(
     """Build the app. A given ``pool`` or ``erp`` is used as is (and not closed); else the app
     opens its own."""
     app = web.Application(
-        middlewares=[
-            observe_middleware,
-            problems_middleware,
-            auth_middleware,
-        ],
+        middlewares=[edge_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

@@ -1,11 +1,12 @@
-"""Bearer API key authentication and role checks, driven by each endpoint's declared roles."""
+"""Bearer API key authentication and role checks, driven by each endpoint's declared roles
+(called by ``service.api.edge``, the one middleware)."""
 
 from __future__ import annotations
 
 from aiohttp import hdrs, web
 
 from service.api.appkeys import KEY_CACHE, POOL, PRINCIPAL
-from service.api.routing import Handler, endpoint_of
+from service.api.routing import Endpoint, endpoint_of
 from service.api.staff_auth import SESSION_COOKIE, cookie_session
 from service.domain.apikeys import Principal
 from service.errors import AppError, Forbidden
@@ -35,26 +36,47 @@ async def _verify(request: web.Request, key: str) -> Principal | None:
     return principal
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def authorize_known(request: web.Request) -> bool:
+    """The usual request, without a coroutine: a public endpoint, or a key the cache knows (then
+    admitted or refused here). False: ``await authorize(request)`` decides (a staff session
+    cookie, a key to check in PostgreSQL, no credentials)."""
     endpoint = endpoint_of(request)
     if endpoint is None or endpoint.public:
-        return await handler(request)
+        return True
+    header = request.headers.get(hdrs.AUTHORIZATION)
+    if header is None:
+        return False
+    found, principal = request.app[KEY_CACHE].get(_bearer(header))
+    if not found:
+        return False
+    _admit(request, endpoint, principal)
+    return True
+
+
+async def authorize(request: web.Request) -> None:
+    """Who calls, for a request ``authorize_known`` could not decide: its staff session cookie
+    or its key; 401 or 403, else ``request[PRINCIPAL]`` is set."""
+    endpoint = endpoint_of(request)
+    if endpoint is None or endpoint.public:
+        return
     header = request.headers.get(hdrs.AUTHORIZATION)
     if header is None and SESSION_COOKIE in request.cookies:
         principal: Principal | None = (await cookie_session(request)).principal
     else:
         key = _bearer(header or "")
-        found, principal = request.app[KEY_CACHE].get(key)  # no coroutine for a known key
+        found, principal = request.app[KEY_CACHE].get(key)
         if not found:
             principal = await _verify(request, key)
+    _admit(request, endpoint, principal)
+
+
+def _admit(request: web.Request, endpoint: Endpoint, principal: Principal | None) -> None:
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     if principal.role not in endpoint.roles:
         allowed = ", ".join(sorted(endpoint.roles))
         raise Forbidden(f"role {principal.role!r} may not call this endpoint (allowed: {allowed})")
     request[PRINCIPAL] = principal
-    return await handler(request)
 
 
 def principal_of(request: web.Request) -> Principal:

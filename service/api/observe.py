@@ -1,4 +1,5 @@
-"""Request ids, structured access logs, request metrics and the early body-size check."""
+"""Request ids, structured access logs and the early body-size check (used by
+``service.api.edge``, the one middleware, which also counts the request metrics)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,10 @@ import itertools
 import logging
 import re
 import secrets
-import time
 
 from aiohttp import web
 
-from service.api.appkeys import PRINCIPAL, REQUEST_ID, ROUTE_METRICS, SETTINGS
-from service.api.routing import Handler
+from service.api.appkeys import PRINCIPAL, SETTINGS
 from service.errors import TooLarge
 from service.observability import json_lines_handler_for, utc_now_ms
 
@@ -25,36 +24,15 @@ _ID_PREFIX = secrets.token_hex(8)
 _ids = itertools.count(1)
 
 
-def _request_id(request: web.Request) -> str:
+def request_id_of(request: web.Request) -> str:
+    """The caller's X-Request-Id when it is a sane one, else ours."""
     given = request.headers.get(REQUEST_ID_HEADER)
     if given and _REQUEST_ID.match(given):
         return given
     return f"{_ID_PREFIX}{next(_ids):016x}"
 
 
-@web.middleware
-async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = _request_id(request)
-    request[REQUEST_ID] = request_id
-    metrics = request.app[ROUTE_METRICS]
-    started = time.perf_counter()
-    status = 500
-    metrics.in_flight += 1
-    try:
-        response = await handler(request)
-        status = response.status
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
-    finally:
-        elapsed = time.perf_counter() - started
-        metrics.in_flight -= 1
-        route = request.match_info.route.name or "unmatched"
-        method = request.method
-        metrics.observe(route, method, status, elapsed)
-        _log_access(request, request_id, route, method, status, elapsed)
-
-
-def _log_access(
+def log_access(
     request: web.Request, request_id: str, route: str, method: str, status: int, elapsed: float
 ) -> None:
     principal = request.get(PRINCIPAL)

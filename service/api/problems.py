@@ -1,4 +1,5 @@
-"""RFC 9457 problem+json: the one shape of every error answer, and the middleware that makes it."""
+"""RFC 9457 problem+json: the one shape of every error answer, made for any error a request
+raises (``problem_for``, called by ``service.api.edge``, the one middleware)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from service.api.appkeys import REQUEST_ID
 from service.api.observe import refuse_oversize
-from service.api.routing import Handler
 from service.domain.errors import InsufficientStock
 from service.erp.port import ErpUnavailable
 from service.errors import PROBLEM_BASE, AppError, InvalidInput, ServiceUnavailable
@@ -160,30 +160,32 @@ def _app_error_response(request: web.Request, err: AppError) -> web.Response:
     )
 
 
-@web.middleware
-async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        if "\x00" in request.path:  # a %00 in a path parameter: PostgreSQL refuses NUL in text
-            raise InvalidInput(
-                "the path is invalid",
-                [{"loc": ["path"], "msg": "NUL characters are not allowed", "type": "string_nul"}],
-            )
-        refuse_oversize(request)  # the early body-size check, here to save a middleware layer
-        return await handler(request)
-    except AppError as exc:
-        return _app_error_response(request, exc)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return _from_http(request, exc)
-    except Exception as exc:
-        for kind, mapper in ERROR_MAPPERS.items():
-            if isinstance(exc, kind):
-                return _app_error_response(request, mapper(exc))
-        log.exception("unhandled error", extra={"request_id": request.get(REQUEST_ID)})
-        return problem_response(
-            request, 500, "internal-error", "Internal error", "an unexpected error occurred"
+def check_request(request: web.Request) -> None:
+    """What is refused before anything else looks at a request (by ``service.api.edge``)."""
+    if "\x00" in request.path:  # a %00 in a path parameter: PostgreSQL refuses NUL in text
+        raise InvalidInput(
+            "the path is invalid",
+            [{"loc": ["path"], "msg": "NUL characters are not allowed", "type": "string_nul"}],
         )
+    refuse_oversize(request)  # the early body-size check
+
+
+def problem_for(request: web.Request, exc: Exception) -> web.Response:
+    """The problem+json answer of an error raised while handling ``request`` (by
+    ``service.api.edge``); an HTTPException below 400 (a redirect) is raised again as it is."""
+    if isinstance(exc, AppError):
+        return _app_error_response(request, exc)
+    if isinstance(exc, web.HTTPException):
+        if exc.status < 400:
+            raise exc
+        return _from_http(request, exc)
+    for kind, mapper in ERROR_MAPPERS.items():
+        if isinstance(exc, kind):
+            return _app_error_response(request, mapper(exc))
+    log.exception("unhandled error", exc_info=exc, extra={"request_id": request.get(REQUEST_ID)})
+    return problem_response(
+        request, 500, "internal-error", "Internal error", "an unexpected error occurred"
+    )
 
 
 # Errors aiohttp's HTTP parser answers itself, before any middleware: a request line, header or
