@@ -1,10 +1,12 @@
 """The app's one middleware: every request gets its id, its metrics and its access-log line,
 around problem+json for any error, around authentication.
 
-It was three middlewares (observe, problems, auth), each a coroutine layer of its own built
-around the handler on every request; as one, with the known-key check made without a
-coroutine, a cached availability answer costs about 10% fewer instructions (callgrind, the
-same 1,000 requests). The rules stay in their modules: ids and access log in ``observe``,
+It was three middlewares (observe, problems, auth), each a coroutine layer of its own around
+the handler on every request; as one, with the known-key check made without a coroutine. Gain
+measured with callgrind over the same 1,000 cached availability answers: 354k -> 352k
+instructions a request (0.6%): the layers were cheap; what any middleware costs is aiohttp's
+own (its per-request middleware chain lookup and the ``_fix_request_current_app`` layer it adds,
+about 25k instructions). The rules stay in their modules: ids and access log in ``observe``,
 problems in ``problems``, who may call what in ``auth``."""
 
 from __future__ import annotations
