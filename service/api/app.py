@@ -46,7 +46,7 @@ from service.api.appkeys import (
     SETTINGS,
     SHUTTING_DOWN,
 )
-from service.api.edge import edge_middleware
+from service.api.edge import edge, install_unmatched
 from service.api.keycache import KeyCache
 from service.api.stock_context import flush_wanted_forever, reader_settings
 from service.api.stock_context import listen_for_changes as listen_for_stock_changes
@@ -100,10 +100,8 @@ def create_app(
 ) -> web.Application:
     """Build the app. A given ``pool`` or ``erp`` is used as is (and not closed); else the app
     opens its own."""
-    app = web.Application(
-        middlewares=[edge_middleware],
-        client_max_size=settings.max_body_bytes,
-    )
+    # no middleware: every handler is wrapped by ``edge`` instead (see service.api.edge)
+    app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = metrics or Metrics()
     app[ROUTE_METRICS] = app[METRICS].http  # one app lookup per request instead of two
@@ -113,7 +111,8 @@ def create_app(
     app[OPENAPI] = []
     app[PICKUP_SETTINGS] = pickup_settings(settings)
     for router in ROUTERS:
-        router.install(app)
+        router.install(app, edge)
+    install_unmatched(app)  # last: what no route takes
     app.cleanup_ctx.extend(
         [
             _pool(settings, pool),  # POOL

@@ -92,13 +92,14 @@ class Router:
 
         return register
 
-    def install(self, app: web.Application) -> None:
+    def install(self, app: web.Application, wrap: Callable[[Handler], Handler]) -> None:
+        """Register every endpoint's handler, as ``wrap`` makes it (``service.api.edge.edge``)."""
         registry = app[ENDPOINTS]
         for ep in self.endpoints:
             if ep.name in registry:
                 raise ValueError(f"route name {ep.name!r} declared twice")
             registry[ep.name] = ep
-            app.router.add_route(ep.method, ep.path, ep.handler, name=ep.name)
+            app.router.add_route(ep.method, ep.path, wrap(ep.handler), name=ep.name)
 
 
 def endpoint_of(request: web.Request) -> Endpoint | None:

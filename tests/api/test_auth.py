@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api.auth import require_store_access
+from service.api.edge import edge
 from service.api.routing import Router
 from tests.conftest import AppFactory, KeyFactory, bearer
 
@@ -92,7 +93,7 @@ def _store_scoped_route(app: web.Application) -> None:
         require_store_access(request, request.match_info["store_id"])
         return web.json_response({"store": request.match_info["store_id"]})
 
-    router.install(app)
+    router.install(app, edge)
 
 
 async def test_staff_keys_are_bound_to_their_stores(

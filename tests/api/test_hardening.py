@@ -12,6 +12,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from service.api.app import create_app
+from service.api.edge import edge
 from service.usecases.pickups.code_seal import CodeSealer, context_of, replay_secret
 from stores.db import create_pool
 from tests.api.stock_fixtures import seed
@@ -355,7 +356,7 @@ async def test_every_connection_level_database_error_is_503(make_client, error) 
     async def fails(request: web.Request) -> web.Response:
         raise error
 
-    client = await make_client(lambda app: app.router.add_get("/test/db", fails))
+    client = await make_client(lambda app: app.router.add_get("/test/db", edge(fails)))
     resp = await client.get("/test/db")
     problem = await _problem(resp, 503)
     assert problem["type"].endswith("service-unavailable") and resp.headers["Retry-After"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from aiohttp import web
 
+from service.api.appkeys import ROUTE_METRICS
+from service.api.edge import edge
 from service.api.routing import Router
 from service.errors import Conflict
 from tests.conftest import AppFactory, KeyFactory, bearer
@@ -33,7 +36,7 @@ def _failing_routes(app: web.Application) -> None:
     async def boom(request: web.Request) -> web.Response:
         raise RuntimeError("secret internals")
 
-    router.install(app)
+    router.install(app, edge)
 
 
 async def test_400_body_not_json(client, make_key: KeyFactory) -> None:
@@ -55,6 +58,24 @@ async def test_401_403_404_405(client, make_key: KeyFactory) -> None:
     resp = await client.delete("/v1/admin/keys")
     body = await _problem(resp, 405, "method-not-allowed")
     assert "GET" in resp.headers["Allow"] and "POST" in resp.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/admin/outbox/%0A", "/v1/admin/outbox/a%0Db", "/%0A", "/v1/x/%0A/y", "/v1//x", "/no/"],
+)
+async def test_any_path_no_route_takes_is_a_problem_404(client, path: str) -> None:
+    """No route: the catch-all answers (service.api.edge), whatever the path holds."""
+    resp = await client.get(path)
+    await _problem(resp, 404, "not-found")
+    resp = await client.post(path, json={})
+    await _problem(resp, 404, "not-found")
+
+
+async def test_unmatched_requests_are_counted_and_logged(client) -> None:
+    await client.get("/v1/nothing-here")
+    metrics = client.app[ROUTE_METRICS]
+    assert metrics._count[("unmatched", "GET", 404)] >= 1
 
 
 async def test_409_carries_extra_members(make_client: AppFactory) -> None:
