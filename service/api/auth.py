@@ -1,5 +1,5 @@
 """Bearer API key authentication and role checks, driven by each endpoint's declared roles
-(called by ``service.api.edge``, the one middleware)."""
+(called by ``service.api.edge``, the wrapper of every handler)."""
 
 from __future__ import annotations
 

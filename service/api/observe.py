@@ -1,5 +1,5 @@
 """Request ids, structured access logs and the early body-size check (used by
-``service.api.edge``, the one middleware, which also counts the request metrics)."""
+``service.api.edge``, the wrapper of every handler, which also counts the request metrics)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """RFC 9457 problem+json: the one shape of every error answer, made for any error a request
-raises (``problem_for``, called by ``service.api.edge``, the one middleware)."""
+raises (``problem_for``, called by ``service.api.edge``, the wrapper of every handler)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,9 @@ Only a salted hash is stored. ``CodeHasher`` writes one of two schemes and reads
   codes against: the 40 bits of a code are out of reach without the key, however fast the
   hardware (PBKDF2 at 1,000 rounds, the former scheme, left a GPU about a day per code). The key
   id names the key, so a rotated key still verifies the codes written before it (former keys in
-  ``OMNISTOCK_REPLAY_KEY_PREVIOUS``). It costs about 2 us where PBKDF2 cost 0.6-0.7 ms of the
-  event loop on every pickup created (a third of the server CPU of a creation).
+  ``OMNISTOCK_REPLAY_KEY_PREVIOUS``). It costs 7 us (with the code and salt drawn) where PBKDF2
+  cost 0.33-0.61 ms of the event loop on every pickup created (a quarter of the server CPU of
+  a pickup answer under ``bench/pickups.py``).
 - ``pbkdf2_sha256$<iterations>$<hex digest>``: salted PBKDF2-SHA256, written only when no shared
   key exists (a process whose key would be its own: a code it hashed with that key could not be
   checked by any other replica, nor after a restart), and read forever (older pickups).
