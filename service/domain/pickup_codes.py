@@ -132,9 +132,10 @@ class CodeHasher:
             if not s:
                 continue
             key = code_key(s)
-            self._keys.setdefault(_key_id(key), key)
+            key_id = _key_id(key)
+            self._keys.setdefault(key_id, key)
             if n == 0:
-                self._current = (_key_id(key), key)
+                self._current = (key_id, key)
 
     @property
     def keyed(self) -> bool:

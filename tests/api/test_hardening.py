@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from service.api.app import create_app
 from service.api.edge import edge
-from service.usecases.pickups.code_seal import CodeSealer, context_of, replay_secret
+from service.usecases.pickups.code_seal import CodeSealer, context_of, shared_replay_secret
 from stores.db import create_pool
 from tests.api.stock_fixtures import seed
 from tests.conftest import KeyFactory, bearer
@@ -327,13 +327,15 @@ def test_a_sealed_code_opens_only_with_its_key_and_context() -> None:
     assert sealer.open(sealed, context_of("principal", "key-2")) is None
     assert CodeSealer(b"x" * 32).open(sealed, context_of("principal", "key-1")) is None
     assert sealer.open("v1.garbage", "x") is None
+    rotated = CodeSealer(b"x" * 32, previous=[b"k" * 32])  # the former key still opens
+    assert rotated.open(sealed, context_of("principal", "key-1")) == "ABCD1234"
 
 
 def test_without_a_configured_key_one_is_kept_in_the_data_dir(tmp_path) -> None:
-    first = replay_secret("", tmp_path)
-    assert len(first) >= 32 and replay_secret("", tmp_path) == first
+    first, shared = shared_replay_secret("", tmp_path)
+    assert len(first) >= 32 and shared_replay_secret("", tmp_path) == (first, True) and shared
     assert (tmp_path / "replay.key").stat().st_mode & 0o077 == 0
-    assert replay_secret("configured", tmp_path) == b"configured"
+    assert shared_replay_secret("configured", tmp_path) == (b"configured", True)
 
 
 @pytest.mark.parametrize(

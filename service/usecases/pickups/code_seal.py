@@ -94,15 +94,11 @@ def replayed_answer(body: Any, sealer: CodeSealer | None, context: str) -> Any:
     return replay
 
 
-def replay_secret(configured: str, data_dir: Path) -> bytes:
+def shared_replay_secret(configured: str, data_dir: Path) -> tuple[bytes, bool]:
     """``OMNISTOCK_REPLAY_KEY`` when set; else a random key kept in ``data_dir`` (shared by the
     processes of one machine: the demo, tests), created on first use; else, when that folder
-    cannot be written, a key of this process alone (replays elsewhere then show no code)."""
-    return shared_replay_secret(configured, data_dir)[0]
-
-
-def shared_replay_secret(configured: str, data_dir: Path) -> tuple[bytes, bool]:
-    """``replay_secret`` and whether other processes have it too (False: this process's own,
+    cannot be written, a key of this process alone (replays elsewhere then show no code).
+    With it, whether other processes have it too (False: this process's own,
     which must not key anything another replica or a restart has to read back)."""
     if configured:
         return configured.encode(), True
