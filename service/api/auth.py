@@ -1,14 +1,15 @@
 """Bearer API key authentication and role checks, driven by each endpoint's declared roles
-(called by ``service.api.edge``, the wrapper of every handler)."""
+(called by ``service.api.edge``, the wrapper of every handler, which admits a known caller
+itself: ``KeyCache.known`` then ``admit``)."""
 
 from __future__ import annotations
 
 from aiohttp import hdrs, web
 
 from service.api.appkeys import KEY_CACHE, POOL, PRINCIPAL
-from service.api.routing import Endpoint, endpoint_of
+from service.api.keycache import Miss
 from service.api.staff_auth import SESSION_COOKIE, cookie_session
-from service.domain.apikeys import Principal
+from service.domain.apikeys import Principal, Role
 from service.errors import AppError, Forbidden
 from service.usecases.access.keys import authenticate
 
@@ -29,54 +30,39 @@ def _bearer(header: str) -> str:
     return token.strip()
 
 
-async def _verify(request: web.Request, key: str) -> Principal | None:
-    """A key the cache does not know: checked in PostgreSQL (by its hash), then remembered."""
-    principal = await authenticate(request.app[POOL], key)
-    request.app[KEY_CACHE].put(key, principal)
+async def _verify(request: web.Request, header: str) -> Principal | None:
+    """A header the cache does not know: its key checked in PostgreSQL (by its hash), then
+    remembered under the header."""
+    principal = await authenticate(request.app[POOL], _bearer(header))
+    request.app[KEY_CACHE].put(header, principal)
     return principal
 
 
-def authorize_known(request: web.Request) -> bool:
-    """The usual request, without a coroutine: a public endpoint, or a key the cache knows (then
-    admitted or refused here). False: ``await authorize(request)`` decides (a staff session
-    cookie, a key to check in PostgreSQL, no credentials)."""
-    endpoint = endpoint_of(request)
-    if endpoint is None or endpoint.public:
-        return True
-    header = request.headers.get(hdrs.AUTHORIZATION)
-    if header is None:
-        return False
-    found, principal = request.app[KEY_CACHE].get(_bearer(header))
-    if not found:
-        return False
-    _admit(request, endpoint, principal)
-    return True
-
-
-async def authorize(request: web.Request) -> None:
-    """Who calls, for a request ``authorize_known`` could not decide: its staff session cookie
-    or its key; 401 or 403, else ``request[PRINCIPAL]`` is set."""
-    endpoint = endpoint_of(request)
-    if endpoint is None or endpoint.public:
-        return
+async def authorize(request: web.Request, roles: frozenset[Role]) -> Principal:
+    """Who calls an endpoint open to ``roles``, when the edge's cache of known headers could not
+    tell: a staff session cookie, or a key to check in PostgreSQL; 401 or 403, else
+    ``request[PRINCIPAL]`` is set and returned."""
     header = request.headers.get(hdrs.AUTHORIZATION)
     if header is None and SESSION_COOKIE in request.cookies:
         principal: Principal | None = (await cookie_session(request)).principal
     else:
-        key = _bearer(header or "")
-        found, principal = request.app[KEY_CACHE].get(key)
-        if not found:
-            principal = await _verify(request, key)
-    _admit(request, endpoint, principal)
+        header = header or ""
+        _bearer(header)  # 401 for a missing or malformed header, before any query
+        found = request.app[KEY_CACHE].known(header)
+        principal = await _verify(request, header) if isinstance(found, Miss) else found
+    return admit(request, roles, principal)
 
 
-def _admit(request: web.Request, endpoint: Endpoint, principal: Principal | None) -> None:
+def admit(request: web.Request, roles: frozenset[Role], principal: Principal | None) -> Principal:
+    """``principal`` may call an endpoint open to ``roles``: set as ``request[PRINCIPAL]``;
+    else 401 (no principal: unknown or revoked key) or 403 (another role)."""
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
-    if principal.role not in endpoint.roles:
-        allowed = ", ".join(sorted(endpoint.roles))
+    if principal.role not in roles:
+        allowed = ", ".join(sorted(roles))
         raise Forbidden(f"role {principal.role!r} may not call this endpoint (allowed: {allowed})")
     request[PRINCIPAL] = principal
+    return principal
 
 
 def principal_of(request: web.Request) -> Principal:

@@ -1,7 +1,7 @@
 """Declared endpoints: one place says path, method, roles and models of a route.
 
-The same declarations drive routing, the auth middleware (who may call) and the OpenAPI document,
-so the three cannot drift apart.
+The same declarations drive routing, the edge's authentication (who may call) and the OpenAPI
+document, so the three cannot drift apart.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from aiohttp import web
@@ -20,6 +20,22 @@ from service.domain.apikeys import Role
 from service.errors import BadRequest, InvalidInput
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Wrap(Protocol):
+    """What ``Router.install`` wraps each handler with (``service.api.edge.edge``)."""
+
+    def __call__(
+        self,
+        app: web.Application,
+        handler: Handler,
+        *,
+        name: str | None = ...,
+        method: str | None = ...,
+        roles: frozenset[Role] = ...,
+    ) -> Handler: ...
+
+
 M = TypeVar("M", bound=BaseModel)
 
 PUBLIC: frozenset[Role] = frozenset()
@@ -92,19 +108,16 @@ class Router:
 
         return register
 
-    def install(self, app: web.Application, wrap: Callable[[Handler], Handler]) -> None:
-        """Register every endpoint's handler, as ``wrap`` makes it (``service.api.edge.edge``)."""
+    def install(self, app: web.Application, wrap: Wrap) -> None:
+        """Register every endpoint's handler, as ``wrap`` makes it (``service.api.edge.edge``)
+        for its name, method and roles."""
         registry = app[ENDPOINTS]
         for ep in self.endpoints:
             if ep.name in registry:
                 raise ValueError(f"route name {ep.name!r} declared twice")
             registry[ep.name] = ep
-            app.router.add_route(ep.method, ep.path, wrap(ep.handler), name=ep.name)
-
-
-def endpoint_of(request: web.Request) -> Endpoint | None:
-    name = request.match_info.route.name
-    return request.app[ENDPOINTS].get(name) if name else None
+            wrapped = wrap(app, ep.handler, name=ep.name, method=ep.method, roles=ep.roles)
+            app.router.add_route(ep.method, ep.path, wrapped, name=ep.name)
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, Any]]:

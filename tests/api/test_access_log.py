@@ -141,3 +141,39 @@ def test_lines_logged_on_a_second_event_loop_are_written() -> None:
         asyncio.run(log_and_wait("first", 0))  # the loop ends before its flush is due
         asyncio.run(log_and_wait("second", handler.FLUSH_EVERY_S * 3))
         assert [x["msg"] for x in _lines(stream)] == ["first", "second"]
+
+
+def test_lines_written_by_threads_during_flushes_are_each_written_once() -> None:
+    """Lines are appended without the handler's lock (a deque): lines that other threads write
+    while a flush is writing are neither lost nor written twice."""
+    import threading
+
+    with _json_root() as (handler, stream):
+        threads_n, per_thread = 8, 400
+
+        def writer(t: int) -> None:
+            for n in range(per_thread):
+                # no event loop in these threads: every line flushes what waits
+                handler.write_line(json.dumps({"t": t, "n": n}))
+
+        threads = [threading.Thread(target=writer, args=(t,)) for t in range(threads_n)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        handler.flush()
+        seen = [(x["t"], x["n"]) for x in _lines(stream)]
+        assert sorted(seen) == [(t, n) for t in range(threads_n) for n in range(per_thread)]
+        # each thread's lines in the order it wrote them
+        for t in range(threads_n):
+            assert [n for tt, n in seen if tt == t] == list(range(per_thread))
+
+
+async def test_a_warning_level_builds_no_access_line(client, make_key: KeyFactory) -> None:
+    """At WARNING the access log writes nothing and the request is answered as usual."""
+    key = await make_key("storefront")
+    with _json_root() as (_handler, stream):
+        logging.getLogger().setLevel(logging.WARNING)
+        resp = await client.get("/v1/stores", headers=bearer(key))
+        assert resp.status == 200
+        assert stream.getvalue() == ""

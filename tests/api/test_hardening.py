@@ -358,7 +358,7 @@ async def test_every_connection_level_database_error_is_503(make_client, error) 
     async def fails(request: web.Request) -> web.Response:
         raise error
 
-    client = await make_client(lambda app: app.router.add_get("/test/db", edge(fails)))
+    client = await make_client(lambda app: app.router.add_get("/test/db", edge(app, fails)))
     resp = await client.get("/test/db")
     problem = await _problem(resp, 503)
     assert problem["type"].endswith("service-unavailable") and resp.headers["Retry-After"]

@@ -100,3 +100,21 @@ def test_the_snapshot_age_histogram_is_exported_as_before() -> None:
         if "snapshot_age" in line
     ]
     assert ours == generate_latest(reference_registry).decode().splitlines()
+
+
+@given(_requests)
+def test_a_route_s_recorder_exports_as_prometheus_client_does(
+    requests: list[tuple[str, str, int, float]],
+) -> None:
+    """The edge takes one recorder per route when it registers the route, then calls it for
+    every request: the export is prometheus_client's, series in first-observed order."""
+    r = CollectorRegistry()
+    metrics = HttpMetrics(LATENCY_BUCKETS)
+    r.register(metrics)
+    recorders = {
+        (route, method): metrics.recorder(route, method) for route, method, _, _ in requests
+    }
+    assert generate_latest(r) == _reference([], 0)  # taking a recorder exports nothing yet
+    for route, method, status, seconds in requests:
+        recorders[(route, method)](status, seconds)
+    assert generate_latest(r) == _reference(requests, 0)
