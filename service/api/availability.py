@@ -19,6 +19,7 @@ from service.errors import TooLarge
 from service.usecases.catalog.identifiers import ItemLookup, ResolvedItem
 from service.usecases.stock.availability import (
     CellState,
+    LineAvailability,
     Matrix,
     Near,
     StoreRef,
@@ -184,22 +185,65 @@ class _CellsJson:
     once per answer, each distinct state's part (``"available":..,..,"oversold":..}``) once
     per answer, and a line is their concatenation, joined in C: no per-cell Python object and
     no per-cell encoding. The bytes are those ``dumps`` writes for the same cells as objects
-    (tests/api/test_availability*.py compare answers with the models above)."""
+    (tests/api/test_availability*.py compare answers with the models above).
+
+    A line's cells that the use case reused from an earlier request (its line memo: the same
+    list object, ``LineAvailability.kept``) are not encoded again: their bytes are kept with the
+    list (``_FRAGMENTS``)."""
 
     def __init__(self, stores: list[StoreRef]) -> None:
-        # [ '[{store 0 members,', state 0, ',{store 1 members,', state 1, ..., ']' ]: a line
-        # is this template with its states in the odd places, joined once
-        template: list[bytes] = []
-        for n, s in enumerate(stores):
-            members = dumps({"store_id": s.store_id, "name": s.name, "distance_km": s.distance_km})
-            template += [(b"," if n else b"[") + members[:-1] + b",", b""]
-        self._template = [*template, b"]"] if stores else [b"[]"]
+        self._stores = stores
+        self._template: list[bytes] | None = None  # made on the first line not yet encoded
         self._states = _EncodedStates()
 
-    def __call__(self, cells: list[CellState]) -> orjson.Fragment:
+    def __call__(self, line: LineAvailability) -> orjson.Fragment:
+        cells = line.cells
+        if line.kept:
+            found = _FRAGMENTS.get(id(cells))
+            if found is not None and found[0] is cells:
+                return found[1]
+        if self._template is None:
+            self._template = _template(self._stores)
         parts = self._template.copy()
         parts[1:-1:2] = map(self._states.__getitem__, cells)
-        return orjson.Fragment(b"".join(parts))
+        fragment = orjson.Fragment(encoded := b"".join(parts))
+        if line.kept:
+            _FRAGMENTS.put(cells, fragment, len(encoded))
+        return fragment
+
+
+def _template(stores: list[StoreRef]) -> list[bytes]:
+    """[ '[{store 0 members,', state 0, ',{store 1 members,', state 1, ..., ']' ]: a line is
+    this with its states in the odd places, joined once."""
+    template: list[bytes] = []
+    for n, s in enumerate(stores):
+        members = dumps({"store_id": s.store_id, "name": s.name, "distance_km": s.distance_km})
+        template += [(b"," if n else b"[") + members[:-1] + b",", b""]
+    return [*template, b"]"] if stores else [b"[]"]
+
+
+class _Fragments(dict[int, tuple[list[CellState], orjson.Fragment]]):
+    """Encoded lines by the identity of their cells list (kept with it, so the identity is not
+    reused while here). A list belongs to one set of stores (the use case's ``_States``), so
+    its bytes are the same in every answer that has it. Bounded by the bytes it holds: full,
+    it starts over."""
+
+    MAX_BYTES = 8 * 1024 * 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def put(self, cells: list[CellState], fragment: orjson.Fragment, size: int) -> None:
+        cost = size + 64 + 8 * len(cells)  # the bytes, the Fragment, the list's slots
+        if self.size + cost > self.MAX_BYTES:
+            self.clear()
+            self.size = 0
+        self[id(cells)] = (cells, fragment)
+        self.size += cost
+
+
+_FRAGMENTS = _Fragments()
 
 
 class _EncodedStates(dict[CellState, bytes]):
@@ -218,7 +262,7 @@ def _matrix_json(m: Matrix) -> dict[str, Any]:
     return {
         "stores": m.stores,
         "lines": [
-            {"line": n, "item": line.item, "quantity": line.quantity, "stores": cells(line.cells)}
+            {"line": n, "item": line.item, "quantity": line.quantity, "stores": cells(line)}
             for n, line in enumerate(m.lines)
         ],
         "whole_basket": m.whole_basket,
@@ -261,7 +305,7 @@ async def get_availability(request: web.Request) -> web.Response:
         service=q.service,
     )
     line = m.lines[0]
-    cells = _CellsJson(m.stores)(line.cells)
+    cells = _CellsJson(m.stores)(line)
     body = dumps({"item": line.item, "quantity": q.quantity, "stores": cells})
     answers.put(key, epoch, line.item.sku, body)
     return web.Response(body=body, content_type="application/json")

@@ -21,10 +21,12 @@ from service.domain.atp import (
     position_figures,
     stale,
 )
-from service.usecases.stock.availability import StoreRef, _States, line_cells
+from service.usecases.catalog.identifiers import ResolvedItem
+from service.usecases.stock.availability import LineAvailability, StoreRef, _States, line_cells
 from stores.availability_reads import SkuStock
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
+ITEM = ResolvedItem("SKU-1", None, None, None, None, "sku")
 STORES = ["S1", "S2", "S3", "WEB"]
 times = st.one_of(st.none(), st.integers(0, 4).map(lambda m: NOW - timedelta(minutes=m)))
 counts = st.integers(0, 12)
@@ -107,4 +109,6 @@ def test_cells_are_the_formula_cell_by_cell_in_the_same_bytes(
             for s, c in zip(stores, cells, strict=True)
         ]
         assert got == expected
-        assert orjson.dumps({"stores": encode(cells)}) == dumps({"stores": expected})
+        for kept in (False, True, True):  # as computed, then kept and found again
+            line = LineAvailability(ITEM, qty, cells, kept)
+            assert orjson.dumps({"stores": encode(line)}) == dumps({"stores": expected})

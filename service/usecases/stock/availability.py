@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import repeat
 from operator import attrgetter
 from typing import Literal
@@ -67,7 +67,8 @@ class CellState:
 class LineAvailability:
     item: ResolvedItem
     quantity: int
-    cells: list[CellState]  # one per store of ``Matrix.stores``, in order
+    cells: list[CellState]  # one per store of ``Matrix.stores``, in order; not to be changed
+    kept: bool = False  # ``cells`` is kept by the line memo: the same list in later answers
 
 
 @dataclass(frozen=True)  # no __slots__: written in answers (see ``ResolvedItem``)
@@ -180,6 +181,8 @@ class _States(dict[_StateKey, CellState]):
         self.quantity, self.source, self.uniform = quantity, source, uniform
         self.now, self.stale_after_s = now, stale_after_s
         self._by_row: dict[tuple[bool, datetime | None], _RowStates] = {}
+        # id(stock entry) -> (that entry, its line's cells, their oldest as_of): ``_LineMemo``
+        self.lines: dict[int, tuple[SkuStock, list[CellState], datetime | None]] = {}
 
     def __missing__(self, key: _StateKey) -> CellState:
         (erp_available, as_of), pickup, checked, pending, buffers = key
@@ -272,14 +275,17 @@ async def availability(
     whole_basket: bool = False,
 ) -> Matrix:
     items = await _resolve(reader, lookups)
-    stores = choose_stores(await reader.directory(), store_ids, near, service)
+    directory = await reader.directory()
+    stores = choose_stores(directory, store_ids, near, service)
     codes = [s.store_id for s in stores]
     unique = list({i.sku: i.ean for i in items}.items())
     fresh = await reader.fresh(unique, codes)
     buffers = await reader.buffers()
     now = reader.clock()
+    memo = _memo(reader, now, directory, buffers)
     stale_after_s = reader.settings.stale_after.total_seconds()
     uniform = buffers.uniform()
+    placed = (tuple(codes), near)  # with the memo's directory: the stores and their order
     by_line: dict[tuple[int, Source], _States] = {}
     lines = []
     data, live, fallback = fresh.data, fresh.live, fresh.fallback
@@ -290,20 +296,89 @@ async def availability(
         source: Source = "live" if sku in live else "fallback" if sku in fallback else "snapshot"
         states = by_line.get((qty, source))
         if states is None:
-            states = by_line[(qty, source)] = _States(
-                stores, qty, source, uniform, now, stale_after_s
+            states = by_line[(qty, source)] = memo.states_for(
+                (placed, qty, source), stores, uniform, now, stale_after_s
             )
-        cells = line_cells(data[sku], buffers, states)
-        as_ofs = set(map(_AS_OF, cells))  # in C: a line has one or a few snapshot times
-        as_ofs.discard(None)
-        if as_ofs:  # once per line, the oldest: a histogram observation per cell costs
-            oldest = min(as_ofs)
+        stock = data[sku]
+        hit = states.lines.get(id(stock))
+        if hit is not None and hit[0] is stock:  # the same entry, read again within the memo
+            cells, oldest, kept = hit[1], hit[2], True
+        else:
+            cells = line_cells(stock, buffers, states)
+            as_ofs = set(map(_AS_OF, cells))  # in C: a line has one or a few snapshot times
+            as_ofs.discard(None)
+            oldest = min(as_ofs) if as_ofs else None
+            kept = memo.room > 0
+            if kept:
+                memo.room -= 1
+                states.lines[id(stock)] = (stock, cells, oldest)
+        if oldest is not None:  # once per line, the oldest: an observation per cell costs
             age = ages.get(oldest)
             if age is None:
                 age = ages[oldest] = max(0.0, (now - oldest).total_seconds())
             observe_age(age)
-        lines.append(LineAvailability(item, qty, cells))
+        lines.append(LineAvailability(item, qty, cells, kept))
     basket = None
     if whole_basket:
         basket = [s for i, s in enumerate(stores) if all(line.cells[i].enough for line in lines)]
     return Matrix(stores, lines, basket)
+
+
+# ------------------------------------------------------------------ memo across requests
+LINE_MEMO_S = 1.0  # how long computed lines are reused: the ``stale`` flags' lag at most
+MEMO_MAX_LINES = 4096  # lines kept per memo (each holds its stock entry and its cells)
+MEMO_MAX_STATES = 64  # (stores, quantity, source) combinations kept per memo
+
+
+class _LineMemo:
+    """The cells of lines computed in the last ``LINE_MEMO_S``, reused while neither the
+    directory nor the buffers were reloaded: a category page (48 products x 5 stores) asked
+    again and again computes each line once a second, not once per request.
+
+    A line is found by its stock entry's identity (``SkuStock`` objects are immutable and
+    replaced, never changed, when the stock changes: a sync, a refresh or a hold drops the
+    entry and the next read makes a new one) under the same stores, quantity and source (its
+    ``_States``). What the clock changes, the ``stale`` flags, is as of the memo's first second:
+    at most ``LINE_MEMO_S`` late, as the encoded answers of ``GET /v1/availability`` are
+    (``OMNISTOCK_ANSWER_CACHE_S``). Bounded: at most MEMO_MAX_STATES state sets and
+    MEMO_MAX_LINES lines, then lines are computed without being kept; the whole memo is
+    replaced after LINE_MEMO_S (with the entries it held). The stock cache's Redis backend
+    decodes a new entry per read, so there the memo finds nothing and costs a lookup a line."""
+
+    __slots__ = ("buffers", "directory", "room", "started", "states")
+
+    def __init__(self, started: datetime, directory: object, buffers: BufferTiers) -> None:
+        self.started, self.directory, self.buffers = started, directory, buffers
+        self.states: dict[object, _States] = {}
+        self.room = MEMO_MAX_LINES
+
+    def states_for(
+        self,
+        key: object,
+        stores: Sequence[StoreRef],
+        uniform: Buffers | None,
+        now: datetime,
+        stale_after_s: float,
+    ) -> _States:
+        states = self.states.get(key)
+        if states is None:
+            quantity, source = key[1], key[2]  # type: ignore[index]
+            states = _States(stores, quantity, source, uniform, now, stale_after_s)
+            if len(self.states) < MEMO_MAX_STATES:
+                self.states[key] = states
+        return states
+
+
+def _memo(reader: StockReader, now: datetime, directory: object, buffers: BufferTiers) -> _LineMemo:
+    memo = reader.line_memo
+    if (
+        not isinstance(memo, _LineMemo)
+        or memo.directory is not directory
+        or memo.buffers is not buffers
+        or not timedelta(0) <= now - memo.started < _MEMO_SPAN
+    ):
+        memo = reader.line_memo = _LineMemo(now, directory, buffers)
+    return memo
+
+
+_MEMO_SPAN = timedelta(seconds=LINE_MEMO_S)

@@ -117,6 +117,7 @@ class StockReader:
         self.epoch = 0
         self._changed_at: dict[str, int] = {}
         self._reference_changed_at = 0
+        self.line_memo: object | None = None  # availability's lines of the last second
 
     # ------------------------------------------------------------------ cache
     async def load(
