@@ -133,6 +133,26 @@ async def test_the_memory_cache_expires_entries_when_read(monkeypatch) -> None:
     assert len(cache) == 0 and cache.weight == 0
 
 
+async def test_get_many_reads_the_memory_cache_as_multi_get_does(monkeypatch) -> None:
+    """``stores.cache.get_many`` reads the memory cache without aiocache's layers
+    (``peek_many``): the same namespaced keys, values, misses and expiries."""
+    import stores.cache as module
+
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+    for namespace in ("omnistock", None):
+        cache = BoundedMemoryCache(100, timeout=None, namespace=namespace)
+        await cache.set("stock:a", 1, ttl=5)
+        await cache.set("stock:b", {"x": 2})
+        keys = ["stock:a", "stock:b", "stock:missing"]
+        assert await module.get_many(cache, keys) == [1, {"x": 2}, None]
+        assert await module.get_many(cache, keys) == await cache.multi_get(keys)
+        clock[0] += 5  # a expires
+        assert await module.get_many(cache, keys) == [None, {"x": 2}, None]
+        assert len(cache) == 1 and cache.weight == 1  # dropped when read, as _live does
+        assert await module.get_many(cache, []) == []
+
+
 def test_the_stores_an_entry_covers_survive_the_json_of_redis() -> None:
     from datetime import UTC, datetime
 

@@ -135,7 +135,8 @@ class StockReader:
         for sku, value in zip(skus, await get_many(self.cache, keys), strict=True):
             if value is not None:
                 entry = _decode(value) if self.settings.encode else value
-                if entry.stores is None or (wanted is not None and entry.covers(wanted)):
+                covered = entry.stores  # ``SkuStock.covers``, inline: once per SKU read
+                if covered is None or (wanted is not None and covered >= wanted):
                     found[sku] = entry
                 else:
                     partial[sku] = entry
@@ -218,9 +219,18 @@ class StockReader:
         self.want(skus)
         data = await self.load(skus, stores)
         limit, wanted = self.clock() - self.settings.ttl, set(stores)
-        todo = [
-            (s, e) for s, e in items if e and self._needs_refresh(data[s], stores, wanted, limit)
-        ]
+        todo = []
+        for s, e in items:  # ``_needs_refresh``'s first two answers inline: the usual ones
+            if not e:
+                continue
+            entry = data[s]
+            checked, oldest = entry.checked_at, entry.oldest_as_of
+            if (checked is not None and checked >= limit) or (
+                oldest is not None and oldest >= limit and entry.rows.keys() >= wanted
+            ):
+                continue
+            if self._needs_refresh(entry, stores, wanted, limit):
+                todo.append((s, e))
         if not todo or self.erp is None:
             return Freshness(data, set(), {s for s, _ in todo})
         waits = self._start_refresh(todo)
