@@ -172,8 +172,9 @@ class Settings(BaseSettings):
     answer_cache_s: float = Field(
         default=1.0,
         ge=0,
-        description="GET /v1/availability answers are reused this long unless stock or "
-        "reference data changed first; 0 turns this off.",
+        description="GET /v1/availability answers, and the lines of POST /v1/availability, "
+        "are reused this long unless stock or reference data changed first (the stale flags "
+        "are as late at most); 0 turns both off.",
     )
     matrix_max_cells: int = Field(
         default=5000, ge=1, description="Most lines x stores in one availability matrix (413)."

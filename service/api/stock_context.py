@@ -26,6 +26,7 @@ def reader_settings(s: Settings) -> ReaderSettings:
         deadline_s=s.refresh_deadline_s,
         cache_ttl_s=s.cache_ttl_s,
         encode=s.redis_url is not None,
+        line_memo_s=s.answer_cache_s,  # one setting bounds how late both can be
     )
 
 

@@ -1,6 +1,6 @@
 """The line memo of POST /v1/availability: a line computed in the last second is reused (its
 cells and their encoded bytes), never across a stock change, and its ``stale`` flags are at
-most LINE_MEMO_S late."""
+most OMNISTOCK_ANSWER_CACHE_S late."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ async def test_a_stock_change_or_a_hold_is_seen_at_once(make_client, key, pool) 
 
 async def test_stale_flags_are_at_most_the_memo_s_span_late(make_client, key, pool) -> None:
     """A row turns stale while the memo is young: the memo still says fresh, for at most
-    LINE_MEMO_S; then the next request sees it stale."""
+    the memo's span (OMNISTOCK_ANSWER_CACHE_S); then the next request sees it stale."""
     client = await make_client(stale_after_s=60)
     reader = client.app[READER]
     await pool.execute(  # (the sync never moves a snapshot back: written here)
@@ -84,7 +84,7 @@ async def test_stale_flags_are_at_most_the_memo_s_span_late(make_client, key, po
     assert _cell(await _matrix(client, key), "JEANS-32", "MAR")["stale"] is False
     clock[0] = t0 + timedelta(seconds=0.5)  # the row is 60.3 s old now: stale by the rule
     assert _cell(await _matrix(client, key), "JEANS-32", "MAR")["stale"] is False  # memo
-    clock[0] = t0 + timedelta(seconds=uc.LINE_MEMO_S)
+    clock[0] = t0 + timedelta(seconds=reader.settings.line_memo_s)
     assert _cell(await _matrix(client, key), "JEANS-32", "MAR")["stale"] is True
     clock[0] = t0 - timedelta(seconds=5)  # a clock that went back: a new memo too
     assert _cell(await _matrix(client, key), "JEANS-32", "MAR")["stale"] is False
@@ -98,3 +98,11 @@ async def test_the_memo_keeps_at_most_its_bound_of_lines(make_client, key, monke
     assert isinstance(memo, uc._LineMemo) and memo.room == 0
     assert sum(len(s.lines) for s in memo.states.values()) == 2
     assert await _matrix(client, key) == first  # the third line is computed every time
+
+
+async def test_no_memo_when_the_answer_cache_is_off(make_client, key) -> None:
+    """OMNISTOCK_ANSWER_CACHE_S=0: every line is computed for every request, nothing kept."""
+    client = await make_client(answer_cache_s=0)
+    first = await _matrix(client, key)
+    assert client.app[READER].line_memo is None
+    assert await _matrix(client, key) == first

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import repeat
 from operator import attrgetter
 from typing import Literal
@@ -325,25 +325,25 @@ async def availability(
 
 
 # ------------------------------------------------------------------ memo across requests
-LINE_MEMO_S = 1.0  # how long computed lines are reused: the ``stale`` flags' lag at most
 MEMO_MAX_LINES = 4096  # lines kept per memo (each holds its stock entry and its cells)
 MEMO_MAX_STATES = 64  # (stores, quantity, source) combinations kept per memo
 
 
 class _LineMemo:
-    """The cells of lines computed in the last ``LINE_MEMO_S``, reused while neither the
+    """The cells of lines computed in the last ``ReaderSettings.line_memo_s`` (the API's
+    ``OMNISTOCK_ANSWER_CACHE_S``, 1 s by default; 0: no memo), reused while neither the
     directory nor the buffers were reloaded: a category page (48 products x 5 stores) asked
     again and again computes each line once a second, not once per request.
 
     A line is found by its stock entry's identity (``SkuStock`` objects are immutable and
     replaced, never changed, when the stock changes: a sync, a refresh or a hold drops the
     entry and the next read makes a new one) under the same stores, quantity and source (its
-    ``_States``). What the clock changes, the ``stale`` flags, is as of the memo's first second:
-    at most ``LINE_MEMO_S`` late, as the encoded answers of ``GET /v1/availability`` are
-    (``OMNISTOCK_ANSWER_CACHE_S``). Bounded: at most MEMO_MAX_STATES state sets and
-    MEMO_MAX_LINES lines, then lines are computed without being kept; the whole memo is
-    replaced after LINE_MEMO_S (with the entries it held). The stock cache's Redis backend
-    decodes a new entry per read, so there the memo finds nothing and costs a lookup a line."""
+    ``_States``). What the clock changes, the ``stale`` flags, is as of the memo's start: at
+    most ``line_memo_s`` late, as the encoded answers of ``GET /v1/availability`` are. Bounded:
+    at most MEMO_MAX_STATES state sets and MEMO_MAX_LINES lines, then lines are computed
+    without being kept; the whole memo is replaced after ``line_memo_s`` (with what it held).
+    The stock cache's Redis backend decodes a new entry per read, so there the memo finds
+    nothing and costs a lookup a line."""
 
     __slots__ = ("buffers", "directory", "room", "started", "states")
 
@@ -370,15 +370,16 @@ class _LineMemo:
 
 
 def _memo(reader: StockReader, now: datetime, directory: object, buffers: BufferTiers) -> _LineMemo:
-    memo = reader.line_memo
+    memo, span = reader.line_memo, reader.settings.line_memo_s
     if (
         not isinstance(memo, _LineMemo)
         or memo.directory is not directory
         or memo.buffers is not buffers
-        or not timedelta(0) <= now - memo.started < _MEMO_SPAN
+        or not 0 <= (now - memo.started).total_seconds() < span
     ):
-        memo = reader.line_memo = _LineMemo(now, directory, buffers)
+        memo = _LineMemo(now, directory, buffers)
+        if span <= 0:
+            memo.room = 0  # no memo: nothing kept, nothing found
+        else:
+            reader.line_memo = memo
     return memo
-
-
-_MEMO_SPAN = timedelta(seconds=LINE_MEMO_S)

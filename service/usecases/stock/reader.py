@@ -50,6 +50,8 @@ class ReaderSettings:
     cache_ttl_s: float = 60.0  # safety net: entries expire even if a NOTIFY is missed
     reference_ttl_s: float = 30.0  # buffers and store directory, reloaded this often
     encode: bool = False  # JSON-able cache values (Redis); memory keeps objects
+    # availability lines reused this long (``availability._LineMemo``); 0: computed every time
+    line_memo_s: float = 1.0
 
 
 def _encode(s: SkuStock) -> dict[str, object]:
