@@ -19,25 +19,16 @@ _ACCESS_LOGGER = "omnistock.access"
 access_log = logging.getLogger(_ACCESS_LOGGER)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 REQUEST_ID_HEADER = "X-Request-Id"
-# Our own ids: a random prefix per process and a counter (unique across replicas and restarts
-# without a system call per request, as uuid4 makes).
+# Our own ids, for a request without a sane X-Request-Id (the edge makes them):
+# f"{ID_PREFIX}{next(ID_COUNTER):016x}", 32 hex digits, a random prefix per process and a
+# counter (unique across replicas and restarts without a system call per request, as uuid4
+# makes).
 ID_PREFIX = secrets.token_hex(8)
-ID_COUNTER = itertools.count(1)  # (the edge writes its ids inline, as new_request_id does)
-
-
-def request_id_of(request: web.Request) -> str:
-    """The caller's X-Request-Id when it is a sane one, else ours."""
-    given = request.headers.get(REQUEST_ID_HEADER)
-    if given and _REQUEST_ID.match(given):
-        return given
-    return new_request_id()
-
-
-def new_request_id() -> str:
-    return f"{ID_PREFIX}{next(ID_COUNTER):016x}"
+ID_COUNTER = itertools.count(1)
 
 
 def sane_request_id(given: str) -> bool:
+    """A caller's X-Request-Id we keep (else the edge makes one)."""
     return _REQUEST_ID.match(given) is not None
 
 
