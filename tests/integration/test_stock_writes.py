@@ -160,18 +160,19 @@ async def test_small_batches_take_the_plain_upsert_and_big_ones_read_first(
     assert locked == {("S1", True), ("S2", False)}
 
 
-async def test_a_batch_of_skus_not_stored_yet_is_copied_straight_in(
+async def test_a_batch_of_skus_not_stored_yet_is_inserted_straight_in(
     pool: asyncpg.Pool, monkeypatch
 ) -> None:
-    """No row of the batch's SKUs yet (a first pass, new items): COPY into ``stock``, no staging
-    table (made to fail here, so taking it would show), SKUs as the general path reports them."""
-    monkeypatch.setattr(stock_repo, "_STAGE", "SELECT 1/0")
+    """No row of the batch's SKUs yet (a first pass, new items): one plain INSERT from the
+    staging table with the pass's time, not the read-first write (made to fail here, so taking
+    it would show), SKUs as the general path reports them."""
+    monkeypatch.setattr(stock_repo, "_WRITE_CHANGED", "SELECT $1::timestamptz, 1/0")
     lines = [StockLine(s, f"SKU{i}", i) for s in ("S2", "S1") for i in range(3)]
     async with pool.acquire() as conn:
         applied = await _apply(conn, lines, T0)
         assert applied.changed == 6 and applied.skus == ["SKU0", "SKU1", "SKU2"]
         assert await _rows(conn) == {(x.store_id, x.sku): (x.available, T0) for x in lines}
-        # one SKU of the batch stored: the general way (the failing staging table)
+        # one SKU of the batch stored: the general way (the failing read-first write)
         with pytest.raises(asyncpg.DivisionByZeroError):
             await _apply(conn, [StockLine("S3", "NEW", 1), StockLine("S3", "SKU0", 1)], T0)
 
