@@ -106,3 +106,23 @@ async def test_no_memo_when_the_answer_cache_is_off(make_client, key) -> None:
     first = await _matrix(client, key)
     assert client.app[READER].line_memo is None
     assert await _matrix(client, key) == first
+
+
+async def test_state_sets_past_the_bound_keep_no_line(make_client, key, monkeypatch) -> None:
+    """Past MEMO_MAX_STATES, a request's state set is its own: its lines are not kept (nor
+    their bytes), and the answer is the same."""
+    monkeypatch.setattr(uc, "MEMO_MAX_STATES", 0)
+    client = await make_client()
+    reader = client.app[READER]
+    first = await _matrix(client, key)
+    memo = reader.line_memo
+    assert isinstance(memo, uc._LineMemo)
+    assert memo.states == {} and memo.room == uc.MEMO_MAX_LINES
+    m = await uc.availability(
+        reader,
+        [uc.ItemLookup(s, None, None, None, None) for s in ITEMS],
+        [1] * 3,
+        store_ids=BODY["stores"],
+    )
+    assert not any(line.kept for line in m.lines)
+    assert await _matrix(client, key) == first

@@ -183,6 +183,7 @@ class _States(dict[_StateKey, CellState]):
         self._by_row: dict[tuple[bool, datetime | None], _RowStates] = {}
         # id(stock entry) -> (that entry, its line's cells, their oldest as_of): ``_LineMemo``
         self.lines: dict[int, tuple[SkuStock, list[CellState], datetime | None]] = {}
+        self.in_memo = False  # kept by a ``_LineMemo``: its lines are worth keeping
 
     def __missing__(self, key: _StateKey) -> CellState:
         (erp_available, as_of), pickup, checked, pending, buffers = key
@@ -308,7 +309,7 @@ async def availability(
             as_ofs = set(map(_AS_OF, cells))  # in C: a line has one or a few snapshot times
             as_ofs.discard(None)
             oldest = min(as_ofs) if as_ofs else None
-            kept = memo.room > 0
+            kept = states.in_memo and memo.room > 0
             if kept:
                 memo.room -= 1
                 states.lines[id(stock)] = (stock, cells, oldest)
@@ -338,8 +339,9 @@ class _LineMemo:
     A line is found by its stock entry's identity (``SkuStock`` objects are immutable and
     replaced, never changed, when the stock changes: a sync, a refresh or a hold drops the
     entry and the next read makes a new one) under the same stores, quantity and source (its
-    ``_States``). What the clock changes, the ``stale`` flags, is as of the memo's start: at
-    most ``line_memo_s`` late, as the encoded answers of ``GET /v1/availability`` are. Bounded:
+    ``_States``). What the clock changes, the ``stale`` flags, is as of the moment the state
+    set was made: at most ``line_memo_s`` late, as the encoded answers of
+    ``GET /v1/availability`` are. Bounded:
     at most MEMO_MAX_STATES state sets and MEMO_MAX_LINES lines, then lines are computed
     without being kept; the whole memo is replaced after ``line_memo_s`` (with what it held).
     The stock cache's Redis backend decodes a new entry per read, so there the memo finds
@@ -364,8 +366,9 @@ class _LineMemo:
         if states is None:
             quantity, source = key[1], key[2]  # type: ignore[index]
             states = _States(stores, quantity, source, uniform, now, stale_after_s)
-            if len(self.states) < MEMO_MAX_STATES:
+            if len(self.states) < MEMO_MAX_STATES and self.room > 0:
                 self.states[key] = states
+                states.in_memo = True
         return states
 
 
