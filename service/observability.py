@@ -46,11 +46,16 @@ def utc_timestamp_ms(at: float) -> str:
         whole, micros = whole + 1, micros - 1_000_000
     elif micros < 0:
         whole, micros = whole - 1, micros + 1_000_000
+    return f"{_date_time(whole)}.{micros // 1000:03d}+00:00"
+
+
+def _date_time(whole: int) -> str:
+    """The date and time of a whole second since the epoch, formatted once per second."""
     cached_whole, text = _second[0]
     if cached_whole != whole:
         text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         _second[0] = (whole, text)  # one assignment: threads see the pair or the old pair
-    return f"{text}.{micros // 1000:03d}+00:00"
+    return text
 
 
 _millisecond: list[tuple[int, str]] = [(-1, "")]  # last millisecond and its text
@@ -64,11 +69,7 @@ def utc_now_ms() -> str:
     cached_ms, text = _millisecond[0]
     if cached_ms != ms:
         whole, milli = divmod(ms, 1000)
-        cached_whole, prefix = _second[0]
-        if cached_whole != whole:
-            prefix = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            _second[0] = (whole, prefix)
-        text = f"{prefix}.{milli:03d}+00:00"
+        text = f"{_date_time(whole)}.{milli:03d}+00:00"
         _millisecond[0] = (ms, text)
     return text
 

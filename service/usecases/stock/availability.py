@@ -298,7 +298,7 @@ async def availability(
         states = by_line.get((qty, source))
         if states is None:
             states = by_line[(qty, source)] = memo.states_for(
-                (placed, qty, source), stores, uniform, now, stale_after_s
+                placed, stores, qty, source, uniform, now, stale_after_s
             )
         stock = data[sku]
         hit = states.lines.get(id(stock))
@@ -356,15 +356,19 @@ class _LineMemo:
 
     def states_for(
         self,
-        key: object,
+        placed: object,
         stores: Sequence[StoreRef],
+        quantity: int,
+        source: Source,
         uniform: Buffers | None,
         now: datetime,
         stale_after_s: float,
     ) -> _States:
+        """The state set of ``stores`` (``placed``: what identifies them under the memo's
+        directory) for one quantity and source: the memo's, or a new one."""
+        key = (placed, quantity, source)
         states = self.states.get(key)
         if states is None:
-            quantity, source = key[1], key[2]  # type: ignore[index]
             states = _States(stores, quantity, source, uniform, now, stale_after_s)
             if len(self.states) < MEMO_MAX_STATES and self.room > 0:
                 self.states[key] = states
