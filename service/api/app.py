@@ -205,6 +205,7 @@ async def _stock_cache(app: web.Application) -> AsyncIterator[None]:
     finally:
         with contextlib.suppress(Exception):
             await reader.flush_wanted()
+        await reader.announcer.aclose()
         await cache.close()
 
 

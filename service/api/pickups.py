@@ -219,6 +219,7 @@ async def post_pickup(request: web.Request) -> web.Response:
         items_cache=request.app[READER].items,
         mark_hot=request.app[READER].want,
         observe=request.app[METRICS].pickup_writes_by_outcome,
+        changed=request.app[READER].changed_here,
     )
     return _pickup_response(answer, status)
 

@@ -156,3 +156,52 @@ async def test_a_read_overtaken_by_a_change_is_not_cached(make_client, key, monk
     monkeypatch.setattr(availability_reads, "load_sku_stock", real)
     assert await _available(client, key) == 10
     assert await reader.cache.get(cache_key("stock", "JEANS-32")) is not None
+
+
+# ------------------------------------------------------- a pickup created here or elsewhere
+def _reserve(quantity: int) -> dict:
+    return {
+        "kind": "reservation",
+        "store_id": "PAR",
+        "customer": {"email": "ana@example.com", "first_name": "Ana"},
+        "lines": [{"sku": "JEANS-32", "quantity": quantity}],
+    }
+
+
+async def test_a_pickup_created_here_is_seen_here_at_once_and_on_other_replicas(
+    make_client, key, pool
+) -> None:
+    """The creating replica drops its own entries when the creation commits (no NOTIFY to
+    wait for); the others hear of it in the next batched NOTIFY, within milliseconds."""
+    here = await make_client(answer_cache_s=60)
+    other = await make_client(answer_cache_s=60)
+    assert await _available(here, key) == 10
+    assert await _available(other, key) == 10
+    headers = {**bearer(key), "Idempotency-Key": "replicas-1"}
+    resp = await here.post("/v1/pickups", json=_reserve(3), headers=headers)
+    assert resp.status == 201, await resp.text()
+    assert await _available(here, key) == 7  # at once: no poll
+    assert await _until(other, key, 7) == 7
+    assert here.app[READER].announcer.sent >= 1
+    # a replay takes no new hold: nothing to announce, nothing dropped
+    sent = here.app[READER].announcer.sent
+    again = await here.post("/v1/pickups", json=_reserve(3), headers=headers)
+    assert again.status == 201
+    await asyncio.sleep(0.1)
+    assert here.app[READER].announcer.sent == sent
+    assert await _available(other, key) == 7
+
+
+async def test_many_creations_are_announced_in_few_notifications(make_client, key, pool) -> None:
+    here = await make_client(answer_cache_s=60)
+    other = await make_client(answer_cache_s=60)
+    assert await _available(other, key) == 10
+    posts = [
+        here.post(
+            "/v1/pickups", json=_reserve(1), headers={**bearer(key), "Idempotency-Key": f"b{n}"}
+        )
+        for n in range(6)
+    ]
+    assert [r.status for r in await asyncio.gather(*posts)] == [201] * 6
+    assert await _until(other, key, 4) == 4
+    assert 1 <= here.app[READER].announcer.sent < 6

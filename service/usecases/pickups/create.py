@@ -20,9 +20,10 @@ At a store with a daily capacity, the call counts the creation on the store's ro
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -74,6 +75,7 @@ from stores.pickup_records import (
 Kind = Literal["reservation", "order"]
 SERVICE_OF: dict[str, str] = {"reservation": "reservation", "order": "click_and_collect"}
 OPERATION = "create_pickup"  # the Idempotency-Key operation
+log = logging.getLogger("omnistock.pickups")
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ async def create_pickup(
     items_cache: TtlCache | None = None,
     mark_hot: Callable[[Iterable[str]], None] | None = None,
     observe: Callable[[str], None] | None = None,
+    changed: Callable[[Iterable[str]], Awaitable[None]] | None = None,
 ) -> tuple[int, PickupView]:
     """(HTTP status, answer). 201 new; 200 an order already created for that PrestaShop id.
 
@@ -219,7 +222,9 @@ async def create_pickup(
     hash is made only for a write (``_Draft.code_hash``). ``mark_hot`` (the availability
     reader's batched hot-SKU list) hears the SKUs held, so that the hot sync pass keeps them
     fresh; a per-pickup upsert would lock one row per SKU across stores until commit.
-    ``observe`` hears how each write went: ``created``, ``stock_moved``, ``locked``."""
+    ``observe`` hears how each write went: ``created``, ``stock_moved``, ``locked``.
+    ``changed`` hears the SKUs held once the creation has committed (the stock reader's
+    ``changed_here``: its cache entries dropped, the other replicas told)."""
     note = observe or (lambda outcome: None)
     items = await _resolve(pool, [line.lookup for line in new.lines], items_cache)
     qty: dict[str, int] = defaultdict(int)
@@ -236,14 +241,31 @@ async def create_pickup(
         except (KeyTaken, OrderExists):
             break  # a replay, or an order created meanwhile: the locked path answers
         note("created")
+        await _committed(draft, changed)
         return answer
     note("locked")
     try:
-        return await _create_locked(pool, draft)
+        answer = await _create_locked(pool, draft)
     except OrderExists:
         # another request created this order between our read and our insert (its transaction
         # committed while ours waited): try again, and this time answer with that order (200)
-        return await _create_locked(pool, draft)
+        answer = await _create_locked(pool, draft)
+    await _committed(draft, changed)
+    return answer
+
+
+async def _committed(
+    draft: _Draft, changed: Callable[[Iterable[str]], Awaitable[None]] | None
+) -> None:
+    """Tell ``changed`` of the holds a committed creation took (none for a replay or an
+    existing order). The pickup stands whatever happens here: a cache that cannot drop the
+    SKUs now (Redis down) is logged, and its entries expire by their TTL."""
+    if changed is None or not draft.written:
+        return
+    try:
+        await changed(list(draft.qty))
+    except Exception as exc:
+        log.warning("pickup created, but its SKUs could not be dropped from the cache: %s", exc)
 
 
 @dataclass
@@ -261,6 +283,7 @@ class _Draft:
     mark_hot: Callable[[Iterable[str]], None] | None
     key: IdempotencyClaim | None = None
     _code_hash: str | None = None
+    written: bool = False  # the pickup was written (by the last attempt; committed if returned)
 
     def code_hash(self) -> str:
         """The code's stored hash, made once, by the first write (a refused request needs none).
@@ -325,6 +348,7 @@ class _Draft:
             row = replace(row, answer=sealed)
         try:
             await repo.create(conn, row, guard)
+            self.written = True
         except StoreFull:
             cap = store.capacity_per_day
             raise Conflict(

@@ -30,6 +30,7 @@ from service.observability import Metrics
 from service.usecases.catalog.identifiers import ResolvedItem
 from service.usecases.clock import utcnow
 from service.usecases.single_flight import SingleFlight
+from service.usecases.stock.announce import ChangeAnnouncer
 from service.usecases.ttl_cache import TtlCache
 from stores import availability_reads as repo
 from stores import stock as stock_repo
@@ -120,6 +121,7 @@ class StockReader:
         self._changed_at: dict[str, int] = {}
         self._reference_changed_at = 0
         self.line_memo: object | None = None  # availability's lines of the last second
+        self.announcer = ChangeAnnouncer(pool)  # stock changes made here, for the other replicas
 
     # ------------------------------------------------------------------ cache
     async def load(
@@ -294,6 +296,16 @@ class StockReader:
         await self.invalidate(skus)
         self.metrics.stock_refresh.labels("ok").inc()
         self.metrics.stock_refresh_latency.observe(time.perf_counter() - started)
+
+    async def changed_here(self, skus: Iterable[str]) -> None:
+        """A transaction of this process that changed the stock of ``skus`` (a pickup's holds)
+        has committed: drop them here now, and tell the other replicas in the next batch
+        (``service.usecases.stock.announce``)."""
+        skus = list(skus)
+        try:
+            await self.invalidate(skus)
+        finally:
+            self.announcer.announce(skus)
 
     # ------------------------------------------------------------------ hot SKUs
     def want(self, skus: Iterable[str]) -> None:
