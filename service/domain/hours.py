@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -110,6 +111,7 @@ def periods_from(
         day += timedelta(days=1)
 
 
+@lru_cache(maxsize=4096)  # pure; a few periods a store a day: every pickup asks for the same
 def _period_utc(day: date, period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, period.opens, tzinfo=zone)
     if period.closes == END_OF_DAY:
