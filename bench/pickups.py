@@ -28,10 +28,9 @@ by a third from one run to the next):
    request a reservation of 1 unit of one line with its own ``Idempotency-Key``; 20% of them go to
    the 8 hot pairs (which sell out within seconds, then are refused: this is the contended case),
    the rest to a uniformly random (store, SKU) of the 4,800 (the ones at 0 are refused at once).
-   Before each round after the first, the stock rows are topped up by the units held since
-   the round before (``erp_available`` raised by them, ``as_of`` now, as a delivery would):
-   every round starts from the same units available, the hot pairs included, and every hold
-   stays open for the check below.
+   After each round but the last, the check below is made and the round's holds released (as
+   if its pickups were collected): every round starts from the same stock and open holds, the
+   hot pairs' 20 units included.
    Requests/s (every answer: created or refused), p50, p99 of all answers (wrk's histogram),
    errors (socket errors and answers other than 201 and 409), and answers by HTTP status (201
    created, 409 refused for stock); a 2 s warm-up with the same script precedes it (its pickups
@@ -39,7 +38,7 @@ by a third from one run to the next):
    during the run between the server process, this database's PostgreSQL backends, the load
    generator and every other process on the machine, from /proc.
 
-``--compare-locked`` then measures the same load once more (one round, after a top-up) on
+``--compare-locked`` then measures the same load once more (one round, the same way) on
 servers that always take the locked path (``OMNISTOCK_PICKUP_OPTIMISTIC_ATTEMPTS=0``: the stock
 rows locked from the read to the commit, five round trips), on the same database, and prints
 its ratio to the median round. The first round pays for autovacuum and autoanalyze of the
@@ -49,12 +48,12 @@ tables it fills (their CPU counts as PostgreSQL's).
 pickup); ``--replicas N`` runs N ``omnistock serve --reuse-port`` processes on the port (as N
 replicas on one host; their CPU is added up as "server").
 
-Then the check, from PostgreSQL, over every pickup created (warm-up included): for every
-(store, sku), the sum of the open holds must not exceed ``stock.erp_available`` (``oversold``
-counts the pairs where it does: must be 0); every pickup holds its 1 unit; pickups in the
-database = 201 answers + the requests still in flight when wrk stopped (at most ``--connections``
-per wrk run). ``--profile DIR`` adds a py-spy run of omnistock under the same load, summarised
-at the end.
+Then the check, from PostgreSQL, over every pickup created (warm-up included), after each
+round: for every (store, sku), the sum of the open holds must not exceed
+``stock.erp_available`` (``oversold`` counts the pairs where it does: must be 0); every pickup
+holds its 1 unit; pickups in the database = 201 answers + the requests still in flight when wrk
+stopped (at most ``--connections`` per wrk run). ``--profile DIR`` adds a py-spy run of
+omnistock under the same load, summarised at the end.
 
 CPUs (2 cores): nothing is pinned: PostgreSQL does much of the work here and must be free to use
 both cores; wrk uses one thread. The database is a fresh one, created and dropped here: on
@@ -76,6 +75,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -260,31 +260,23 @@ SELECT count(*) FILTER (WHERE t.held = s.erp_available) FROM (
     GROUP BY store_id, sku
 ) t JOIN stock s USING (store_id, sku)
 """
-# A delivery of what the holds since the last top-up took (holds stay open: the check covers
-# every round), so the next round starts with the same units available as the first
-_TOP_UP = """
-WITH held AS (
-    SELECT store_id, sku, sum(qty)::int AS qty FROM stock_holds
-    WHERE released_at IS NULL AND id > $1 GROUP BY store_id, sku
-)
-UPDATE stock s SET erp_available = s.erp_available + held.qty, as_of = now()
-FROM held WHERE s.store_id = held.store_id AND s.sku = held.sku
-"""
+# After a round is checked: its pickups collected, as it were (their holds released), so that
+# the next round starts from the same stock and open holds as the first
+_RELEASE = "UPDATE stock_holds SET released_at = now() WHERE released_at IS NULL"
 
 
-async def top_up(dsn: str, after_hold: int) -> int:
-    """Raise each stock row by the units held since hold id ``after_hold``; returns the
-    last hold id now."""
+async def check_and_release(dsn: str, hot: list[Pair]) -> dict[str, Any]:
+    """``check`` of the round just run, then its holds released."""
+    found = await check(dsn, hot)
     conn = await asyncpg.connect(dsn)
     try:
-        async with conn.transaction():
-            await conn.execute(_TOP_UP, after_hold)
-            return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM stock_holds"))
+        await conn.execute(_RELEASE)
     finally:
         await conn.close()
+    return found
 
 
-async def check(dsn: str, hot: list[Pair]) -> dict[str, int]:
+async def check(dsn: str, hot: list[Pair]) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn)
     try:
         row = await conn.fetchrow(_OVERSOLD)
@@ -437,11 +429,11 @@ async def run(args: argparse.Namespace) -> None:
             )
             print(HEADER, flush=True)
             rounds: list[tuple[WrkResult, WrkResult]] = []
-            log_lines, warms, profile_out, last_hold = 0, [], None, 0
+            log_lines, warms, profile_out, checks = 0, [], None, []
             for n in range(1, args.rounds + 1):
                 tag = f" [{n}]" if args.rounds > 1 else ""
                 if n > 1:
-                    last_hold = await top_up(dsn, last_hold)
+                    checks.append(await check_and_release(dsn, hot))
                 baseline = await insert_baseline(dsn, conns, args.seconds)
                 baseline.label += tag
                 print(baseline.row(), flush=True)
@@ -457,7 +449,7 @@ async def run(args: argparse.Namespace) -> None:
                 profile_out = profile_out or out
             locked = None
             if args.compare_locked:
-                last_hold = await top_up(dsn, last_hold)
+                checks.append(await check_and_release(dsn, hot))
                 locked, others, lines, _, writes_line = await measure(
                     args,
                     dsn,
@@ -473,7 +465,7 @@ async def run(args: argparse.Namespace) -> None:
                     print(writes_line, flush=True)
                 warms.extend(others)
                 log_lines += lines
-            found = await check(dsn, hot)
+            checks.append(await check(dsn, hot))
 
     ordered = sorted(rounds, key=lambda r: r[1].rate / r[0].rate)
     baseline, result = ordered[len(ordered) // 2]  # the median round (the upper of two)
@@ -500,13 +492,19 @@ async def run(args: argparse.Namespace) -> None:
         f"{unexpected or 0}, socket errors {result.socket_errors}; latency p50 {result.p50_ms:.2f} "
         f"ms, p90 {result.p90_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, max {result.max_ms:.0f} ms"
     )
+    last = checks[-1]
+    each = len(checks) > 1
+    sold_out = ", ".join(f"{c['sold_out']:,}" for c in checks)
+    hot_sold_out = ", ".join(f"{c['hot_sold_out']}/{HOT_PAIRS}" for c in checks)
     print(
-        f"check (PostgreSQL, every run incl. warm-up{' and profile' if args.profile else ''}): "
-        f"oversold = {found['pairs']} (store, sku) pairs, {found['units']} units (must be 0); "
-        f"{found['pickups']:,} pickups holding {found['held_units']:,} units on "
-        f"{found['held_pairs']:,} pairs ({all_created:,} answered 201, the rest were in flight "
-        f"when wrk stopped); {found['sold_out']:,} pairs sold out exactly (hot: "
-        f"{found['hot_sold_out']}/{HOT_PAIRS}); pickup codes stored as: {found['schemes']}"
+        f"check (PostgreSQL, every run incl. warm-up{' and profile' if args.profile else ''}"
+        f"{', after each round' if each else ''}): oversold = "
+        f"{sum(c['pairs'] for c in checks)} (store, sku) pairs, "
+        f"{sum(c['units'] for c in checks)} units (must be 0); {last['pickups']:,} pickups "
+        f"holding {sum(c['held_units'] for c in checks):,} units ({all_created:,} answered 201, "
+        f"the rest were in flight when wrk stopped); pairs sold out exactly: "
+        f"{sold_out} (hot: {hot_sold_out}); pickup codes "
+        f"stored as: {last['schemes']}"
     )
     if locked is not None:
         print(
