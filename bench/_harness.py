@@ -6,7 +6,7 @@
   for, and stopped;
 - wrk runs driven by a generated Lua script whose ``done()`` prints one JSON line;
 - who used the CPU during a run (server, PostgreSQL backends, load generator, the rest), from
-  /proc;
+  /proc, and the share the hypervisor took for other guests ("stolen", shown when >= 0.5%);
 - a summary of a py-spy raw profile (self time by library and function, inclusive time).
 """
 
@@ -374,11 +374,14 @@ def _backends(database: str) -> list[int]:
     return found
 
 
-def _machine() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot."""
+def _machine() -> tuple[float, float, float]:
+    """(busy, stolen, total) CPU seconds of the whole machine since boot. Stolen: time the
+    hypervisor gave this VM's CPUs to someone else while they had work (a busy neighbour):
+    not ours, so not counted as busy; when it shows, every CPU figure of the run is slower."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
-    return (sum(values[:8]) - idle) / _TICK, sum(values[:8]) / _TICK
+    steal = values[7] if len(values) > 7 else 0
+    return (sum(values[:8]) - idle - steal) / _TICK, steal / _TICK, sum(values[:8]) / _TICK
 
 
 def _children() -> float:
@@ -402,6 +405,7 @@ class CpuUse:
     client: float = 0.0
     other: float = 0.0
     busy_share: float = 0.0  # of the machine's CPU capacity during the run
+    steal_share: float = 0.0  # of it taken by the hypervisor for other guests
 
     has_server: bool = True
 
@@ -423,6 +427,7 @@ class CpuUse:
             f"  CPU per request: {server}PostgreSQL {self.postgres * ms:.2f} ms, load generator "
             f"{self.client * ms:.2f} ms, other processes {self.other * ms:.2f} ms; machine "
             f"{self.busy_share:.0%} busy"
+            + (f", {self.steal_share:.0%} stolen" if self.steal_share >= 0.005 else "")
         )
 
 
@@ -443,11 +448,11 @@ async def cpu_meter(
     server0 = server_times()
     pg0 = {pid: _proc_cpu(pid) for pid in _backends(database)}
     client0 = _self() if client_is_self else _children()
-    busy0, total0 = _machine()
+    busy0, steal0, total0 = _machine()
     try:
         yield use
     finally:
-        busy1, total1 = _machine()
+        busy1, steal1, total1 = _machine()
         use.client = (_self() if client_is_self else _children()) - client0
         if pids:
             user, system = server_times()
@@ -457,6 +462,7 @@ async def cpu_meter(
         busy = busy1 - busy0
         use.other = max(0.0, busy - use.server - use.postgres - use.client)
         use.busy_share = busy / (total1 - total0) if total1 > total0 else 0.0
+        use.steal_share = (steal1 - steal0) / (total1 - total0) if total1 > total0 else 0.0
 
 
 def database_name(dsn: str) -> str:
