@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiocache import Cache
@@ -90,6 +90,12 @@ class BoundedMemoryCache(BaseCache):
                 values.append(entry[0])
         return values
 
+    def drop_many(self, keys: Iterable[str]) -> None:
+        """``delete`` of each key without aiocache's coroutine layers (as ``peek_many``)."""
+        ns = self.namespace or ""
+        for key in keys:
+            self._drop(ns + key)
+
     async def _get(self, key: str, encoding: str = "utf-8", _conn: Any = None) -> Any:
         return self._live(key, time.monotonic())
 
@@ -170,6 +176,14 @@ async def get_many(cache: BaseCache, keys: list[str]) -> list[Any]:
     if type(cache) is BoundedMemoryCache and not cache.plugins:
         return cache.peek_many(keys)
     return list(await cache.multi_get(keys))
+
+
+async def delete_many(cache: BaseCache, keys: list[str]) -> None:
+    if type(cache) is BoundedMemoryCache and not cache.plugins:
+        cache.drop_many(keys)
+        return
+    for key in keys:
+        await cache.delete(key)
 
 
 async def set_many(cache: BaseCache, pairs: list[tuple[str, Any]], ttl: float) -> None:

@@ -153,6 +153,22 @@ async def test_get_many_reads_the_memory_cache_as_multi_get_does(monkeypatch) ->
         assert await module.get_many(cache, []) == []
 
 
+async def test_delete_many_drops_from_the_memory_cache_as_delete_does() -> None:
+    """``stores.cache.delete_many`` drops memory entries without aiocache's layers
+    (``drop_many``): the same namespaced keys, and the weight follows."""
+    import stores.cache as module
+
+    for namespace in ("omnistock", None):
+        cache = BoundedMemoryCache(100, timeout=None, namespace=namespace)
+        for key in ("stock:a", "stock:b", "stock:c"):
+            await cache.set(key, 1, ttl=60)
+        await module.delete_many(cache, ["stock:a", "stock:c", "stock:missing"])
+        assert await cache.multi_get(["stock:a", "stock:b", "stock:c"]) == [None, 1, None]
+        assert len(cache) == 1 and cache.weight == 1
+        await cache.delete("stock:b")  # aiocache's own path agrees on the keys
+        assert len(cache) == 0 and cache.weight == 0
+
+
 def test_the_stores_an_entry_covers_survive_the_json_of_redis() -> None:
     from datetime import UTC, datetime
 

@@ -35,7 +35,7 @@ from service.usecases.ttl_cache import TtlCache
 from stores import availability_reads as repo
 from stores import stock as stock_repo
 from stores.availability_reads import DirectoryStore, SkuStock
-from stores.cache import cache_key, clear_ours, get_many, set_many
+from stores.cache import cache_key, clear_ours, delete_many, get_many, set_many
 from stores.notify import STOCK_CHANNEL, notify_changed
 
 log = logging.getLogger("omnistock.stock")
@@ -174,8 +174,7 @@ class StockReader:
     async def invalidate(self, skus: Iterable[str]) -> None:
         skus = list(skus)
         try:
-            for sku in skus:
-                await self.cache.delete(cache_key("stock", sku))
+            await delete_many(self.cache, [cache_key("stock", sku) for sku in skus])
         finally:  # even when a delete failed (Redis down): answers built on top are dropped
             self.epoch += 1
             if len(self._changed_at) > 100_000:  # bounded: forgetting SKUs = "all changed"
