@@ -374,7 +374,7 @@ def _backends(database: str) -> list[int]:
     return found
 
 
-def _machine() -> tuple[float, float, float]:
+def machine_times() -> tuple[float, float, float]:
     """(busy, stolen, total) CPU seconds of the whole machine since boot. Stolen: time the
     hypervisor gave this VM's CPUs to someone else while they had work (a busy neighbour):
     not ours, so not counted as busy; when it shows, every CPU figure of the run is slower."""
@@ -448,11 +448,11 @@ async def cpu_meter(
     server0 = server_times()
     pg0 = {pid: _proc_cpu(pid) for pid in _backends(database)}
     client0 = _self() if client_is_self else _children()
-    busy0, steal0, total0 = _machine()
+    busy0, steal0, total0 = machine_times()
     try:
         yield use
     finally:
-        busy1, steal1, total1 = _machine()
+        busy1, steal1, total1 = machine_times()
         use.client = (_self() if client_is_self else _children()) - client0
         if pids:
             user, system = server_times()

@@ -17,6 +17,9 @@ The simulator runs in a separate process by default: this machine has 2 cores, a
 simulator's XML writing must not share the client's core (and GIL), or the end-to-end figure
 would include the server's work. ``--in-process`` serves it in the client's event loop instead.
 
+The last column is the share of the machine's CPU the hypervisor gave other guests during the
+step ("stolen", from /proc/stat): a step that had some ran slower for reasons not its own.
+
 The database is a fresh one, created and dropped here: on ``DATABASE_URL`` when set, else on the
 embedded server (``stores.embedded``). This is a benchmark, not a test: nothing is asserted.
 """
@@ -41,7 +44,7 @@ from typing import TypeVar
 
 import asyncpg
 import httpx
-from _harness import admin_dsn, fresh_database
+from _harness import admin_dsn, fresh_database, machine_times
 from lxml import etree
 
 from service.erp.cegid import CegidConfig, CegidErp, readers
@@ -206,6 +209,7 @@ class Line:
     rows: int
     seconds: float
     changed: int | None = None
+    stolen: float = 0.0  # share of the machine's CPU the hypervisor gave other guests meanwhile
 
     @property
     def rate(self) -> float:
@@ -215,14 +219,22 @@ class Line:
         changed = "" if self.changed is None else f"{self.changed:,}"
         return (
             f"{self.step:<40} {self.rows:>11,} {changed:>10} {self.seconds:>8.2f} "
-            f"{self.rate:>11,.0f}"
+            f"{self.rate:>11,.0f} {self.stolen:>7.0%}"
         )
 
 
+STOLEN = [0.0]  # of the last ``timed`` work
+
+
 async def timed(work: Awaitable[T]) -> tuple[T, float]:
+    """(result, seconds); the share of CPU stolen meanwhile is left in ``STOLEN[0]``."""
+    _, steal0, total0 = machine_times()
     started = time.perf_counter()
     result = await work
-    return result, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    _, steal1, total1 = machine_times()
+    STOLEN[0] = (steal1 - steal0) / (total1 - total0) if total1 > total0 else 0.0
+    return result, seconds
 
 
 async def stock_changes(url: str, state: SimulatorState, fraction: float) -> int:
@@ -280,15 +292,21 @@ async def run(args: argparse.Namespace) -> None:
             async with pool.acquire() as conn:
                 await migrate(conn)
             raw, seconds = await timed(fetch_pages(url, pages, args.page_size, args.concurrency))
+            fetched = Line("simulator serving alone (fetch only)", 0, seconds, None, STOLEN[0])
             rows, parse_s = await timed(asyncio.to_thread(raw_parse, raw))
+            parsed = Line("baseline: raw lxml parse", len(rows), parse_s, None, STOLEN[0])
             decoded, decode_s = await timed(asyncio.to_thread(adapter_decode, raw))
             del raw
-            lines.append(Line("simulator serving alone (fetch only)", len(rows), seconds))
-            lines.append(Line("omnistock reply decoding alone", decoded, decode_s))
-            lines.append(Line("baseline: raw lxml parse", len(rows), parse_s))
+            fetched.rows = len(rows)
+            lines.append(fetched)
+            lines.append(Line("omnistock reply decoding alone", decoded, decode_s, None, STOLEN[0]))
+            lines.append(parsed)
             _, copy_s = await timed(raw_copy(pool, rows))
-            lines.append(Line("baseline: raw asyncpg COPY", len(rows), copy_s))
+            copied = Line("baseline: raw asyncpg COPY", len(rows), copy_s, None, STOLEN[0])
+            lines.append(copied)
+            both = (parsed.stolen * parse_s + copied.stolen * copy_s) / (parse_s + copy_s)
             baseline = Line("baseline: total (parse + COPY)", len(rows), parse_s + copy_s)
+            baseline.stolen = both
             lines.append(baseline)
             del rows
 
@@ -307,7 +325,7 @@ async def run(args: argparse.Namespace) -> None:
                     label = f"{expected:,} rows changed"
                 report, seconds = await end_to_end(ctx, profile if number == 1 else None)
                 line = Line(f"end to end pass {number} ({label})", report.rows_seen, seconds)
-                line.changed = report.rows_changed
+                line.changed, line.stolen = report.rows_changed, STOLEN[0]
                 lines.append(line)
                 passes.append(line)
             async with pool.acquire() as conn:
@@ -320,7 +338,7 @@ async def run(args: argparse.Namespace) -> None:
             await erp.aclose()
             await pool.close()
 
-    print(f"{'step':<40} {'rows':>11} {'changed':>10} {'seconds':>8} {'rows/s':>11}")
+    print(f"{'step':<40} {'rows':>11} {'changed':>10} {'seconds':>8} {'rows/s':>11} {'stolen':>7}")
     for line in lines:
         print(line)
     ratios = ", ".join(f"pass {i}: {p.rate / baseline.rate:.0%}" for i, p in enumerate(passes, 1))

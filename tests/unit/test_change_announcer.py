@@ -51,6 +51,25 @@ async def test_changes_close_together_go_in_one_notification(pool, heard) -> Non
     await announcer.aclose()
 
 
+async def test_changes_made_while_a_batch_is_sent_go_in_the_next(pool, heard, monkeypatch):
+    import service.usecases.stock.announce as module
+
+    announcer = ChangeAnnouncer(pool, delay_s=0.01)
+    real, calls = module.notify_changed, []
+
+    async def notify_and_meanwhile(conn, channel, keys):
+        calls.append(sorted(keys))
+        if len(calls) == 1:
+            announcer.announce(["B"])  # a creation committing while the first batch is sent
+        return await real(conn, channel, keys)
+
+    monkeypatch.setattr(module, "notify_changed", notify_and_meanwhile)
+    announcer.announce(["A"])
+    await _until(lambda: len(heard) == 2)
+    assert heard == [["A"], ["B"]] and calls == [["A"], ["B"]] and announcer.pending == 0
+    await announcer.aclose()
+
+
 async def test_a_failed_notify_is_sent_again(pool, heard, monkeypatch, caplog) -> None:
     """PostgreSQL unreachable (nothing listens on the port): the SKUs stay queued, the
     failure is logged, and they are sent once it can be reached again."""

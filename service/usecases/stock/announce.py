@@ -6,7 +6,8 @@ The creating process drops its own entries as soon as the creation commits
 everyone listening (``stores.notify``, the stock channel) in one NOTIFY a few milliseconds later,
 with every other SKU changed meanwhile.
 
-Why not a NOTIFY inside each creation's transaction, as before (sql/0017): PostgreSQL serialises
+Why not a NOTIFY inside each creation's transaction, as sql/0014 had it (sql/0017 took it out):
+PostgreSQL serialises
 the commits of notifying transactions (a database-wide lock from pre-commit to the end of the
 commit), and every notification is a message to each listening connection. Measured with
 ``bench/pickups.py`` (20 s runs, 16 connections, one server), the same day: with the NOTIFY
@@ -69,12 +70,19 @@ class ChangeAnnouncer:
             self._task = asyncio.create_task(self._send_later(self.delay_s))
 
     async def _send_later(self, delay_s: float) -> None:
-        await asyncio.sleep(delay_s)
-        try:
-            await self.flush()
-        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-            log.warning("could not announce stock changes, again in %.0f s: %s", RETRY_S, e)
-            self._task = asyncio.create_task(self._send_later(RETRY_S))
+        """Send after ``delay_s``, and again while changes came in meanwhile (``announce``
+        starts no task while this one runs) or the NOTIFY failed."""
+        while True:
+            await asyncio.sleep(delay_s)
+            try:
+                await self.flush()
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+                log.warning("could not announce stock changes, again in %.0f s: %s", RETRY_S, e)
+                delay_s = RETRY_S
+                continue
+            if not self._pending:
+                return  # no await from here on: an announce() now sees this task done
+            delay_s = self.delay_s
 
     async def flush(self) -> int:
         """Send what is queued now: the notifications sent. On failure the SKUs stay queued."""
