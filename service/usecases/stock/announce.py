@@ -52,7 +52,7 @@ class ChangeAnnouncer:
         self.pool, self.delay_s, self.max_pending = pool, delay_s, max_pending
         self._pending: set[str] = set()
         self._task: asyncio.Task[None] | None = None
-        self.sent = 0  # notifications sent, for tests and metrics
+        self.sent = 0  # notifications sent (read by the tests)
 
     @property
     def pending(self) -> int:
